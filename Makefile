@@ -1,0 +1,65 @@
+# dialedge — see README.md. `make demo` and `make test` work on a fresh machine.
+SHELL := /bin/bash
+GO ?= go
+export PATH := /usr/local/go/bin:$(PATH)
+BIN := bin/dialedge
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+
+# Debian packages the tests, the demo and the carrier simulator use.
+DEB_PKGS := sip-tester espeak-ng sox baresip tshark iproute2 \
+	asterisk-core-sounds-en-wav asterisk-core-sounds-es-wav asterisk-core-sounds-fr-wav \
+	asterisk-core-sounds-it-wav asterisk-core-sounds-ru-wav asterisk-moh-opsound-wav
+# Each package is checked by a file it installs; apt runs only when one is missing.
+DEB_MARKERS := /usr/bin/sipp /usr/bin/espeak-ng /usr/bin/sox /usr/bin/baresip /usr/bin/tshark \
+	/usr/share/asterisk/sounds/en/vm-intro.wav /usr/share/asterisk/sounds/es \
+	/usr/share/asterisk/sounds/fr /usr/share/asterisk/sounds/it /usr/share/asterisk/sounds/ru \
+	/usr/share/asterisk/moh
+
+# Packages with goroutines or sockets, run under the race detector too.
+RACE_PKGS := ./ports/... ./media/... ./sip/... ./pacing/... ./bench/... ./cmd/...
+
+.PHONY: all build test demo bench lint deps deps-deb deps-go clean fuzz
+all: build
+
+deps: deps-deb deps-go
+
+deps-deb:
+	@missing=0; for f in $(DEB_MARKERS); do [ -e "$$f" ] || missing=1; done; \
+	if [ $$missing = 1 ]; then \
+		echo ">> installing Debian packages: $(DEB_PKGS)"; \
+		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $(DEB_PKGS); \
+	fi
+
+deps-go:
+	$(GO) mod download
+
+build: deps-go
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/dialedge
+
+test: deps
+	$(GO) vet ./...
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) test -count=1 -timeout 20m ./...
+	$(GO) test -count=1 -race -timeout 25m $(RACE_PKGS)
+
+demo: deps build
+	./$(BIN) demo
+
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem ./media/... ./amd/... ./sip/...
+
+fuzz:
+	@for p in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list 'Fuzz.*' $$p | grep ^Fuzz); do \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 10s $$p || exit 1; done; done
+
+lint:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+
+clean:
+	rm -rf bin
