@@ -1,0 +1,154 @@
+package amd
+
+import "math"
+
+// Terminating tone ("beep"). A beep is a run of frames that each hold one
+// clean sinusoid (prediction gain of the single-sinusoid fit at least
+// beepToneDB, 15 dB above the noise floor) between 300 and 2500 Hz, whose
+// frequency holds within 1.5% for at least two frames per step, with up to
+// three steps (two- and three-step beeps) and at least 120 ms in all. Speech
+// and music fail the purity or the stability test; a single frame of
+// mismatch (a step change, a lost frame) is bridged.
+
+const (
+	beepMinMS    = 100 // of whole frames: every tone of 120 ms or more has them
+	beepMinHz    = 300
+	beepMaxHz    = 2500
+	beepMaxSteps = 3
+	beepAboveNF  = 15.0
+	beepShare    = 0.9
+)
+
+type beepDet struct {
+	prevDB   float64
+	share    float64
+	run      bool
+	gap      int
+	startMS  int
+	lastMS   int // end of the last tonal frame
+	stepFreq float64
+	stepN    int
+	steps    int
+	found    bool    // this run was recognised as a beep
+	pending  bool    // recognised before any verdict and without speech: decide when it ends
+	pendAt   int     // frame count at which a pending beep ended cleanly (0 = none)
+	pendMS   int
+	pendFreq float64
+	freq     float64 // first step's frequency
+}
+
+func (b *beepDet) reset() { *b = beepDet{} }
+
+func (b *beepDet) start(d *Detector) {
+	b.run = true
+	b.gap = 0
+	b.found, b.pending = false, false
+	b.stepFreq = d.f.freq
+	b.stepN = 1
+	b.steps = 1
+	b.freq = d.f.freq
+	// Frames only partly filled by the tone fail the purity test: when the
+	// frame before held sound, the tone most likely began inside it.
+	b.startMS = d.frameStartMS()
+	if b.prevDB > d.hm.nf+vadMarginDB {
+		b.startMS -= frameMS / 2
+	}
+}
+
+func (b *beepDet) frame(d *Detector, lost bool) {
+	f := &d.f
+	if b.pendAt > 0 && d.frames-b.pendAt >= 3 {
+		// A lone tone ended and neither the fax nor the SIT detector
+		// claimed it: a beep-only machine.
+		if !d.final {
+			d.verdict.BeepMS = b.pendMS
+			d.decide(ResultMachine, "beep", SITNone)
+			d.emit(Event{Kind: EventBeep, AtMS: b.pendMS, FreqHz: float32(b.pendFreq)})
+		}
+		b.pendAt = 0
+	}
+	tonal := !lost && f.toneDB >= beepToneDB && f.dbfs >= -45 && f.dbfs >= d.hm.nf+beepAboveNF &&
+		f.freq >= beepMinHz && f.freq <= beepMaxHz
+	b.share = 0
+	defer func() { b.prevDB = f.dbfs }()
+	if lost {
+		b.prevDB = -150
+	}
+	if tonal {
+		// Purity: the share of the frame's energy within ±50 Hz of the
+		// fitted frequency. Smooth low-passed speech fits a sinusoid
+		// well; only a tone concentrates its energy like this.
+		bb := [1]bin{newBin(f.freq)}
+		var p [1]float64
+		goertzelPower(d.x[:], bb[:], p[:])
+		b.share = 2 * p[0] / (FrameSamples * f.energy)
+		tonal = b.share >= beepShare
+	}
+	if !tonal {
+		if b.run {
+			b.gap++
+			if b.gap > 1 {
+				b.end(d)
+			}
+		}
+		return
+	}
+	if !b.run {
+		b.start(d)
+	} else if math.Abs(f.freq-b.stepFreq) <= math.Max(0.015*b.stepFreq, 8) {
+		b.stepN++
+		b.stepFreq += (f.freq - b.stepFreq) / float64(b.stepN)
+	} else if b.stepN >= 2 && b.steps < beepMaxSteps {
+		b.steps++
+		b.stepFreq = f.freq
+		b.stepN = 1
+	} else if b.stepN == 1 && b.steps > 1 {
+		// the frame between two steps holds both: it was no step
+		b.stepFreq = f.freq
+	} else {
+		b.pending = false // not a clean tone
+		if b.found {
+			b.end(d)
+		}
+		b.start(d)
+	}
+	b.gap = 0
+	b.lastMS = d.nowMS()
+	if !b.found && b.stepN >= 2 && b.lastMS-b.startMS >= beepMinMS {
+		b.found = true
+		b.detected(d)
+	}
+}
+
+func (b *beepDet) detected(d *Detector) {
+	if d.final {
+		if d.verdict.Result == ResultMachine && d.verdict.BeepMS < 0 {
+			d.verdict.BeepMS = b.startMS
+			d.emit(Event{Kind: EventBeep, AtMS: b.startMS, FreqHz: float32(b.freq)})
+		}
+		return
+	}
+	if d.hm.validSpeech() && !faxBand(b.freq) {
+		// A greeting and then a beep: a machine.
+		d.verdict.BeepMS = b.startMS
+		d.decide(ResultMachine, "beep", SITNone)
+		d.emit(Event{Kind: EventBeep, AtMS: b.startMS, FreqHz: float32(b.freq)})
+		return
+	}
+	// A tone with no greeting before it may be a fax or a SIT: decide when it ends.
+	b.pending = true
+}
+
+func (b *beepDet) end(d *Detector) {
+	if b.pending && !d.final {
+		b.pendAt, b.pendMS, b.pendFreq = d.frames, b.startMS, b.freq
+	}
+	b.run, b.found, b.pending = false, false, false
+	b.gap = 0
+}
+
+// faxBand: frequencies of fax and modem tones, which are decided by the
+// fax detector before a tone there may count as a beep.
+func faxBand(f float64) bool {
+	return near(f, 1100) || near(f, 2100) || near(f, 2225) || (f >= 1600 && f <= 1900)
+}

@@ -1,0 +1,238 @@
+package amd
+
+import "sort"
+
+// Call progress tones: each distinct frequency set of the selected plans is
+// a group with its own on/off segmenter (debounced by one frame); at every
+// completed segment the recent segments are matched against the cadences of
+// the group's tones, with a tolerance of 10% + 40 ms per segment.
+
+const (
+	cpMinDBFS   = -50.0
+	cpSingle    = 0.55 // share of energy in the bin for a single tone
+	cpDualEach  = 0.12
+	cpDualSum   = 0.60
+	cpMaxGroups = 16
+	cpMaxSegs   = 8
+	cpMaxSpecs  = 12
+)
+
+type cpSpec struct {
+	result  Result
+	cadence []int
+}
+
+type cpGroup struct {
+	b0, b1 int // bin indexes; b1 = -1 for a single tone
+	specs  [cpMaxSpecs]cpSpec
+	nspec  int
+
+	on        bool
+	run       int // frames in the current segment
+	pend      int // consecutive frames disagreeing with on
+	seenOn    bool
+	truncated bool // the first on segment began with the audio
+	segs      [cpMaxSegs]int
+	segOn     [cpMaxSegs]bool
+	nseg      int
+}
+
+type cadenceDet struct {
+	freqs  []float64
+	bins   []bin
+	p      []float64
+	groups [cpMaxGroups]cpGroup
+	ng     int
+}
+
+func (c *cadenceDet) init(plans []string) {
+	binIdx := func(f float64) int {
+		for i, g := range c.freqs {
+			if g == f {
+				return i
+			}
+		}
+		c.freqs = append(c.freqs, f)
+		return len(c.freqs) - 1
+	}
+	for pi := range TonePlans {
+		plan := &TonePlans[pi]
+		if len(plans) > 0 {
+			found := false
+			for _, n := range plans {
+				found = found || n == plan.Name
+			}
+			if !found {
+				continue
+			}
+		}
+		for _, ts := range plan.Tones {
+			fs := append([]float64(nil), ts.Freqs...)
+			sort.Float64s(fs)
+			b0, b1 := binIdx(fs[0]), -1
+			if len(fs) > 1 {
+				b1 = binIdx(fs[1])
+			}
+			gi := -1
+			for i := 0; i < c.ng; i++ {
+				if c.groups[i].b0 == b0 && c.groups[i].b1 == b1 {
+					gi = i
+				}
+			}
+			if gi < 0 {
+				if c.ng == cpMaxGroups {
+					continue
+				}
+				gi = c.ng
+				c.ng++
+				c.groups[gi].b0, c.groups[gi].b1 = b0, b1
+			}
+			g := &c.groups[gi]
+			dup := false
+			for i := 0; i < g.nspec; i++ {
+				dup = dup || (g.specs[i].result == ts.Result && equalInts(g.specs[i].cadence, ts.Cadence))
+			}
+			if !dup && g.nspec < cpMaxSpecs {
+				g.specs[g.nspec] = cpSpec{ts.Result, ts.Cadence}
+				g.nspec++
+			}
+		}
+	}
+	c.bins = make([]bin, len(c.freqs))
+	for i, f := range c.freqs {
+		c.bins[i] = newBin(f)
+	}
+	c.p = make([]float64, len(c.freqs))
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *cadenceDet) reset() {
+	for i := 0; i < c.ng; i++ {
+		g := &c.groups[i]
+		g.on, g.run, g.pend, g.seenOn, g.truncated, g.nseg = false, 0, 0, false, false, 0
+	}
+}
+
+func (c *cadenceDet) frame(d *Detector, lost bool) {
+	f := &d.f
+	measured := !lost && f.dbfs >= cpMinDBFS
+	if measured {
+		goertzelPower(d.x[:], c.bins, c.p)
+		k := 2 / (FrameSamples * f.energy)
+		for i := range c.p {
+			c.p[i] *= k
+		}
+	}
+	for i := 0; i < c.ng; i++ {
+		g := &c.groups[i]
+		var on bool
+		switch {
+		case lost:
+			on = g.on // bridge
+		case !measured:
+			on = false
+		case g.b1 < 0:
+			on = c.p[g.b0] >= cpSingle
+		default:
+			on = c.p[g.b0] >= cpDualEach && c.p[g.b1] >= cpDualEach && c.p[g.b0]+c.p[g.b1] >= cpDualSum
+		}
+		if r, ok := g.step(on, d.frames); ok {
+			tone := ToneRingback
+			switch r {
+			case ResultBusy:
+				tone = ToneBusy
+			case ResultReorder:
+				tone = ToneReorder
+			}
+			d.emit(Event{Kind: EventTone, Tone: tone, AtMS: d.frameStartMS(), FreqHz: float32(c.freqs[g.b0])})
+			d.decide(r, tone.String(), SITNone)
+			return
+		}
+	}
+}
+
+// step advances the segmenter; frames is the count including this frame.
+func (g *cpGroup) step(on bool, frames int) (Result, bool) {
+	if on == g.on {
+		g.run += 1 + g.pend
+		g.pend = 0
+		return ResultNone, false
+	}
+	g.pend++
+	if g.pend < 2 {
+		return ResultNone, false
+	}
+	// The state flips; the segment that ended is g.run frames long.
+	ended, endedOn := g.run, g.on
+	g.on = on
+	g.run = g.pend
+	g.pend = 0
+	if !g.seenOn {
+		if !on {
+			return ResultNone, false
+		}
+		g.seenOn = true
+		g.truncated = frames-g.run <= 1
+		return ResultNone, false
+	}
+	if g.nseg == cpMaxSegs {
+		copy(g.segs[:], g.segs[1:])
+		copy(g.segOn[:], g.segOn[1:])
+		g.nseg--
+		g.truncated = false
+	}
+	g.segs[g.nseg] = ended * frameMS
+	g.segOn[g.nseg] = endedOn
+	g.nseg++
+	return g.match()
+}
+
+func cadTol(ms int) int { return ms/10 + 40 }
+
+func (g *cpGroup) match() (Result, bool) {
+	for s := 0; s < g.nseg; s++ {
+		for i := 0; i < g.nspec; i++ {
+			sp := &g.specs[i]
+			L := len(sp.cadence)
+			need := 3
+			if sp.result == ResultRingback {
+				need = 2
+			}
+			if L > 2 {
+				need = L
+			}
+			for rot := 0; rot < L; rot++ {
+				// cadence index rot is "on" when even
+				if (rot%2 == 0) != g.segOn[s] {
+					continue
+				}
+				count, ok := 0, true
+				for j := s; j < g.nseg && ok; j++ {
+					exp := sp.cadence[(rot+j-s)%L]
+					dur := g.segs[j]
+					if j == 0 && g.truncated {
+						ok = dur <= exp+cadTol(exp)
+						continue
+					}
+					ok = dur >= exp-cadTol(exp) && dur <= exp+cadTol(exp)
+					count++
+				}
+				if ok && count >= need {
+					return sp.result, true
+				}
+			}
+		}
+	}
+	return ResultNone, false
+}

@@ -1,0 +1,140 @@
+package amd
+
+import "fmt"
+
+// Modes for Config.Mode.
+const (
+	ModeDialedge = "dialedge"
+	ModeAsterisk = "asterisk"
+)
+
+// Config configures a Detector. Durations are in milliseconds. Field names
+// follow the Webex CPA parameters where they map (minSilencePeriod,
+// analysisPeriod, minimumValidSpeech, maxTimeAnalysis, maxTermToneAnalysis);
+// the asterisk block uses app_amd's names.
+type Config struct {
+	// Mode selects the human/machine algorithm: "dialedge" (default) or
+	// "asterisk" (app_amd compatible). Tone, SIT, fax, DTMF and beep
+	// detection run in both modes.
+	Mode string `yaml:"mode"`
+
+	// MinSilencePeriod is the silence after a short greeting that makes the
+	// answer a live voice. After longer greetings the detector waits up to
+	// MinSilencePeriod+400 ms, because machines pause between sentences.
+	MinSilencePeriod int `yaml:"minSilencePeriod"`
+	// AnalysisPeriod is the longest greeting a live voice gives: speech that
+	// runs on past it (from its first word, pauses included) is a machine.
+	AnalysisPeriod int `yaml:"analysisPeriod"`
+	// MinimumValidSpeech is the least voice activity that counts as speech;
+	// shorter bursts (clicks, breaths, line noise) are ignored.
+	MinimumValidSpeech int `yaml:"minimumValidSpeech"`
+	// MaxTimeAnalysis bounds the human/machine analysis after answer. With
+	// no speech by then the result is silence; otherwise the detector
+	// decides on what it has. Music before a greeting extends it (up to
+	// twice) so that the greeting after the music is heard.
+	MaxTimeAnalysis int `yaml:"maxTimeAnalysis"`
+	// MaxTermToneAnalysis is how long after answer the detector keeps
+	// looking for a terminating tone (beep) after a machine verdict;
+	// 0 disables beep detection.
+	MaxTermToneAnalysis int `yaml:"maxTermToneAnalysis"`
+
+	// TonePlans names the call progress tone plans matched in the early
+	// phase (see TonePlans); empty means all of them.
+	TonePlans []string `yaml:"tonePlans"`
+	// DTMF enables the DTMF detector.
+	DTMF bool `yaml:"dtmf"`
+
+	// Asterisk holds app_amd's parameters, used when Mode is "asterisk".
+	Asterisk AsteriskConfig `yaml:"asterisk"`
+}
+
+// AsteriskConfig are app_amd's parameters with its names and defaults.
+type AsteriskConfig struct {
+	InitialSilence       int `yaml:"initialSilence"`
+	Greeting             int `yaml:"greeting"`
+	AfterGreetingSilence int `yaml:"afterGreetingSilence"`
+	TotalAnalysisTime    int `yaml:"totalAnalysisTime"`
+	MinimumWordLength    int `yaml:"minimumWordLength"`
+	BetweenWordsSilence  int `yaml:"betweenWordsSilence"`
+	// MaximumNumberOfWords: a machine when the word count is greater than it.
+	MaximumNumberOfWords int `yaml:"maximumNumberOfWords"`
+	// SilenceThreshold: a frame whose mean absolute sample is below it is silence.
+	SilenceThreshold  int `yaml:"silenceThreshold"`
+	MaximumWordLength int `yaml:"maximumWordLength"`
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{
+		Mode:                ModeDialedge,
+		MinSilencePeriod:    500,
+		AnalysisPeriod:      2600,
+		MinimumValidSpeech:  100,
+		MaxTimeAnalysis:     5000,
+		MaxTermToneAnalysis: 30000,
+		DTMF:                true,
+		Asterisk:            DefaultAsteriskConfig(),
+	}
+}
+
+// DefaultAsteriskConfig returns app_amd's defaults.
+func DefaultAsteriskConfig() AsteriskConfig {
+	return AsteriskConfig{
+		InitialSilence:       2500,
+		Greeting:             1500,
+		AfterGreetingSilence: 800,
+		TotalAnalysisTime:    5000,
+		MinimumWordLength:    100,
+		BetweenWordsSilence:  50,
+		MaximumNumberOfWords: 2,
+		SilenceThreshold:     256,
+		MaximumWordLength:    5000,
+	}
+}
+
+func checkRange(field string, v, lo, hi int) error {
+	if v < lo || v > hi {
+		return fmt.Errorf("%w: %s = %d (allowed %d..%d)", ErrInvalidConfig, field, v, lo, hi)
+	}
+	return nil
+}
+
+// Validate reports the first invalid field, naming it and its allowed range.
+func (c Config) Validate() error {
+	if c.Mode != ModeDialedge && c.Mode != ModeAsterisk {
+		return fmt.Errorf("%w: mode = %q (allowed: dialedge, asterisk)", ErrInvalidConfig, c.Mode)
+	}
+	checks := []struct {
+		name      string
+		v, lo, hi int
+	}{
+		{"minSilencePeriod", c.MinSilencePeriod, 100, 5000},
+		{"analysisPeriod", c.AnalysisPeriod, 500, 10000},
+		{"minimumValidSpeech", c.MinimumValidSpeech, 20, 1000},
+		{"maxTimeAnalysis", c.MaxTimeAnalysis, 1000, 60000},
+		{"maxTermToneAnalysis", c.MaxTermToneAnalysis, 0, 120000},
+		{"asterisk.initialSilence", c.Asterisk.InitialSilence, 100, 60000},
+		{"asterisk.greeting", c.Asterisk.Greeting, 100, 60000},
+		{"asterisk.afterGreetingSilence", c.Asterisk.AfterGreetingSilence, 20, 60000},
+		{"asterisk.totalAnalysisTime", c.Asterisk.TotalAnalysisTime, 500, 60000},
+		{"asterisk.minimumWordLength", c.Asterisk.MinimumWordLength, 20, 10000},
+		{"asterisk.betweenWordsSilence", c.Asterisk.BetweenWordsSilence, 20, 10000},
+		{"asterisk.maximumNumberOfWords", c.Asterisk.MaximumNumberOfWords, 1, 100},
+		{"asterisk.silenceThreshold", c.Asterisk.SilenceThreshold, 1, 32767},
+		{"asterisk.maximumWordLength", c.Asterisk.MaximumWordLength, 100, 60000},
+	}
+	for _, ck := range checks {
+		if err := checkRange(ck.name, ck.v, ck.lo, ck.hi); err != nil {
+			return err
+		}
+	}
+	if c.MaxTimeAnalysis < c.AnalysisPeriod {
+		return fmt.Errorf("%w: maxTimeAnalysis = %d must be >= analysisPeriod = %d", ErrInvalidConfig, c.MaxTimeAnalysis, c.AnalysisPeriod)
+	}
+	for i, name := range c.TonePlans {
+		if findPlan(name) == nil {
+			return fmt.Errorf("%w: tonePlans[%d] = %q (allowed: %s)", ErrInvalidConfig, i, name, planNames())
+		}
+	}
+	return nil
+}

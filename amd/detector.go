@@ -1,0 +1,271 @@
+package amd
+
+import (
+	"fmt"
+	"math"
+)
+
+// feat are the per-frame features shared by the detectors.
+type feat struct {
+	energy  float64 // sum of x^2, x in [-1, 1)
+	dbfs    float64 // level; a full-scale sine is 0 dBFS
+	meanAbs float64 // mean |sample| in int16 units (app_amd's measure)
+	toneDB  float64 // single-sinusoid prediction gain: high for a pure tone
+	freq    float64 // frequency of the best-fitting sinusoid, Hz
+	zcr     int     // zero crossings in the frame
+}
+
+// Single-tone gates on feat.toneDB.
+const (
+	tonalDB     = 12.0 // a tone for the SIT/fax gates
+	beepToneDB  = 16.0 // a tone clean enough to be a beep
+	speechToneX = 22.0 // frames purer than this are tones, not speech
+)
+
+// Detector analyses one call's audio. See the package comment for ownership.
+type Detector struct {
+	cfg   Config
+	phase Phase
+
+	x      [FrameSamples]float64
+	h1, h2 float64 // last two samples of the previous frame
+	frames int     // frames seen, lost ones included
+	f      feat
+
+	verdict Verdict
+	final   bool
+
+	q      [8]Event
+	qh, qn int
+
+	cp   cadenceDet
+	sit  sitDet
+	fax  faxDet
+	dtmf dtmfDet
+	beep beepDet
+	hm   humanDet
+	ast  asteriskDet
+}
+
+// New validates cfg and returns a Detector for audio starting at phase.
+func New(cfg Config, phase Phase) (*Detector, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if phase != PhaseEarly && phase != PhaseAnswer {
+		return nil, fmt.Errorf("%w: %d (allowed: PhaseEarly, PhaseAnswer)", ErrInvalidPhase, phase)
+	}
+	d := &Detector{cfg: cfg}
+	d.cp.init(cfg.TonePlans)
+	d.sit.init()
+	d.fax.init()
+	d.dtmf.init()
+	d.Reset(phase)
+	return d, nil
+}
+
+// Reset starts a new analysis at phase, keeping the configuration (for
+// instance at the 200 OK after early media). An invalid phase keeps the
+// current one.
+func (d *Detector) Reset(phase Phase) {
+	if phase == PhaseEarly || phase == PhaseAnswer {
+		d.phase = phase
+	}
+	d.h1, d.h2 = 0, 0
+	d.frames = 0
+	d.f = feat{}
+	d.verdict = Verdict{BeepMS: -1}
+	d.final = false
+	d.qh, d.qn = 0, 0
+	d.cp.reset()
+	d.sit.reset()
+	d.fax.reset()
+	d.dtmf.reset()
+	d.beep.reset()
+	d.hm.reset()
+	d.ast.reset(d.cfg.Asterisk)
+}
+
+// Phase reports the phase the detector analyses.
+func (d *Detector) Phase() Phase { return d.phase }
+
+// Verdict returns the verdict and whether it is final.
+func (d *Detector) Verdict() (Verdict, bool) { return d.verdict, d.final }
+
+// PositionMS is the audio position in ms (frames seen times 20 ms).
+func (d *Detector) PositionMS() int { return d.frames * frameMS }
+
+// Process analyses the next 20 ms frame and returns the first event it
+// caused (EventNone when none); further events of the same frame come from
+// Next. A frame shorter than FrameSamples is zero-padded, extra samples are
+// ignored. It does not allocate.
+func (d *Detector) Process(frame []int16) Event {
+	d.qh, d.qn = 0, 0
+	d.features(frame)
+	d.frames++
+	d.run(false)
+	return d.Next()
+}
+
+// Lost tells the detector that one 20 ms frame did not arrive. Time moves on
+// and each detector bridges the gap. It does not allocate.
+func (d *Detector) Lost() Event {
+	d.qh, d.qn = 0, 0
+	d.h1, d.h2 = 0, 0
+	d.frames++
+	d.run(true)
+	return d.Next()
+}
+
+// Next returns the next pending event of the last Process or Lost call, or
+// an Event with Kind EventNone when there are no more.
+func (d *Detector) Next() Event {
+	if d.qn == 0 {
+		return Event{}
+	}
+	ev := d.q[d.qh]
+	d.qh++
+	d.qn--
+	return ev
+}
+
+// End finalises the analysis when the audio stops (end of a recording, or
+// hang-up) and returns the verdict. Without a final verdict it decides on
+// what was heard: in the answer phase as if maxTimeAnalysis had passed, in
+// the early phase silence when all was quiet and unknown otherwise.
+func (d *Detector) End() Verdict {
+	if d.final {
+		return d.verdict
+	}
+	if d.phase == PhaseAnswer {
+		if d.cfg.Mode == ModeAsterisk {
+			d.decide(ResultUnknown, "TOOLONG", SITNone)
+		} else {
+			d.hm.timeout(d, true)
+		}
+	} else {
+		if d.hm.heardAnything {
+			d.decide(ResultUnknown, "end-of-audio", SITNone)
+		} else {
+			d.decide(ResultSilence, "end-of-audio", SITNone)
+		}
+	}
+	return d.verdict
+}
+
+func (d *Detector) nowMS() int        { return d.frames * frameMS }
+func (d *Detector) frameStartMS() int { return (d.frames - 1) * frameMS }
+
+func (d *Detector) emit(ev Event) {
+	if d.qh+d.qn < len(d.q) {
+		d.q[d.qh+d.qn] = ev
+		d.qn++
+	}
+}
+
+// decide makes the verdict final (once).
+func (d *Detector) decide(r Result, cause string, sit SIT) {
+	if d.final {
+		return
+	}
+	d.final = true
+	d.verdict.Result = r
+	d.verdict.DecisionMS = d.nowMS()
+	d.verdict.SIT = sit
+	d.verdict.Cause = cause
+	d.emit(Event{Kind: EventVerdict, AtMS: d.verdict.DecisionMS, Verdict: d.verdict})
+}
+
+// features converts the frame and computes the shared features.
+func (d *Detector) features(frame []int16) {
+	n := len(frame)
+	if n > FrameSamples {
+		n = FrameSamples
+	}
+	var sumAbs, e float64
+	zc := 0
+	prev := d.h1
+	for i := 0; i < n; i++ {
+		s := float64(frame[i])
+		if s < 0 {
+			sumAbs -= s
+		} else {
+			sumAbs += s
+		}
+		v := s * (1.0 / 32768)
+		d.x[i] = v
+		e += v * v
+		if (v >= 0) != (prev >= 0) {
+			zc++
+		}
+		prev = v
+	}
+	for i := n; i < FrameSamples; i++ {
+		d.x[i] = 0
+	}
+	// Single sinusoid fit: x[k] + x[k-2] = 2c x[k-1], least squares in c.
+	var a, b, q float64
+	x1, x2 := d.h1, d.h2
+	for _, v := range d.x {
+		s := v + x2
+		a += s * x1
+		b += x1 * x1
+		q += s * s
+		x2, x1 = x1, v
+	}
+	d.h1, d.h2 = x1, x2
+	f := &d.f
+	f.energy = e
+	f.meanAbs = sumAbs / FrameSamples
+	f.dbfs = db(2 * e / FrameSamples) // full-scale sine: mean square 1/2
+	f.zcr = zc
+	f.toneDB, f.freq = 0, 0
+	if b > 1e-9 {
+		c := a / (2 * b)
+		res := q - a*a/b
+		if res < 1e-12*b {
+			res = 1e-12 * b
+		}
+		f.toneDB = db(2 * b / res)
+		if c > 1 {
+			c = 1
+		} else if c < -1 {
+			c = -1
+		}
+		f.freq = math.Acos(c) * sampleRate / (2 * math.Pi)
+	}
+}
+
+// run dispatches the frame (or the loss) to the detectors for the phase.
+func (d *Detector) run(lost bool) {
+	if d.cfg.DTMF {
+		d.dtmf.frame(d, lost)
+	}
+	beep := d.phase == PhaseAnswer && d.cfg.MaxTermToneAnalysis > 0 &&
+		(!d.final || (d.verdict.Result == ResultMachine && d.verdict.BeepMS < 0)) &&
+		d.nowMS() <= d.cfg.MaxTermToneAnalysis
+	if !d.final || beep {
+		d.hm.track(d, lost) // voice activity and noise floor
+	}
+	if !d.final {
+		d.fax.frame(d, lost)
+		d.sit.frame(d, lost)
+		if d.phase == PhaseEarly {
+			d.cp.frame(d, lost)
+		}
+	}
+	if beep {
+		d.beep.frame(d, lost)
+	}
+	if d.phase != PhaseAnswer {
+		return
+	}
+	if d.final {
+		return
+	}
+	if d.cfg.Mode == ModeAsterisk {
+		d.ast.frame(d, lost)
+	} else {
+		d.hm.frame(d, lost)
+	}
+}

@@ -1,0 +1,200 @@
+package amd
+
+import "math"
+
+// DTMF to ITU-T Q.24. Each frame is split into two 10 ms halves whose
+// complex DFT values at the eight DTMF frequencies are combined into 160
+// sample (20 ms) windows at a 10 ms hop: window A spans the previous frame's
+// second half and this frame's first half, window B this frame. A 40 ms tone
+// covers at least two whole windows, a 23 ms tone at most one. The phase
+// advance between the halves of a window measures each tone's frequency to
+// well under 1%, which is what separates Q.24's ±1.5% accept from its ±3.5%
+// reject (the 50 Hz Goertzel resolution of a 20 ms window cannot).
+
+var dtmfFreqs = [8]float64{697, 770, 852, 941, 1209, 1336, 1477, 1633}
+
+var dtmfKeys = [4][4]byte{
+	{'1', '2', '3', 'A'},
+	{'4', '5', '6', 'B'},
+	{'7', '8', '9', 'C'},
+	{'*', '0', '#', 'D'},
+}
+
+const (
+	dtmfHalf        = FrameSamples / 2
+	dtmfMaxDev      = 0.025 // relative frequency deviation: accept ±1.5%, reject ±3.5%
+	dtmfMinTone     = -36.0 // dBFS per tone (a full-scale sine is 0 dBFS)
+	dtmfNormalTwist = 9.0   // dB, high group above low group (Q.24: accept 8)
+	dtmfRevTwist    = 5.0   // dB, low group above high group (Q.24: accept 4)
+	dtmfMinRatio    = 0.80  // the two tones' share of the window's energy
+	dtmfRelPeak     = 0.16  // other tones of a group at least 8 dB below the peak
+	dtmfHarmonic    = 0.10  // second harmonics at least 10 dB below their tone
+)
+
+type dtmfDet struct {
+	bins   [8]cbin
+	harm   [8]bin
+	prevR  [8]float64
+	prevI  [8]float64
+	prevE  float64
+	prevX  [dtmfHalf]float64
+	prevOK bool
+
+	curR, curI [2][8]float64
+	curE       [2]float64
+	win        [FrameSamples]float64
+	hp         [2]float64
+
+	cand      byte
+	candStart int
+	candN     int
+	digit     byte // digit reported and still on
+	offN      int
+	active    bool // a DTMF-like window in this frame (the VAD ignores it)
+}
+
+func (t *dtmfDet) init() {
+	for i, f := range dtmfFreqs {
+		t.bins[i] = newCBin(f, dtmfHalf)
+		t.harm[i] = newBin(2 * f)
+	}
+}
+
+func (t *dtmfDet) reset() {
+	t.prevOK = false
+	t.cand, t.candN, t.digit, t.offN = 0, 0, 0, 0
+	t.active = false
+}
+
+func (t *dtmfDet) frame(d *Detector, lost bool) {
+	t.active = false
+	if lost {
+		t.prevOK = false
+		t.candN = 0
+		t.cand = 0
+		return
+	}
+	x := d.x[:]
+	goertzelComplex(x[:dtmfHalf], t.bins[:], t.curR[0][:], t.curI[0][:])
+	goertzelComplex(x[dtmfHalf:], t.bins[:], t.curR[1][:], t.curI[1][:])
+	var e0, e1 float64
+	for _, v := range x[:dtmfHalf] {
+		e0 += v * v
+	}
+	e1 = d.f.energy - e0
+	start := d.frameStartMS()
+	if t.prevOK {
+		copy(t.win[:dtmfHalf], t.prevX[:])
+		copy(t.win[dtmfHalf:], x[:dtmfHalf])
+		k := t.eval(&t.prevR, &t.prevI, &t.curR[0], &t.curI[0], t.prevE, e0)
+		t.step(d, k, start-10)
+	}
+	copy(t.win[:], x)
+	k := t.eval(&t.curR[0], &t.curI[0], &t.curR[1], &t.curI[1], e0, e1)
+	t.step(d, k, start)
+	t.prevR, t.prevI, t.prevE = t.curR[1], t.curI[1], e1
+	copy(t.prevX[:], x[dtmfHalf:])
+	t.prevOK = true
+}
+
+// eval classifies one 160-sample window made of halves a and b (t.win holds
+// its samples for the harmonic check). It returns the key or 0.
+func (t *dtmfDet) eval(ar, ai, br, bi *[8]float64, ea, eb float64) byte {
+	e := ea + eb
+	if e < 1e-7 || ea < 0.5*eb || eb < 0.5*ea {
+		return 0 // silence, or a tone starting or stopping inside the window
+	}
+	var p [8]float64
+	for k := range p {
+		// window value = a + b * e^{-jw80}
+		re := ar[k] + br[k]*t.bins[k].advRe - bi[k]*t.bins[k].advIm
+		im := ai[k] + br[k]*t.bins[k].advIm + bi[k]*t.bins[k].advRe
+		p[k] = re*re + im*im
+	}
+	r, c := 0, 4
+	for k := 1; k < 4; k++ {
+		if p[k] > p[r] {
+			r = k
+		}
+		if p[k+4] > p[c] {
+			c = k + 4
+		}
+	}
+	const n = FrameSamples
+	// Frequency from the phase advance between the halves; the power is
+	// then corrected for the window's response at that offset.
+	var dev [2]float64
+	for i, k := range [2]int{r, c} {
+		ph := math.Atan2(bi[k]*ar[k]-br[k]*ai[k], br[k]*ar[k]+bi[k]*ai[k])
+		w := 2 * math.Pi * dtmfFreqs[k] / sampleRate
+		dw := wrapPi(ph-w*dtmfHalf) / dtmfHalf
+		dev[i] = dw / w
+		if s := math.Sin(dw / 2); math.Abs(s) > 1e-9 {
+			g := math.Sin(dw*n/2) / (n * s)
+			p[k] /= math.Max(g*g, 0.05)
+		}
+	}
+	pr, pc := p[r], p[c]
+	// Share of energy: a pure tone has 2P/(N E) = 1.
+	if 2*(pr+pc)/(n*e) < dtmfMinRatio {
+		return 0
+	}
+	// Per-tone level: mean square of a sine of amplitude A is A^2/2 = 2P/N^2.
+	if db(4*pr/(n*n)) < dtmfMinTone || db(4*pc/(n*n)) < dtmfMinTone {
+		return 0
+	}
+	tw := db(pc) - db(pr)
+	if tw > dtmfNormalTwist || tw < -dtmfRevTwist {
+		return 0
+	}
+	t.active = true
+	for k := 0; k < 4; k++ {
+		if k != r && p[k] > dtmfRelPeak*pr {
+			return 0
+		}
+		if k+4 != c && p[k+4] > dtmfRelPeak*pc {
+			return 0
+		}
+	}
+	if math.Abs(dev[0]) > dtmfMaxDev || math.Abs(dev[1]) > dtmfMaxDev {
+		return 0
+	}
+	// Talk-off: speech and music carry harmonics, DTMF does not.
+	hb := [2]bin{t.harm[r], t.harm[c]}
+	goertzelPower(t.win[:], hb[:], t.hp[:])
+	// (the other tone's sidelobes may fall on a harmonic bin: allow them)
+	if t.hp[0] > dtmfHarmonic*pr+0.04*pc || t.hp[1] > dtmfHarmonic*pc+0.04*pr {
+		return 0
+	}
+	return dtmfKeys[r][c-4]
+}
+
+// step runs the duration logic for one window starting at startMS.
+func (t *dtmfDet) step(d *Detector, k byte, startMS int) {
+	if t.digit != 0 {
+		if k == t.digit {
+			t.offN = 0
+			return
+		}
+		t.offN++
+		if t.offN < 2 { // Q.24: interruptions up to 10 ms do not end a digit
+			return
+		}
+		t.digit = 0
+		t.offN = 0
+	}
+	if k == 0 {
+		t.cand, t.candN = 0, 0
+		return
+	}
+	if k != t.cand {
+		t.cand, t.candN, t.candStart = k, 1, startMS
+		return
+	}
+	t.candN++
+	if t.candN >= 2 { // two whole windows: at least 30 ms, 40 ms tones always pass
+		t.digit = k
+		t.cand, t.candN = 0, 0
+		d.emit(Event{Kind: EventDTMF, AtMS: t.candStart, Digit: k})
+	}
+}

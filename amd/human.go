@@ -1,0 +1,214 @@
+package amd
+
+// dialedge's human/machine detector.
+//
+// Voice activity: a frame is active when it is 10 dB above an adaptive
+// noise floor (fast to fall, slow to rise) and above -55 dBFS, and is not a
+// pure tone or DTMF. Active frames with gaps up to 60 ms form bursts; a
+// burst is speech once it holds minimumValidSpeech of activity, so clicks
+// and breaths do not count. Music (a bed of sound with no syllabic dips and
+// steady spectrum for 800 ms) is not speech: the detector forgets what it
+// took for speech and waits for the greeting after the music.
+//
+// Decision, from the first word on:
+//   - silence after the greeting of at least minSilencePeriod (greetings up
+//     to 1.2 s: "hello?", "yes?") growing to minSilencePeriod+400 ms for a
+//     greeting as long as analysisPeriod (a fuller answer) → human;
+//   - speech still running analysisPeriod after the first word → machine;
+//   - a beep after speech → machine (beep.go);
+//   - no speech by maxTimeAnalysis → silence; speech that is neither by
+//     then → human if the line has gone quiet, machine if it is talking.
+
+const (
+	vadMarginDB   = 10.0
+	vadMinDBFS    = -55.0
+	burstGapMS    = 60
+	shortGreeting = 1200
+	longExtraSil  = 400
+	musicWin      = 40 // frames (800 ms)
+)
+
+type humanDet struct {
+	nf            float64
+	nfInit        bool
+	active        bool
+	heardAnything bool
+
+	burstMS    int
+	burstStart int
+	burstGap   int
+	inValid    bool // the current burst is speech
+
+	onset    int // first word (ms), -1 before
+	lastEnd  int // end of the last speech frame (ms)
+	speechMS int
+
+	dbr   [musicWin]float64
+	zcr   [musicWin]int
+	ri    int
+	rn    int
+	music bool
+	musMS int
+}
+
+func (h *humanDet) reset() {
+	*h = humanDet{nf: -70, onset: -1, lastEnd: -1}
+}
+
+func (h *humanDet) validSpeech() bool { return h.onset >= 0 }
+
+// track runs voice activity, the noise floor and the music detector.
+func (h *humanDet) track(d *Detector, lost bool) {
+	f := &d.f
+	if lost {
+		// bridge: keep h.active
+	} else {
+		if !h.nfInit {
+			h.nfInit = true
+			h.nf = min(f.dbfs, -35)
+		}
+		h.active = f.dbfs > h.nf+vadMarginDB && f.dbfs > vadMinDBFS && f.toneDB < speechToneX && !d.dtmf.active
+		switch {
+		case f.toneDB >= speechToneX && f.dbfs > h.nf+vadMarginDB:
+			// a tone is neither speech nor noise
+		case f.dbfs < h.nf:
+			h.nf += 0.3 * (f.dbfs - h.nf)
+		case !h.active:
+			h.nf += 0.03 * (f.dbfs - h.nf)
+		default:
+			h.nf += 0.05
+		}
+		h.nf = max(h.nf, -80)
+		if f.dbfs > vadMinDBFS {
+			h.heardAnything = true
+		}
+		h.dbr[h.ri] = f.dbfs
+		h.zcr[h.ri] = f.zcr
+		h.ri = (h.ri + 1) % musicWin
+		if h.rn < musicWin {
+			h.rn++
+		}
+		h.music = h.musicLike()
+	}
+	now := d.nowMS()
+	if h.active {
+		if h.burstMS == 0 {
+			h.burstStart = d.frameStartMS()
+		}
+		h.burstMS += frameMS
+		h.burstGap = 0
+		if !h.inValid && h.burstMS >= d.cfg.MinimumValidSpeech {
+			h.inValid = true
+			if h.onset < 0 {
+				h.onset = h.burstStart
+			}
+			h.speechMS += h.burstMS
+			h.lastEnd = now
+		} else if h.inValid {
+			h.speechMS += frameMS
+			h.lastEnd = now
+		}
+	} else if h.burstMS > 0 {
+		h.burstGap += frameMS
+		if h.burstGap > burstGapMS {
+			h.burstMS, h.burstGap, h.inValid = 0, 0, false
+		}
+	}
+	if h.music {
+		// What looked like speech was music: forget it.
+		h.musMS += frameMS
+		h.onset, h.lastEnd, h.speechMS = -1, -1, 0
+		h.burstMS, h.burstGap, h.inValid = 0, 0, false
+	}
+}
+
+// musicLike: the last 800 ms were all sound, with no syllabic dip and a
+// steady zero-crossing rate.
+func (h *humanDet) musicLike() bool {
+	if h.rn < musicWin {
+		return false
+	}
+	lo, hi := 1e9, -1e9
+	var zs, zs2 float64
+	for i := 0; i < musicWin; i++ {
+		v := h.dbr[i]
+		if v < h.nf+vadMarginDB {
+			return false
+		}
+		lo = min(lo, v)
+		hi = max(hi, v)
+		z := float64(h.zcr[i])
+		zs += z
+		zs2 += z * z
+	}
+	mean := zs / musicWin
+	varz := zs2/musicWin - mean*mean
+	return hi-lo < musicRangeDB && varz < musicZcrVar*(mean+1)
+}
+
+const (
+	musicRangeDB = 14.0
+	musicZcrVar  = 1.5
+)
+
+// silenceMS is the silence since the last speech frame; a burst that may
+// become speech stops the count at its start.
+func (h *humanDet) silenceMS(now int) int {
+	if h.burstMS > 0 {
+		return h.burstStart - h.lastEnd
+	}
+	return now - h.lastEnd
+}
+
+func (h *humanDet) required(cfg *Config, span int) int {
+	if span <= shortGreeting {
+		return cfg.MinSilencePeriod
+	}
+	extra := longExtraSil * (span - shortGreeting) / max(1, cfg.AnalysisPeriod-shortGreeting)
+	return cfg.MinSilencePeriod + min(extra, longExtraSil)
+}
+
+func (h *humanDet) deadline(cfg *Config) int {
+	return cfg.MaxTimeAnalysis + min(h.musMS, cfg.MaxTimeAnalysis)
+}
+
+// frame makes the dialedge human/machine decision (track ran before).
+func (h *humanDet) frame(d *Detector, lost bool) {
+	cfg := &d.cfg
+	now := d.nowMS()
+	if h.onset < 0 {
+		if now >= h.deadline(cfg) {
+			h.timeout(d, false)
+		}
+		return
+	}
+	span := h.lastEnd - h.onset
+	// A tone in progress (or one just ended and not yet claimed) is not
+	// the silence of someone waiting for an answer.
+	tone := d.beep.run || d.beep.pendAt > 0
+	if !tone && h.silenceMS(now) >= h.required(cfg, span) {
+		d.decide(ResultHuman, "greeting-then-silence", SITNone)
+		return
+	}
+	if span >= cfg.AnalysisPeriod {
+		d.decide(ResultMachine, "long-greeting", SITNone)
+		return
+	}
+	if now >= h.deadline(cfg) {
+		h.timeout(d, false)
+	}
+}
+
+// timeout decides when the analysis time is up (or the audio ended).
+func (h *humanDet) timeout(d *Detector, atEnd bool) {
+	switch {
+	case h.onset < 0 && h.musMS > 0:
+		d.decide(ResultMachine, "music", SITNone)
+	case h.onset < 0:
+		d.decide(ResultSilence, "no-speech", SITNone)
+	case h.silenceMS(d.nowMS()) >= 200 || (atEnd && !h.active):
+		d.decide(ResultHuman, "timeout-quiet", SITNone)
+	default:
+		d.decide(ResultMachine, "timeout-talking", SITNone)
+	}
+}

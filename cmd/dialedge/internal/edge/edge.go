@@ -1,0 +1,298 @@
+// Package edge assembles one dialedge process: SIP endpoint, RTP port pool,
+// media clock, call manager, durable outbox and control API. It owns their
+// start order, the SIGTERM drain and the shutdown order. `serve` and `demo`
+// both run an Edge. Methods are safe to call from one goroutine; Close is
+// idempotent.
+package edge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/dialedge/dialedge/cmd/dialedge/internal/conf"
+	"github.com/dialedge/dialedge/media"
+	"github.com/dialedge/dialedge/pacing/api"
+	"github.com/dialedge/dialedge/pacing/outbox"
+	"github.com/dialedge/dialedge/ports"
+	"github.com/dialedge/dialedge/ports/call"
+	"github.com/dialedge/dialedge/sip"
+)
+
+// LogConfig selects the log format and level.
+type LogConfig struct {
+	// Level: debug, info, warn or error.
+	Level string `yaml:"level"`
+	// Format: text or json.
+	Format string `yaml:"format"`
+}
+
+// Config is the whole YAML configuration of `dialedge serve`.
+type Config struct {
+	Log    LogConfig         `yaml:"log"`
+	SIP    sip.Config        `yaml:"sip"`
+	RTP    ports.Config      `yaml:"rtp"`
+	Media  media.ClockConfig `yaml:"media"`
+	Calls  call.Config       `yaml:"calls"`
+	API    api.Config        `yaml:"api"`
+	Outbox outbox.Config     `yaml:"outbox"`
+}
+
+// DefaultConfig returns the DESIGN 3.1 defaults. The trunk address and the
+// API token have no default and must be configured.
+func DefaultConfig() Config {
+	return Config{
+		Log:    LogConfig{Level: "info", Format: "text"},
+		SIP:    sip.DefaultConfig(),
+		RTP:    ports.DefaultConfig(),
+		Media:  media.DefaultClockConfig(),
+		Calls:  call.DefaultConfig(),
+		API:    api.DefaultConfig(),
+		Outbox: outbox.DefaultConfig(),
+	}
+}
+
+// Validate checks every section; the error names the section and field.
+func (c Config) Validate() error {
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("config: log.level %q; allowed debug, info, warn, error", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		return fmt.Errorf("config: log.format %q; allowed text, json", c.Log.Format)
+	}
+	for _, s := range []struct {
+		name string
+		err  error
+	}{
+		{"sip", c.SIP.Validate()},
+		{"rtp", c.RTP.Validate()},
+		{"media", validateClock(c.Media)},
+		{"calls", c.Calls.Validate()},
+		{"api", c.API.Validate()},
+		{"outbox", c.Outbox.Validate()},
+	} {
+		if s.err != nil {
+			return fmt.Errorf("config: %s: %w", s.name, s.err)
+		}
+	}
+	return nil
+}
+
+func validateClock(c media.ClockConfig) error {
+	if c.Interval != 20*time.Millisecond {
+		return fmt.Errorf("interval: %v; allowed 20ms (ptime 20, the only packetisation offered)", c.Interval)
+	}
+	return nil
+}
+
+// EnvPrefix is the prefix of configuration environment variables.
+const EnvPrefix = "DIALEDGE_"
+
+// Load builds the configuration: defaults, then the YAML file (if path is
+// set), then DIALEDGE_… environment, then key=value settings; and validates.
+func Load(path string, environ []string, settings []string) (Config, error) {
+	cfg := DefaultConfig()
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return cfg, fmt.Errorf("config: %w", err)
+		}
+		if err := conf.LoadYAML(data, &cfg); err != nil {
+			return cfg, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	if err := conf.ApplyEnv(environ, EnvPrefix, &cfg); err != nil {
+		return cfg, err
+	}
+	if err := conf.SetAll(&cfg, settings); err != nil {
+		return cfg, err
+	}
+	return cfg, cfg.Validate()
+}
+
+// NewLogger returns the slog logger the config asks for.
+func NewLogger(c LogConfig, w *os.File) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(c.Level))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// Edge is one running dialedge.
+type Edge struct {
+	cfg      Config
+	log      *slog.Logger
+	Registry *prometheus.Registry
+	Counters *media.Counters
+	Metrics  *call.Metrics
+	Store    *outbox.Store
+	SIP      *sip.Endpoint
+	Clock    *media.Clock
+	Pool     *ports.Pool
+	Calls    *call.Manager
+	API      *api.Server
+	apiLn    net.Listener
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// New builds and starts an edge: it binds SIP and the API, reports attempts
+// a previous crash interrupted, and is then ready to dial.
+func New(ctx context.Context, cfg Config, log *slog.Logger) (*Edge, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	e := &Edge{cfg: cfg, log: log, Registry: prometheus.NewRegistry(), Counters: &media.Counters{}}
+	e.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	e.Metrics = call.NewMetrics(e.Registry)
+	registerRTPCounters(e.Registry, e.Counters)
+
+	ok := false
+	defer func() {
+		if !ok {
+			_ = e.Close()
+		}
+	}()
+	var err error
+	e.Store, err = outbox.Open(cfg.Outbox.Path, outbox.OptionsFromConfig(cfg.Outbox, log))
+	if err != nil {
+		return nil, fmt.Errorf("outbox: %w", err)
+	}
+	if n, err := e.Store.RecoverInterrupted(time.Now()); err != nil {
+		return nil, fmt.Errorf("outbox: recover interrupted attempts: %w", err)
+	} else if n > 0 {
+		log.Warn("reported attempts interrupted by the previous run as ERROR", "count", n)
+	}
+	e.Pool, err = ports.NewPool(cfg.RTP)
+	if err != nil {
+		return nil, err
+	}
+	clockCfg := cfg.Media
+	clockCfg.OnLateness = e.Metrics.ObserveLateness
+	e.Clock = media.NewClock(clockCfg, log)
+	e.SIP, err = sip.NewEndpoint(cfg.SIP, log)
+	if err != nil {
+		return nil, fmt.Errorf("sip: %w", err)
+	}
+	if err := e.SIP.Start(ctx); err != nil {
+		return nil, fmt.Errorf("sip: %w", err)
+	}
+	e.Calls, err = call.NewManager(cfg.Calls, call.Deps{
+		SIP: e.SIP, Clock: e.Clock, Pool: e.Pool, Prompts: media.NewPromptCache(),
+		Sink: func(r call.Result) error { _, err := e.Store.Complete(r); return err },
+		Metrics: e.Metrics, Counters: e.Counters, Logger: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	e.API, err = api.New(cfg.API, api.Deps{Store: e.Store, Dialer: e.Calls, Gatherer: e.Registry}, log)
+	if err != nil {
+		return nil, fmt.Errorf("api: %w", err)
+	}
+	e.apiLn, err = net.Listen("tcp", cfg.API.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("api: %w", err)
+	}
+	go func() {
+		if err := e.API.Serve(e.apiLn); err != nil && !errors.Is(err, net.ErrClosed) {
+			log.Error("api stopped", "err", err)
+		}
+	}()
+	ok = true
+	log.Info("dialedge edge ready", "sip", e.SIP.UDPAddr(), "api", e.apiLn.Addr().String(),
+		"trunk", cfg.SIP.Trunk.Address, "rtp", fmt.Sprintf("%d-%d", cfg.RTP.Min, cfg.RTP.Max))
+	return e, nil
+}
+
+// APIAddr is the bound control API address.
+func (e *Edge) APIAddr() string { return e.apiLn.Addr().String() }
+
+// Config returns the configuration the edge runs with.
+func (e *Edge) Config() Config { return e.cfg }
+
+// Drain stops new dials and lets live calls finish for up to the drain
+// timeout, then hangs them up. Every order still gets its result.
+func (e *Edge) Drain() {
+	e.log.Info("draining", "active", e.Calls.Active(), "timeout", e.cfg.Calls.DrainTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), e.cfg.Calls.DrainTimeout)
+	defer cancel()
+	e.Calls.Drain(ctx)
+}
+
+// Close stops everything in reverse order of start. Safe to call twice.
+func (e *Edge) Close() error {
+	e.closeOnce.Do(func() {
+		var errs []error
+		if e.API != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			errs = append(errs, e.API.Shutdown(ctx))
+			cancel()
+		}
+		if e.Calls != nil {
+			errs = append(errs, e.Calls.Close())
+		}
+		if e.SIP != nil {
+			errs = append(errs, e.SIP.Close())
+		}
+		if e.Clock != nil {
+			errs = append(errs, e.Clock.Close())
+		}
+		if e.Pool != nil {
+			errs = append(errs, e.Pool.Close())
+		}
+		if e.Store != nil {
+			errs = append(errs, e.Store.Close())
+		}
+		e.closeErr = errors.Join(errs...)
+	})
+	return e.closeErr
+}
+
+// registerRTPCounters exports the shared media counters.
+func registerRTPCounters(reg prometheus.Registerer, c *media.Counters) {
+	for _, d := range []struct {
+		dir            string
+		packets, bytes func() uint64
+	}{
+		{"in", c.PacketsIn.Load, c.BytesIn.Load},
+		{"out", c.PacketsOut.Load, c.BytesOut.Load},
+	} {
+		pk, by := d.packets, d.bytes
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "dialedge_rtp_packets_total", Help: "RTP packets by direction.",
+			ConstLabels: prometheus.Labels{"direction": d.dir},
+		}, func() float64 { return float64(pk()) }))
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "dialedge_rtp_bytes_total", Help: "RTP payload bytes by direction.",
+			ConstLabels: prometheus.Labels{"direction": d.dir},
+		}, func() float64 { return float64(by()) }))
+	}
+	for _, d := range []struct {
+		name, help string
+		f          func() uint64
+	}{
+		{"dialedge_rtp_lost_packets_total", "RTP packets missing from sequence gaps.", c.Lost.Load},
+		{"dialedge_rtp_malformed_total", "Datagrams on RTP ports that were not valid RTP.", c.Malformed.Load},
+		{"dialedge_rtp_foreign_source_total", "RTP from a source other than the latched one, dropped.", c.Foreign.Load},
+	} {
+		f := d.f
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: d.name, Help: d.help},
+			func() float64 { return float64(f()) }))
+	}
+}

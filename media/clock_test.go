@@ -1,0 +1,174 @@
+package media
+
+import (
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+type recorder struct {
+	mu    sync.Mutex
+	calls []int // member ids in call order
+}
+
+type recMember struct {
+	id      int
+	rec     *recorder
+	advance []uint32
+	sleep   time.Duration // sleep once inside the tick (simulate a stall)
+}
+
+func (m *recMember) tick(advance uint32) {
+	m.rec.mu.Lock()
+	m.rec.calls = append(m.rec.calls, m.id)
+	m.advance = append(m.advance, advance)
+	m.rec.mu.Unlock()
+	if m.sleep > 0 {
+		d := m.sleep
+		m.sleep = 0
+		time.Sleep(d)
+	}
+}
+
+func TestClockScheduleAndOrder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var (
+			latMu sync.Mutex
+			lats  []time.Duration
+		)
+		c := NewClock(ClockConfig{Interval: 20 * time.Millisecond, OnLateness: func(d time.Duration) {
+			latMu.Lock()
+			lats = append(lats, d)
+			latMu.Unlock()
+		}}, nil)
+		rec := &recorder{}
+		const n = 200
+		ms := make([]*recMember, n)
+		for i := range ms {
+			ms[i] = &recMember{id: i, rec: rec}
+			if err := c.register(ms[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		time.Sleep(time.Second + time.Millisecond)
+		synctest.Wait()
+		st := c.Stats()
+		if st.Ticks != 50 || st.Skipped != 0 || st.MaxLateness != 0 || st.Members != n {
+			t.Fatalf("after 1 s: %v; want 50 ticks, no skips, no lateness, %d members", st, n)
+		}
+		rec.mu.Lock()
+		if len(rec.calls) != 50*n {
+			t.Fatalf("%d calls, want %d", len(rec.calls), 50*n)
+		}
+		for i, id := range rec.calls {
+			if id != i%n {
+				t.Fatalf("call %d went to member %d, want %d (registration order, once per tick)", i, id, i%n)
+			}
+		}
+		rec.calls = rec.calls[:0]
+		rec.mu.Unlock()
+		latMu.Lock()
+		if len(lats) != 50 {
+			t.Errorf("OnLateness called %d times, want 50", len(lats))
+		}
+		latMu.Unlock()
+
+		// Unregister the even members: only odd ones are called.
+		for i := 0; i < n; i += 2 {
+			c.unregister(ms[i])
+		}
+		time.Sleep(200 * time.Millisecond)
+		synctest.Wait()
+		rec.mu.Lock()
+		if len(rec.calls) != 10*n/2 {
+			t.Errorf("%d calls after unregister, want %d", len(rec.calls), 10*n/2)
+		}
+		for i, id := range rec.calls {
+			if id != 2*(i%(n/2))+1 {
+				t.Fatalf("call %d went to member %d", i, id)
+			}
+		}
+		rec.mu.Unlock()
+
+		// Idle: with no members the clock does not tick.
+		for i := 1; i < n; i += 2 {
+			c.unregister(ms[i])
+		}
+		before := c.Stats().Ticks
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if got := c.Stats().Ticks; got > before+1 {
+			t.Errorf("idle clock ticked %d times", got-before)
+		}
+		if err := c.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.register(&recMember{rec: rec}); err != ErrClockClosed {
+			t.Errorf("register after close: %v", err)
+		}
+	})
+}
+
+func TestClockSkipsMissedTicks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := NewClock(ClockConfig{}, nil) // default 20 ms
+		defer c.Close()
+		rec := &recorder{}
+		m := &recMember{rec: rec, sleep: 70 * time.Millisecond}
+		_ = c.register(m)
+		time.Sleep(130 * time.Millisecond)
+		synctest.Wait()
+		// Tick at 20 ms stalls until 90 ms; the 40/60 ms ticks are skipped,
+		// the 80 ms tick runs at 90 ms reporting advance 3; then 100, 120.
+		st := c.Stats()
+		rec.mu.Lock()
+		adv := append([]uint32(nil), m.advance...)
+		rec.mu.Unlock()
+		want := []uint32{1, 3, 1, 1}
+		if len(adv) != len(want) {
+			t.Fatalf("advances %v, want %v (stats %v)", adv, want, st)
+		}
+		for i := range want {
+			if adv[i] != want[i] {
+				t.Fatalf("advances %v, want %v", adv, want)
+			}
+		}
+		if st.Skipped != 2 || st.MaxLateness != 50*time.Millisecond || st.Ticks != 4 {
+			t.Errorf("stats %v; want 4 ticks, 2 skipped, max lateness 50ms", st)
+		}
+	})
+}
+
+func TestClockWorkers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := NewClock(ClockConfig{Workers: 3}, nil)
+		rec := &recorder{}
+		const n = 1000
+		ms := make([]*recMember, n)
+		for i := range ms {
+			ms[i] = &recMember{id: i, rec: rec}
+			_ = c.register(ms[i])
+		}
+		time.Sleep(200*time.Millisecond + time.Millisecond)
+		synctest.Wait()
+		if st := c.Stats(); st.Ticks != 10 {
+			t.Fatalf("ticks %d", st.Ticks)
+		}
+		rec.mu.Lock()
+		count := make([]int, n)
+		for _, id := range rec.calls {
+			count[id]++
+		}
+		rec.mu.Unlock()
+		for i, k := range count {
+			if k != 10 {
+				t.Fatalf("member %d ticked %d times in 10 ticks", i, k)
+			}
+		}
+		_ = c.Close()
+	})
+}

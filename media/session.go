@@ -1,0 +1,582 @@
+package media
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtp"
+)
+
+// Payload types with fixed meaning on the receive path.
+const (
+	payloadTypeCN      = 13  // RFC 3389 comfort noise
+	DefaultDTMFPayload = 101 // customary dynamic payload type for telephone-event
+	rtpHeaderSize      = 12
+	recvBufferSize     = 2048
+	maxDropout         = 3000 // RFC 3550 MAX_DROPOUT: larger forward jumps resynchronise
+	maxMisorder        = 100  // RFC 3550 MAX_MISORDER: larger backward jumps resynchronise
+)
+
+// SessionConfig configures one RTP leg.
+type SessionConfig struct {
+	// Codec sent and expected (PCMU or PCMA). Packets in the other G.711
+	// law are decoded too (some peers switch); anything else is dropped.
+	Codec Codec `yaml:"codec"`
+	// DTMFPayloadType is the RFC 4733 telephone-event payload type;
+	// 0 disables DTMF reception. DefaultSessionConfig sets 101.
+	DTMFPayloadType uint8 `yaml:"dtmf_payload_type"`
+	// Remote is the address from SDP. Until the first valid packet arrives
+	// we send there; then symmetric RTP latches to the packets' real source
+	// (SetRemote re-arms latching). A zero Remote means: send nothing until
+	// the peer's first packet.
+	Remote netip.AddrPort `yaml:"-"`
+	// MaxReportedLoss bounds the lost count passed to OnFrame for one gap.
+	// Default 50 (1 s).
+	MaxReportedLoss int `yaml:"max_reported_loss"`
+
+	// OnFrame is called on the receive goroutine for every 20 ms of decoded
+	// audio (160 samples). pcm is valid only during the call. lost is the
+	// number of 20 ms frames missing just before this one (sequence gap),
+	// at most MaxReportedLoss. It must not block for long: the socket is
+	// not read while it runs.
+	OnFrame func(pcm []int16, lost int) `yaml:"-"`
+	// OnDTMF is called on the receive goroutine once per completed
+	// RFC 4733 event.
+	OnDTMF func(ev DTMFEvent) `yaml:"-"`
+	// Counters, if set, receives every packet counter as well (shared by
+	// all sessions, for /metrics).
+	Counters *Counters `yaml:"-"`
+	// Logger for session events (not packets). Nil discards.
+	Logger *slog.Logger `yaml:"-"`
+}
+
+// DefaultSessionConfig returns PCMU with telephone-event on 101.
+func DefaultSessionConfig() SessionConfig {
+	return SessionConfig{Codec: PCMU, DTMFPayloadType: DefaultDTMFPayload, MaxReportedLoss: 50}
+}
+
+// Counters are packet counters, updated atomically. Each Session keeps its
+// own, and also adds to SessionConfig.Counters when set, so one Counters
+// can total every session for /metrics
+// (dialedge_rtp_packets_total{direction="in"} = PacketsIn, ...).
+type Counters struct {
+	PacketsIn        atomic.Uint64 // valid RTP packets accepted
+	PacketsOut       atomic.Uint64 // RTP packets sent
+	BytesIn          atomic.Uint64 // UDP payload bytes of accepted packets
+	BytesOut         atomic.Uint64 // UDP payload bytes sent
+	Lost             atomic.Uint64 // packets missing from sequence gaps
+	Late             atomic.Uint64 // duplicate or reordered packets dropped
+	Malformed        atomic.Uint64 // datagrams that are not valid RTP
+	WrongPayloadType atomic.Uint64 // RTP with a payload type we did not negotiate
+	Foreign          atomic.Uint64 // RTP from a source other than the latched one
+	SSRCChanges      atomic.Uint64 // peer changed SSRC (sequence tracking reset)
+	DTMFEvents       atomic.Uint64 // completed RFC 4733 events reported
+	SendErrors       atomic.Uint64 // failed socket writes
+}
+
+// SessionStats is a snapshot of a session's counters.
+type SessionStats struct {
+	PacketsIn, PacketsOut     uint64
+	BytesIn, BytesOut         uint64
+	Lost, Late, Malformed     uint64
+	WrongPayloadType, Foreign uint64
+	SSRCChanges, DTMFEvents   uint64
+	SendErrors                uint64
+	FirstPacketIn             time.Time      // zero until the first valid packet
+	Remote                    netip.AddrPort // where packets are sent now
+	Latched                   bool           // Remote was learned from received packets
+}
+
+// Session is one RTP leg on a UDP socket it owns. Sending is driven by the
+// shared Clock: one 20 ms packet per tick (prompt audio while playing,
+// otherwise encoded silence to keep NAT bindings; nothing while on hold).
+// A receive goroutine decodes incoming audio and RFC 4733 events into the
+// callbacks.
+//
+// All exported methods are safe for concurrent use. The send state is owned
+// by the clock goroutine and the receive state by the receive goroutine;
+// they share only atomics.
+type Session struct {
+	conn *net.UDPConn
+	clk  *Clock
+	cfg  SessionConfig
+	log  *slog.Logger
+
+	remoteMu sync.Mutex // serialises writers of remote/latched
+	remote   atomic.Pointer[netip.AddrPort]
+	latched  atomic.Bool
+
+	hold    atomic.Bool
+	play    atomic.Pointer[playback]
+	closed  atomic.Bool
+	closeMu sync.Once
+	wg      sync.WaitGroup
+
+	stats   Counters
+	firstIn atomic.Int64 // unix nanoseconds
+
+	tx sendState // owned by the clock goroutine
+	rx recvState // owned by the receive goroutine
+}
+
+type sendState struct {
+	hdr     rtp.Header
+	marker  bool
+	silence [FrameSamples]byte
+	buf     [rtpHeaderSize + 4*FrameSamples]byte
+}
+
+type recvState struct {
+	hdr      rtp.Header
+	have     bool // seq/ssrc valid
+	ssrc     uint32
+	seq      uint16 // highest sequence number delivered
+	lostPend uint64 // lost packets not yet reported through OnFrame
+	pcm      [FrameSamples]int16
+	npcm     int
+	dtmf     dtmfState
+}
+
+// playback is one Play call. pos is touched only by the clock goroutine.
+type playback struct {
+	frames [][]byte
+	pos    int
+	done   chan struct{}
+	once   sync.Once
+}
+
+func (p *playback) finish() { p.once.Do(func() { close(p.done) }) }
+
+// NewSession takes ownership of conn (Close closes it), registers with clk
+// and starts the receive goroutine.
+func NewSession(conn *net.UDPConn, clk *Clock, cfg SessionConfig) (*Session, error) {
+	if conn == nil || clk == nil {
+		return nil, fmt.Errorf("new rtp session: %w: nil conn or clock", ErrInvalidConfig)
+	}
+	if !cfg.Codec.Valid() {
+		return nil, fmt.Errorf("new rtp session: %w: codec %d (allowed: 0 PCMU, 8 PCMA)", ErrInvalidConfig, uint8(cfg.Codec))
+	}
+	if cfg.DTMFPayloadType > 127 || (cfg.DTMFPayloadType != 0 && (cfg.DTMFPayloadType == uint8(PCMU) || cfg.DTMFPayloadType == uint8(PCMA) || cfg.DTMFPayloadType == payloadTypeCN)) {
+		return nil, fmt.Errorf("new rtp session: %w: dtmf payload type %d (allowed: 0 = none, or 1-127 other than 8 and 13; usually 96-127)", ErrInvalidConfig, cfg.DTMFPayloadType)
+	}
+	if cfg.MaxReportedLoss <= 0 {
+		cfg.MaxReportedLoss = 50
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Session{conn: conn, clk: clk, cfg: cfg}
+	s.log = log.With("component", "media.session", "local", conn.LocalAddr().String())
+	if cfg.Remote.IsValid() {
+		r := unmap(cfg.Remote)
+		s.remote.Store(&r)
+	}
+	s.tx.hdr = rtp.Header{
+		Version:        2,
+		PayloadType:    uint8(cfg.Codec),
+		SequenceNumber: uint16(rand.Uint32()),
+		Timestamp:      rand.Uint32(),
+		SSRC:           rand.Uint32(),
+	}
+	s.tx.marker = true
+	sb := cfg.Codec.SilenceByte()
+	for i := range s.tx.silence {
+		s.tx.silence[i] = sb
+	}
+	if err := clk.register(s); err != nil {
+		return nil, fmt.Errorf("new rtp session: %w", err)
+	}
+	s.wg.Add(1)
+	go s.recvLoop()
+	s.log.Debug("rtp session started", "remote", cfg.Remote.String(), "codec", cfg.Codec.String(), "ssrc", s.tx.hdr.SSRC)
+	return s, nil
+}
+
+func unmap(a netip.AddrPort) netip.AddrPort {
+	return netip.AddrPortFrom(a.Addr().Unmap(), a.Port())
+}
+
+// LocalAddr returns the socket's local address.
+func (s *Session) LocalAddr() netip.AddrPort {
+	if ua, ok := s.conn.LocalAddr().(*net.UDPAddr); ok {
+		return unmap(ua.AddrPort())
+	}
+	return netip.AddrPort{}
+}
+
+// Codec returns the session's codec.
+func (s *Session) Codec() Codec { return s.cfg.Codec }
+
+// SSRC returns the SSRC of the packets this session sends.
+func (s *Session) SSRC() uint32 { return s.tx.hdr.SSRC } // set before the session is shared; never changes
+
+// Remote returns where packets are sent now (zero if unknown).
+func (s *Session) Remote() netip.AddrPort {
+	if r := s.remote.Load(); r != nil {
+		return *r
+	}
+	return netip.AddrPort{}
+}
+
+// SetRemote changes the destination (e.g. after a re-INVITE) and re-arms
+// symmetric latching: the next valid packet's source becomes the
+// destination.
+func (s *Session) SetRemote(addr netip.AddrPort) {
+	s.remoteMu.Lock()
+	defer s.remoteMu.Unlock()
+	if addr.IsValid() {
+		a := unmap(addr)
+		s.remote.Store(&a)
+	} else {
+		s.remote.Store(nil)
+	}
+	s.latched.Store(false)
+}
+
+// SetHold stops (true) or resumes (false) sending. While on hold no packet is
+// sent, a prompt being played pauses, and RTP timestamps keep advancing with
+// the clock; the first packet after resuming carries the marker bit.
+func (s *Session) SetHold(hold bool) { s.hold.Store(hold) }
+
+// Play starts sending p's frames from the next tick, replacing any prompt
+// being played (whose channel is then closed). The returned channel is
+// closed once the last frame has been sent, or when playback is stopped by
+// StopPlayback, another Play or Close. A nil or empty prompt, or a closed
+// session, returns a closed channel.
+func (s *Session) Play(p *Prompt) <-chan struct{} {
+	pb := &playback{done: make(chan struct{})}
+	if p != nil {
+		pb.frames = p.Frames(s.cfg.Codec)
+	}
+	if len(pb.frames) == 0 || s.closed.Load() {
+		pb.finish()
+		return pb.done
+	}
+	if old := s.play.Swap(pb); old != nil {
+		old.finish()
+	}
+	if s.closed.Load() { // raced with Close
+		if s.play.CompareAndSwap(pb, nil) {
+			pb.finish()
+		}
+	}
+	return pb.done
+}
+
+// StopPlayback stops the current prompt (its channel is closed); comfort
+// silence follows.
+func (s *Session) StopPlayback() {
+	if old := s.play.Swap(nil); old != nil {
+		old.finish()
+	}
+}
+
+// Playing reports whether a prompt is being played.
+func (s *Session) Playing() bool { return s.play.Load() != nil }
+
+// Stats returns a snapshot of the session's counters.
+func (s *Session) Stats() SessionStats {
+	c := &s.stats
+	st := SessionStats{
+		PacketsIn: c.PacketsIn.Load(), PacketsOut: c.PacketsOut.Load(),
+		BytesIn: c.BytesIn.Load(), BytesOut: c.BytesOut.Load(),
+		Lost: c.Lost.Load(), Late: c.Late.Load(), Malformed: c.Malformed.Load(),
+		WrongPayloadType: c.WrongPayloadType.Load(), Foreign: c.Foreign.Load(),
+		SSRCChanges: c.SSRCChanges.Load(), DTMFEvents: c.DTMFEvents.Load(),
+		SendErrors: c.SendErrors.Load(),
+		Remote:     s.Remote(),
+		Latched:    s.latched.Load(),
+	}
+	if ns := s.firstIn.Load(); ns != 0 {
+		st.FirstPacketIn = time.Unix(0, ns)
+	}
+	return st
+}
+
+// Close unregisters from the clock, closes the socket, waits for the receive
+// goroutine and ends any playback. Safe to call more than once.
+func (s *Session) Close() error {
+	var err error
+	s.closeMu.Do(func() {
+		s.closed.Store(true)
+		s.clk.unregister(s)
+		err = s.conn.Close()
+		s.wg.Wait()
+		s.StopPlayback()
+		st := s.Stats()
+		s.log.Debug("rtp session closed", "packets_in", st.PacketsIn, "packets_out", st.PacketsOut, "lost", st.Lost)
+	})
+	if err != nil && !errors.Is(err, net.ErrClosed) {
+		return fmt.Errorf("close rtp socket: %w", err)
+	}
+	return nil
+}
+
+// add increments a counter in the session and the shared Counters.
+func (s *Session) add(sel func(*Counters) *atomic.Uint64, n uint64) {
+	sel(&s.stats).Add(n)
+	if s.cfg.Counters != nil {
+		sel(s.cfg.Counters).Add(n)
+	}
+}
+
+// Counter selectors (plain functions: no closures, no allocation).
+func cPacketsIn(c *Counters) *atomic.Uint64   { return &c.PacketsIn }
+func cPacketsOut(c *Counters) *atomic.Uint64  { return &c.PacketsOut }
+func cBytesIn(c *Counters) *atomic.Uint64     { return &c.BytesIn }
+func cBytesOut(c *Counters) *atomic.Uint64    { return &c.BytesOut }
+func cLost(c *Counters) *atomic.Uint64        { return &c.Lost }
+func cLate(c *Counters) *atomic.Uint64        { return &c.Late }
+func cMalformed(c *Counters) *atomic.Uint64   { return &c.Malformed }
+func cWrongPT(c *Counters) *atomic.Uint64     { return &c.WrongPayloadType }
+func cForeign(c *Counters) *atomic.Uint64     { return &c.Foreign }
+func cSSRCChanges(c *Counters) *atomic.Uint64 { return &c.SSRCChanges }
+func cDTMFEvents(c *Counters) *atomic.Uint64  { return &c.DTMFEvents }
+func cSendErrors(c *Counters) *atomic.Uint64  { return &c.SendErrors }
+
+// ---- send path (clock goroutine) ----
+
+// tick sends this interval's packet. Called only by the clock goroutine
+// (or, in tests, by a single goroutine while the clock does not tick).
+// It does not allocate.
+func (s *Session) tick(advance uint32) {
+	if s.closed.Load() {
+		return
+	}
+	tx := &s.tx
+	if advance > 1 { // the clock skipped ticks: keep timestamps on wall time
+		tx.hdr.Timestamp += FrameSamples * (advance - 1)
+		tx.marker = true
+	}
+	rp := s.remote.Load()
+	if s.hold.Load() || rp == nil {
+		tx.hdr.Timestamp += FrameSamples
+		tx.marker = true
+		return
+	}
+	payload := tx.silence[:]
+	var finished *playback
+	if pb := s.play.Load(); pb != nil {
+		if pb.pos == 0 {
+			tx.marker = true // start of a talkspurt
+		}
+		if pb.pos < len(pb.frames) {
+			payload = pb.frames[pb.pos]
+			pb.pos++
+		}
+		if pb.pos >= len(pb.frames) {
+			finished = pb
+		}
+	}
+	s.sendPacket(payload, *rp)
+	if finished != nil {
+		s.play.CompareAndSwap(finished, nil)
+		finished.finish()
+	}
+}
+
+// sendPacket marshals one RTP packet into the session's buffer and writes
+// it, then advances sequence number and timestamp. It does not allocate.
+func (s *Session) sendPacket(payload []byte, to netip.AddrPort) {
+	tx := &s.tx
+	tx.hdr.Marker = tx.marker
+	n, err := tx.hdr.MarshalTo(tx.buf[:])
+	if err == nil && n+len(payload) > len(tx.buf) {
+		err = fmt.Errorf("rtp payload of %d bytes too large", len(payload))
+	}
+	if err == nil {
+		n += copy(tx.buf[n:], payload)
+		_, err = s.conn.WriteToUDPAddrPort(tx.buf[:n], to)
+	}
+	tx.hdr.SequenceNumber++
+	tx.hdr.Timestamp += FrameSamples
+	tx.marker = false
+	if err != nil {
+		s.add(cSendErrors, 1)
+		return
+	}
+	s.add(cPacketsOut, 1)
+	s.add(cBytesOut, uint64(n))
+}
+
+// ---- receive path (receive goroutine) ----
+
+func (s *Session) recvLoop() {
+	defer s.wg.Done()
+	buf := make([]byte, recvBufferSize)
+	for {
+		n, from, err := s.conn.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if s.closed.Load() || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// Transient error (e.g. ICMP-induced): back off a little so a
+			// persistent error cannot spin.
+			time.Sleep(time.Millisecond)
+			continue
+		}
+		s.handleDatagram(buf[:n], from)
+	}
+}
+
+// handleDatagram processes one received datagram: validates and parses the
+// RTP header into the session's reused header, latches the source, tracks
+// sequence numbers and dispatches audio or telephone-event payloads. b is
+// only borrowed. Called only by the receive goroutine (or, in tests, one
+// goroutine). It does not allocate.
+func (s *Session) handleDatagram(b []byte, from netip.AddrPort) {
+	rx := &s.rx
+	if len(b) < rtpHeaderSize || b[0]>>6 != 2 {
+		s.add(cMalformed, 1)
+		return
+	}
+	hn, err := rx.hdr.Unmarshal(b)
+	if err != nil {
+		s.add(cMalformed, 1)
+		return
+	}
+	end := len(b)
+	if rx.hdr.Padding {
+		p := int(b[end-1])
+		if p == 0 || hn+p > end {
+			s.add(cMalformed, 1)
+			return
+		}
+		end -= p
+	}
+	payload := b[hn:end]
+	pt := rx.hdr.PayloadType
+	isDTMF := s.cfg.DTMFPayloadType != 0 && pt == s.cfg.DTMFPayloadType
+	isAudio := pt == uint8(PCMU) || pt == uint8(PCMA)
+	if !isDTMF && !isAudio && pt != payloadTypeCN {
+		s.add(cWrongPT, 1)
+		return
+	}
+	from = unmap(from)
+	if !s.acceptSource(from) {
+		s.add(cForeign, 1)
+		return
+	}
+	s.add(cPacketsIn, 1)
+	s.add(cBytesIn, uint64(len(b)))
+	if s.firstIn.Load() == 0 {
+		s.firstIn.CompareAndSwap(0, time.Now().UnixNano())
+	}
+
+	// Sequence tracking (RFC 3550 A.1, simplified): one delivery per
+	// sequence number, in order; late packets are dropped since their gap
+	// has already been reported.
+	seq := rx.hdr.SequenceNumber
+	switch {
+	case !rx.have:
+		rx.have, rx.ssrc, rx.seq = true, rx.hdr.SSRC, seq
+	case rx.hdr.SSRC != rx.ssrc:
+		s.add(cSSRCChanges, 1)
+		rx.ssrc, rx.seq = rx.hdr.SSRC, seq
+		rx.npcm = 0
+		rx.dtmf = dtmfState{}
+	default:
+		delta := int16(seq - rx.seq)
+		switch {
+		case delta > 0 && int(delta) <= maxDropout:
+			if delta > 1 {
+				rx.lostPend += uint64(delta - 1)
+				s.add(cLost, uint64(delta-1))
+			}
+			rx.seq = seq
+		case delta > 0, delta < -maxMisorder:
+			// Big jump: the peer restarted its sequence; resynchronise.
+			rx.seq = seq
+		default: // duplicate or reordered
+			s.add(cLate, 1)
+			return
+		}
+	}
+
+	switch {
+	case isAudio:
+		s.deliverAudio(Codec(pt), payload)
+	case isDTMF:
+		s.handleDTMF(payload)
+	}
+}
+
+// acceptSource implements symmetric RTP: the first valid packet's source
+// becomes the destination; afterwards packets from other sources are
+// dropped until SetRemote re-arms latching.
+func (s *Session) acceptSource(from netip.AddrPort) bool {
+	if s.latched.Load() {
+		r := s.remote.Load()
+		return r != nil && *r == from
+	}
+	s.remoteMu.Lock()
+	defer s.remoteMu.Unlock()
+	if s.latched.Load() { // latched meanwhile
+		r := s.remote.Load()
+		return r != nil && *r == from
+	}
+	if r := s.remote.Load(); r == nil || *r != from {
+		a := from
+		s.remote.Store(&a)
+	}
+	s.latched.Store(true)
+	return true
+}
+
+func (s *Session) deliverAudio(c Codec, payload []byte) {
+	rx := &s.rx
+	if len(payload) == 0 {
+		return
+	}
+	lost := 0
+	if rx.lostPend > 0 {
+		// Convert lost packets into 20 ms frames, assuming the lost
+		// packets were as long as this one.
+		frames := (rx.lostPend*uint64(len(payload)) + FrameSamples/2) / FrameSamples
+		lost = int(min(frames, uint64(s.cfg.MaxReportedLoss)))
+		rx.lostPend = 0
+	}
+	for len(payload) > 0 {
+		n := min(len(payload), FrameSamples-rx.npcm)
+		_, _ = DecodeTo(c, rx.pcm[rx.npcm:], payload[:n])
+		rx.npcm += n
+		payload = payload[n:]
+		if rx.npcm == FrameSamples {
+			rx.npcm = 0
+			if s.cfg.OnFrame != nil {
+				s.cfg.OnFrame(rx.pcm[:], lost)
+			}
+			lost = 0
+		}
+	}
+}
+
+func (s *Session) handleDTMF(payload []byte) {
+	ev, err := ParseTelephoneEvent(payload)
+	if err != nil {
+		s.add(cMalformed, 1)
+		return
+	}
+	prev, cur, np, nc := s.rx.dtmf.update(s.rx.hdr.Timestamp, ev)
+	if np {
+		s.reportDTMF(prev)
+	}
+	if nc {
+		s.reportDTMF(cur)
+	}
+}
+
+func (s *Session) reportDTMF(ev DTMFEvent) {
+	s.add(cDTMFEvents, 1)
+	if s.cfg.OnDTMF != nil {
+		s.cfg.OnDTMF(ev)
+	}
+}

@@ -1,0 +1,602 @@
+package call
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/dialedge/dialedge/media"
+	"github.com/dialedge/dialedge/ports"
+	"github.com/dialedge/dialedge/sip"
+	"github.com/dialedge/dialedge/sip/sdp"
+)
+
+// Sink receives each final result exactly once. The outbox's Complete is the
+// production sink: it makes the result durable before anyone sees it.
+type Sink func(Result) error
+
+// FrameHook receives the decoded inbound audio of one call, 160 samples per
+// 20 ms frame, on the call's receive goroutine. Phase tells whether the
+// audio is early media (before answer) or after the 200 OK. It is where
+// call progress analysis plugs in.
+type FrameHook interface {
+	Frame(phase Phase, pcm []int16, lost int)
+}
+
+// Phase is the part of the call an audio frame belongs to.
+type Phase int
+
+// Phases of a call's audio.
+const (
+	PhaseEarly Phase = iota
+	PhaseAnswer
+)
+
+// Deps are what the manager runs on. All are required except Hooks,
+// Metrics and Logger.
+type Deps struct {
+	SIP      *sip.Endpoint
+	Clock    *media.Clock
+	Pool     *ports.Pool
+	Prompts  *media.PromptCache
+	Sink     Sink
+	Metrics  *Metrics
+	Counters *media.Counters
+	Logger   *slog.Logger
+	// NewHook, if set, returns the frame hook for one attempt.
+	NewHook func(o Order) FrameHook
+	// Now is the wall clock for result timings (tests may inject).
+	Now func() time.Time
+}
+
+// Manager runs one goroutine per attempt. Dial, Accepting, Active, Drain and
+// Close are safe for concurrent use.
+type Manager struct {
+	cfg    Config
+	deps   Deps
+	log    *slog.Logger
+	codecs []sdp.Codec
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	slots  chan struct{} // MaxCalls semaphore
+	wg     sync.WaitGroup
+
+	mu        sync.Mutex
+	draining  bool
+	closed    bool
+	inflight  map[string]context.CancelCauseFunc
+	defPrompt *media.Prompt
+
+	active    atomic.Int64
+	published atomic.Uint64
+}
+
+// finalWait bounds the wait for the final response after CANCEL and for
+// BYE's answer.
+const finalWait = 8 * time.Second
+
+// ErrDraining is returned by Dial once Drain or Close has begun.
+var ErrDraining = errors.New("edge is draining: not accepting new calls")
+
+// ErrDuplicateAttempt is returned by Dial for an attempt id already running.
+var ErrDuplicateAttempt = errors.New("attempt already running")
+
+// Causes recorded when the edge itself ends a call.
+var (
+	errDrainTimeout = errors.New("drain timeout")
+	errShutdown     = errors.New("shutdown")
+	errCancelledAPI = errors.New("cancelled")
+)
+
+// NewManager validates cfg and returns a manager ready to Dial.
+func NewManager(cfg Config, deps Deps) (*Manager, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("calls: %w", err)
+	}
+	if deps.SIP == nil || deps.Clock == nil || deps.Pool == nil || deps.Prompts == nil || deps.Sink == nil {
+		return nil, errors.New("calls: SIP, Clock, Pool, Prompts and Sink are required")
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	if deps.Metrics == nil {
+		deps.Metrics = NewMetrics(nil)
+	}
+	m := &Manager{cfg: cfg, deps: deps, log: deps.Logger.With("component", "calls"),
+		slots: make(chan struct{}, cfg.MaxCalls), inflight: map[string]context.CancelCauseFunc{}}
+	for _, name := range cfg.Codecs {
+		c, _ := codecByName(name)
+		m.codecs = append(m.codecs, c)
+	}
+	m.ctx, m.cancel = context.WithCancelCause(context.Background())
+	if cfg.DefaultPrompt != "" {
+		p, err := m.loadPrompt(cfg.DefaultPrompt)
+		if err != nil {
+			return nil, fmt.Errorf("calls: default_prompt: %w", err)
+		}
+		m.defPrompt = p
+	} else {
+		m.defPrompt = builtinPrompt()
+	}
+	return m, nil
+}
+
+func codecByName(name string) (sdp.Codec, error) {
+	switch strings.ToUpper(name) {
+	case "PCMU":
+		return sdp.PCMU, nil
+	case "PCMA":
+		return sdp.PCMA, nil
+	}
+	return sdp.Codec{}, fmt.Errorf("unknown codec %q; allowed PCMU, PCMA", name)
+}
+
+func (m *Manager) loadPrompt(name string) (*media.Prompt, error) {
+	path, err := promptPath(m.cfg.PromptDir, name)
+	if err != nil {
+		return nil, err
+	}
+	return m.deps.Prompts.Get(path)
+}
+
+// CheckPrompt reports whether an order's prompt name can be played, so the
+// API can refuse a bad order before accepting it.
+func (m *Manager) CheckPrompt(name string) error {
+	if name == "" {
+		return nil
+	}
+	_, err := m.loadPrompt(name)
+	return err
+}
+
+// Accepting reports whether new calls are taken.
+func (m *Manager) Accepting() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return !m.draining && !m.closed
+}
+
+// Active is the number of attempts not yet finished.
+func (m *Manager) Active() int { return int(m.active.Load()) }
+
+// Published is the number of results handed to the sink.
+func (m *Manager) Published() uint64 { return m.published.Load() }
+
+// Dial starts an attempt for order o. It never blocks: the attempt waits
+// for a free port slot in its own goroutine. The result reaches the sink.
+func (m *Manager) Dial(o Order, attemptID string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.draining || m.closed {
+		return ErrDraining
+	}
+	if _, dup := m.inflight[attemptID]; dup {
+		return ErrDuplicateAttempt
+	}
+	ctx, cancel := context.WithCancelCause(m.ctx)
+	m.inflight[attemptID] = cancel
+	m.active.Add(1)
+	m.deps.Metrics.Active.Inc()
+	m.wg.Add(1)
+	go m.run(ctx, cancel, o, attemptID)
+	return nil
+}
+
+// Cancel ends a running attempt (CANCEL while ringing, BYE once answered).
+// It reports whether the attempt was running.
+func (m *Manager) Cancel(attemptID string) bool {
+	m.mu.Lock()
+	cancel, ok := m.inflight[attemptID]
+	m.mu.Unlock()
+	if ok {
+		cancel(errCancelledAPI)
+	}
+	return ok
+}
+
+// Drain stops accepting calls and waits for running ones to finish. When
+// ctx ends first (the drain timeout), the rest are hung up and reported,
+// and Drain waits for their results.
+func (m *Manager) Drain(ctx context.Context) {
+	m.mu.Lock()
+	m.draining = true
+	m.mu.Unlock()
+	done := make(chan struct{})
+	go func() { m.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return
+	case <-ctx.Done():
+	}
+	m.log.Warn("drain timeout: hanging up live calls", "active", m.Active())
+	m.cancel(errDrainTimeout)
+	<-done
+}
+
+// Close hangs up everything at once and waits for every result. It is safe
+// to call more than once.
+func (m *Manager) Close() error {
+	m.mu.Lock()
+	m.draining, m.closed = true, true
+	m.mu.Unlock()
+	m.cancel(errShutdown)
+	m.wg.Wait()
+	return nil
+}
+
+// attempt is the state of one call. It is owned by the call's goroutine;
+// only the fields noted are touched by the receive goroutine.
+type attempt struct {
+	m       *Manager
+	order   Order
+	res     Result
+	log     *slog.Logger
+	lease   *ports.Lease
+	sc      *sip.Call
+	sess    *media.Session
+	codec   media.Codec
+	hook    FrameHook
+	phase   atomic.Int32 // read by the receive goroutine
+	dtmfMu  sync.Mutex   // the receive goroutine appends, the call reads at end
+	dtmf    []byte
+	ringHit bool // the ring limit passed and we sent CANCEL
+}
+
+func (m *Manager) run(ctx context.Context, cancel context.CancelCauseFunc, o Order, id string) {
+	a := &attempt{m: m, order: o, log: m.log.With("attempt", id, "contact", o.ContactID)}
+	if o.CallerID == "" {
+		o.CallerID = m.cfg.CallerID
+	}
+	a.order = o
+	a.res = Result{AttemptID: id, CampaignID: o.CampaignID, ContactID: o.ContactID, Number: o.Number, CallerID: o.CallerID}
+	defer func() {
+		cancel(nil)
+		m.mu.Lock()
+		delete(m.inflight, id)
+		m.mu.Unlock()
+		m.active.Add(-1)
+		m.deps.Metrics.Active.Dec()
+		m.wg.Done()
+	}()
+	// Wait for a port slot (IVR port) without blocking the API.
+	select {
+	case m.slots <- struct{}{}:
+		defer func() { <-m.slots }()
+	case <-ctx.Done():
+		a.res.Result, a.res.Cause = Cancelled, causeText(ctx)
+		a.res.Timings.End = m.deps.Now()
+		m.publish(a.res)
+		return
+	}
+	if m.deps.NewHook != nil {
+		a.hook = m.deps.NewHook(o)
+	}
+	a.dial(ctx)
+	a.teardown()
+	a.res.Timings.End = m.deps.Now()
+	m.publish(a.res)
+}
+
+func causeText(ctx context.Context) string {
+	if c := context.Cause(ctx); c != nil {
+		return c.Error()
+	}
+	return "cancelled"
+}
+
+// publish hands r to the sink, retrying a failing sink a few times: a
+// result is never dropped silently.
+func (m *Manager) publish(r Result) {
+	m.deps.Metrics.Calls.WithLabelValues(string(r.Result)).Inc()
+	var err error
+	for i := 0; i < 5; i++ {
+		if err = m.deps.Sink(r); err == nil {
+			m.published.Add(1)
+			m.log.Info("call result", "attempt", r.AttemptID, "contact", r.ContactID,
+				"result", r.Result, "sip_code", r.SIPCode, "cause", r.Cause)
+			return
+		}
+		time.Sleep(time.Duration(50<<i) * time.Millisecond)
+	}
+	m.log.Error("result sink failed; result kept only in this log line", "attempt", r.AttemptID,
+		"result", r.Result, "err", err)
+}
+
+func (a *attempt) dial(ctx context.Context) {
+	m := a.m
+	prompt := m.defPrompt
+	if a.order.Prompt != "" {
+		p, err := m.loadPrompt(a.order.Prompt)
+		if err != nil {
+			a.res.Result, a.res.Cause = Error, "prompt: "+err.Error()
+			return
+		}
+		prompt = p
+	}
+	lease, err := m.deps.Pool.Lease()
+	if err != nil {
+		a.res.Result, a.res.Cause = Error, "rtp port: "+err.Error()
+		return
+	}
+	a.lease = lease
+	ring := a.order.RingLimit
+	if ring == 0 {
+		ring = m.cfg.RingLimit
+	}
+	a.res.Timings.Dial = m.deps.Now()
+	sc, err := m.deps.SIP.Dial(ctx, sip.DialRequest{
+		Number: a.order.Number, CallerID: a.order.CallerID,
+		LocalRTP: lease.Local, Codecs: m.codecs,
+	})
+	if err != nil {
+		a.res.Result, a.res.Cause = NetworkError, err.Error()
+		if errors.Is(err, sip.ErrInvalidRequest) {
+			a.res.Result = Error
+		}
+		return
+	}
+	a.sc = sc
+	ringTimer := time.NewTimer(ring)
+	defer ringTimer.Stop()
+	maxTimer := (<-chan time.Time)(nil)
+	var (
+		answered   bool
+		playDone   <-chan struct{}
+		afterTimer <-chan time.Time
+		ctxDone    = ctx.Done()
+		ending     <-chan time.Time // after CANCEL or BYE: bounded wait for the final event
+	)
+	for {
+		select {
+		case ev, ok := <-sc.Events():
+			if !ok {
+				if a.res.Result == "" {
+					a.res.Result, a.res.Cause = Error, "sip call ended without a final event"
+				}
+				return
+			}
+			switch ev := ev.(type) {
+			case sip.Progress:
+				if a.res.Timings.First18x.IsZero() {
+					a.res.Timings.First18x = m.deps.Now()
+				}
+				a.res.SIPCode, a.res.SIPReason = ev.Code, ev.Reason
+				if ev.EarlyMedia != nil {
+					if err := a.startMedia(*ev.EarlyMedia, true); err != nil {
+						a.log.Warn("early media", "err", err)
+					}
+				}
+			case sip.Answered:
+				answered = true
+				a.res.Timings.Answer = m.deps.Now()
+				a.res.SIPCode, a.res.SIPReason = ev.Code, "OK"
+				m.deps.Metrics.SetupSeconds.Observe(a.res.Timings.Answer.Sub(a.res.Timings.Dial).Seconds())
+				ringTimer.Stop()
+				if a.ringHit {
+					// The 200 crossed our CANCEL: the ring limit had passed.
+					a.res.Result, a.res.Cause, a.res.Disposition = NoAnswer, "answered after ring limit", HungUp
+					a.hangup()
+					return
+				}
+				if err := a.startMedia(ev.Media, false); err != nil {
+					a.res.Result, a.res.Cause = Error, "media: "+err.Error()
+					a.hangup()
+					return
+				}
+				a.phase.Store(int32(PhaseAnswer))
+				a.res.Result = LiveVoice
+				playDone = a.sess.Play(prompt)
+				t := time.NewTimer(m.cfg.MaxCallDuration)
+				defer t.Stop()
+				maxTimer = t.C
+			case sip.Failed:
+				a.failed(ev)
+				return
+			case sip.RemoteBye:
+				if a.res.Disposition == "" {
+					a.res.Disposition = HungUp
+				}
+				return
+			case sip.Reinvite:
+				a.reinvite(ev.Media)
+			}
+		case <-ringTimer.C:
+			if !answered {
+				a.ringHit = true
+				a.log.Info("ring limit reached: CANCEL", "ring_limit", ring)
+				sc.Cancel()
+				ending = time.After(finalWait)
+			}
+		case <-playDone:
+			playDone = nil
+			afterTimer = time.After(m.cfg.AfterPrompt)
+		case <-afterTimer:
+			a.res.Disposition = IVRCompleted
+			a.hangup()
+			return
+		case <-maxTimer:
+			a.res.Cause = "max_call_duration"
+			a.res.Disposition = HungUp
+			a.hangup()
+			return
+		case <-ctxDone:
+			ctxDone = nil
+			cause := causeText(ctx)
+			if answered {
+				a.res.Cause = cause
+				a.res.Disposition = HungUp
+				a.hangup()
+				return
+			}
+			a.res.Result, a.res.Cause = Cancelled, cause
+			sc.Cancel()
+			ending = time.After(finalWait)
+		case <-ending:
+			if a.res.Result == "" || a.ringHit {
+				a.setRingResult()
+			}
+			a.res.Cause = strings.TrimPrefix(a.res.Cause+"; no final response after CANCEL", "; ")
+			return
+		}
+	}
+}
+
+func (a *attempt) setRingResult() {
+	a.res.Result = NoAnswer
+	if a.res.Cause == "" {
+		a.res.Cause = "ring limit"
+	}
+}
+
+// failed maps a failed INVITE to a result (DESIGN 3.2).
+func (a *attempt) failed(f sip.Failed) {
+	a.res.SIPCode, a.res.SIPReason = f.Code, f.Reason
+	switch {
+	case errors.Is(f.Err, sip.ErrCancelled):
+		if a.ringHit {
+			a.setRingResult()
+		} else if a.res.Result == "" {
+			a.res.Result, a.res.Cause = Cancelled, "cancelled"
+		}
+	case errors.Is(f.Err, sip.ErrTransport), errors.Is(f.Err, sip.ErrTimeout):
+		a.res.Result, a.res.Cause = NetworkError, f.Err.Error()
+	case errors.Is(f.Err, sip.ErrNoCommonCodec), errors.Is(f.Err, sip.ErrBadAnswer):
+		a.res.Result, a.res.Cause = Rejected, f.Err.Error()
+	default:
+		a.res.Result = OutcomeForStatus(f.Code)
+		if f.Err != nil && !errors.Is(f.Err, sip.ErrFinalResponse) {
+			a.res.Cause = f.Err.Error()
+		}
+	}
+}
+
+// OutcomeForStatus maps a final SIP response code to a result (DESIGN 3.2).
+func OutcomeForStatus(code int) Outcome {
+	switch code {
+	case 486, 600:
+		return Busy
+	case 480, 408:
+		return NoAnswer
+	case 404, 484, 410, 604:
+		return Rejected
+	}
+	switch {
+	case code >= 500 && code < 600:
+		return NetworkError
+	case code >= 400 && code < 700:
+		return Rejected
+	}
+	return Error
+}
+
+// startMedia opens the RTP session on the leased socket (once) and points
+// it at the remote. Early media only listens; the answer starts sending.
+func (a *attempt) startMedia(md sdp.Media, early bool) error {
+	codec, err := media.ParseCodec(md.Codec)
+	if err != nil {
+		return err
+	}
+	if a.sess == nil {
+		cfg := media.DefaultSessionConfig()
+		cfg.Codec = codec
+		cfg.Remote = md.Addr
+		if md.DTMFPayloadType != 0 {
+			cfg.DTMFPayloadType = md.DTMFPayloadType
+		}
+		cfg.Counters = a.m.deps.Counters
+		if a.hook != nil {
+			hook := a.hook
+			cfg.OnFrame = func(pcm []int16, lost int) { hook.Frame(Phase(a.phase.Load()), pcm, lost) }
+		}
+		cfg.OnDTMF = func(ev media.DTMFEvent) {
+			a.dtmfMu.Lock()
+			a.dtmf = append(a.dtmf, ev.Digit)
+			a.dtmfMu.Unlock()
+			a.m.deps.Metrics.DTMF.Inc()
+		}
+		s, err := media.NewSession(a.lease.Conn, a.m.deps.Clock, cfg)
+		if err != nil {
+			return err
+		}
+		a.sess, a.codec = s, codec
+		a.m.deps.Metrics.Legs.Inc()
+		s.SetHold(early)
+		return nil
+	}
+	if md.Addr.IsValid() && !md.Addr.Addr().IsUnspecified() {
+		a.sess.SetRemote(md.Addr)
+	}
+	a.sess.SetHold(early || md.Hold)
+	return nil
+}
+
+func (a *attempt) reinvite(md sdp.Media) {
+	if a.sess == nil {
+		return
+	}
+	if md.Addr.IsValid() && !md.Addr.Addr().IsUnspecified() {
+		a.sess.SetRemote(md.Addr)
+	}
+	a.sess.SetHold(md.Hold)
+	a.log.Info("re-INVITE", "hold", md.Hold, "remote", md.Addr)
+}
+
+func (a *attempt) hangup() {
+	ctx, cancel := context.WithTimeout(context.Background(), finalWait)
+	defer cancel()
+	if err := a.sc.Hangup(ctx); err != nil && !errors.Is(err, sip.ErrNotAnswered) {
+		a.log.Warn("BYE", "err", err)
+	}
+}
+
+// teardown closes media, SIP and the port, and copies the media stats into
+// the result. It runs on the call goroutine after the call loop.
+func (a *attempt) teardown() {
+	if a.sess != nil {
+		a.sess.StopPlayback()
+		_ = a.sess.Close()
+		a.m.deps.Metrics.Legs.Dec()
+		st := a.sess.Stats()
+		a.dtmfMu.Lock()
+		digits := string(a.dtmf)
+		a.dtmfMu.Unlock()
+		a.res.Media = &MediaStats{PacketsIn: st.PacketsIn, PacketsOut: st.PacketsOut,
+			BytesIn: st.BytesIn, BytesOut: st.BytesOut, Lost: st.Lost, DTMF: digits, Codec: a.codec.String()}
+	}
+	if a.sc != nil {
+		a.sc.Close()
+	}
+	if a.lease != nil {
+		a.lease.Release()
+	}
+	if a.res.Result == "" {
+		a.res.Result = Error
+		if a.res.Cause == "" {
+			a.res.Cause = "call ended without a result"
+		}
+	}
+}
+
+// builtinPrompt is a two-tone chime used when no prompt file is configured,
+// so a fresh install plays something audible.
+func builtinPrompt() *media.Prompt {
+	const rate = 8000
+	pcm := make([]int16, rate) // 1 s
+	for i := range pcm {
+		f := 660.0
+		if i >= rate/2 {
+			f = 880.0
+		}
+		pcm[i] = int16(8000 * math.Sin(2*3.141592653589793*f*float64(i)/rate))
+	}
+	return media.NewPrompt("builtin-chime", pcm)
+}
