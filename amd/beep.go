@@ -15,13 +15,12 @@ const (
 	beepMinHz    = 300
 	beepMaxHz    = 2500
 	beepMaxSteps = 3
-	beepAboveNF  = 15.0
-	beepShare    = 0.9
+	beepAboveNF  = 10.0
 )
 
 type beepDet struct {
+	fq       float64 // noise-corrected frequency of this frame
 	prevDB   float64
-	share    float64
 	run      bool
 	gap      int
 	startMS  int
@@ -43,10 +42,10 @@ func (b *beepDet) start(d *Detector) {
 	b.run = true
 	b.gap = 0
 	b.found, b.pending = false, false
-	b.stepFreq = d.f.freq
+	b.stepFreq = b.fq
 	b.stepN = 1
 	b.steps = 1
-	b.freq = d.f.freq
+	b.freq = b.fq
 	// Frames only partly filled by the tone fail the purity test: when the
 	// frame before held sound, the tone most likely began inside it.
 	b.startMS = d.frameStartMS()
@@ -67,22 +66,12 @@ func (b *beepDet) frame(d *Detector, lost bool) {
 		}
 		b.pendAt = 0
 	}
-	tonal := !lost && f.toneDB >= beepToneDB && f.dbfs >= -45 && f.dbfs >= d.hm.nf+beepAboveNF &&
-		f.freq >= beepMinHz && f.freq <= beepMaxHz
-	b.share = 0
+	tonal := !lost && f.pure() && f.dbfs >= -45 && f.dbfs >= d.hm.nf+beepAboveNF &&
+		f.fq >= beepMinHz && f.fq <= beepMaxHz
+	b.fq = f.fq
 	defer func() { b.prevDB = f.dbfs }()
 	if lost {
 		b.prevDB = -150
-	}
-	if tonal {
-		// Purity: the share of the frame's energy within ±50 Hz of the
-		// fitted frequency. Smooth low-passed speech fits a sinusoid
-		// well; only a tone concentrates its energy like this.
-		bb := [1]bin{newBin(f.freq)}
-		var p [1]float64
-		goertzelPower(d.x[:], bb[:], p[:])
-		b.share = 2 * p[0] / (FrameSamples * f.energy)
-		tonal = b.share >= beepShare
 	}
 	if !tonal {
 		if b.run {
@@ -95,16 +84,16 @@ func (b *beepDet) frame(d *Detector, lost bool) {
 	}
 	if !b.run {
 		b.start(d)
-	} else if math.Abs(f.freq-b.stepFreq) <= math.Max(0.015*b.stepFreq, 8) {
+	} else if math.Abs(b.fq-b.stepFreq) <= math.Max(0.015*b.stepFreq, 8) {
 		b.stepN++
-		b.stepFreq += (f.freq - b.stepFreq) / float64(b.stepN)
+		b.stepFreq += (b.fq - b.stepFreq) / float64(b.stepN)
 	} else if b.stepN >= 2 && b.steps < beepMaxSteps {
 		b.steps++
-		b.stepFreq = f.freq
+		b.stepFreq = b.fq
 		b.stepN = 1
 	} else if b.stepN == 1 && b.steps > 1 {
 		// the frame between two steps holds both: it was no step
-		b.stepFreq = f.freq
+		b.stepFreq = b.fq
 	} else {
 		b.pending = false // not a clean tone
 		if b.found {

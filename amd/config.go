@@ -67,8 +67,8 @@ type AsteriskConfig struct {
 func DefaultConfig() Config {
 	return Config{
 		Mode:                ModeDialedge,
-		MinSilencePeriod:    500,
-		AnalysisPeriod:      2600,
+		MinSilencePeriod:    560,
+		AnalysisPeriod:      3600,
 		MinimumValidSpeech:  100,
 		MaxTimeAnalysis:     5000,
 		MaxTermToneAnalysis: 30000,

@@ -13,13 +13,20 @@ type feat struct {
 	toneDB  float64 // single-sinusoid prediction gain: high for a pure tone
 	freq    float64 // frequency of the best-fitting sinusoid, Hz
 	zcr     int     // zero crossings in the frame
+	fitA    float64 // sum (x[k]+x[k-2]) x[k-1]
+	fitB    float64 // sum x[k-1]^2
+	fq      float64 // fitted frequency corrected for the noise floor (when toneDB >= pureGateDB)
+	share   float64 // share of the energy within ±50 Hz of fq: 1 for a pure tone
 }
+
+// pure reports a frame that holds one clean tone.
+func (f *feat) pure() bool { return f.share >= pureShare }
 
 // Single-tone gates on feat.toneDB.
 const (
 	tonalDB     = 12.0 // a tone for the SIT/fax gates
-	beepToneDB  = 16.0 // a tone clean enough to be a beep
-	speechToneX = 22.0 // frames purer than this are tones, not speech
+	pureGateDB = 8.0 // pre-gate for the purity test
+	pureShare  = 0.9 // energy share near the fitted frequency of a pure tone
 )
 
 // Detector analyses one call's audio. See the package comment for ownership.
@@ -219,6 +226,7 @@ func (d *Detector) features(frame []int16) {
 	f.meanAbs = sumAbs / FrameSamples
 	f.dbfs = db(2 * e / FrameSamples) // full-scale sine: mean square 1/2
 	f.zcr = zc
+	f.fitA, f.fitB = a, b
 	f.toneDB, f.freq = 0, 0
 	if b > 1e-9 {
 		c := a / (2 * b)
@@ -233,6 +241,20 @@ func (d *Detector) features(frame []int16) {
 			c = -1
 		}
 		f.freq = math.Acos(c) * sampleRate / (2 * math.Pi)
+	}
+	f.fq, f.share = f.freq, 0
+	if f.toneDB >= pureGateDB && f.dbfs > -60 {
+		// Smooth, low-passed sound fits a sinusoid well too; only a tone
+		// concentrates its energy at the fitted frequency. Noise inflates
+		// sum x[k-1]^2 and pulls the fit towards 2 kHz: take the noise
+		// floor's energy out first.
+		if nb := b - FrameSamples*math.Pow(10, d.hm.nf/10)/2; nb > 0.5*b {
+			f.fq = math.Acos(max(-1, min(1, a/(2*nb)))) * sampleRate / (2 * math.Pi)
+		}
+		bb := [1]bin{newBin(f.fq)}
+		var p [1]float64
+		goertzelPower(d.x[:], bb[:], p[:])
+		f.share = 2 * p[0] / (FrameSamples * e)
 	}
 }
 

@@ -21,6 +21,7 @@ package amd
 
 const (
 	vadMarginDB   = 10.0
+	vadHoldDB     = 6.0
 	vadMinDBFS    = -55.0
 	burstGapMS    = 60
 	shortGreeting = 1200
@@ -67,16 +68,20 @@ func (h *humanDet) track(d *Detector, lost bool) {
 			h.nfInit = true
 			h.nf = min(f.dbfs, -35)
 		}
-		h.active = f.dbfs > h.nf+vadMarginDB && f.dbfs > vadMinDBFS && f.toneDB < speechToneX && !d.dtmf.active
+		margin := vadMarginDB
+		if h.active {
+			margin = vadHoldDB // hysteresis: weak endings of words stay speech
+		}
+		h.active = f.dbfs > h.nf+margin && f.dbfs > vadMinDBFS && !f.pure() && !d.dtmf.active
 		switch {
-		case f.toneDB >= speechToneX && f.dbfs > h.nf+vadMarginDB:
+		case f.pure() && f.dbfs > h.nf+vadMarginDB:
 			// a tone is neither speech nor noise
 		case f.dbfs < h.nf:
 			h.nf += 0.3 * (f.dbfs - h.nf)
 		case !h.active:
 			h.nf += 0.03 * (f.dbfs - h.nf)
 		default:
-			h.nf += 0.05
+			h.nf += 0.005 // a noise that stays up is found eventually
 		}
 		h.nf = max(h.nf, -80)
 		if f.dbfs > vadMinDBFS {

@@ -3,6 +3,7 @@ package media
 import (
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,9 +31,10 @@ type ClockConfig struct {
 // tick costs more than it saves.
 const minPerWorker = 64
 
-// DefaultClockConfig returns a 20 ms clock.
+// DefaultClockConfig returns a 20 ms clock fanning out over up to
+// min(GOMAXPROCS, 4) workers.
 func DefaultClockConfig() ClockConfig {
-	return ClockConfig{Interval: FrameDuration}
+	return ClockConfig{Interval: FrameDuration, Workers: min(runtime.GOMAXPROCS(0), 4)}
 }
 
 // ClockStats is a snapshot of the clock's counters.

@@ -53,7 +53,6 @@ type Call struct {
 	gotResponse     bool // any response to the current INVITE transaction
 	cancelRequested bool
 	timedOut        bool
-	aborting        bool
 	sess            *sipgo.DialogClientSession
 	remoteTag       string
 	codec           sdp.Codec // negotiated
@@ -122,7 +121,6 @@ func (c *Call) abort() {
 	c.mu.Lock()
 	if c.state == stateRinging {
 		c.cancelRequested = true
-		c.aborting = true
 		if c.gotResponse {
 			c.waitCancel(ErrCancelled)
 		} else {
@@ -137,7 +135,9 @@ func (c *Call) abort() {
 // Close ends the call if it is still up (CANCEL when ringing, BYE when
 // answered) and waits for its goroutine. Events still fitting in the
 // buffer stay readable; an event that would have to wait for room is
-// dropped. Safe to call more than once.
+// dropped. While ringing, Close waits for the CANCEL exchange, which SIP
+// bounds at 64*T1 (32 s) against a peer that never answers it; Endpoint.Close
+// cuts that short. Safe to call more than once.
 func (c *Call) Close() {
 	c.abort()
 	<-c.done

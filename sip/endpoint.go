@@ -55,9 +55,10 @@ func NewEndpoint(cfg Config, log *slog.Logger) (*Endpoint, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	log = log.With("component", "sip")
-	// sipgo logs per message at debug and parse failures at warn/error;
-	// give it its own tag so operators can filter it.
-	libLog := log.With("lib", "sipgo")
+	// sipgo logs per message, parse failures and stray responses included,
+	// at warn/error. A remote peer controls those, so they go to debug:
+	// call-level outcomes are logged by this package.
+	libLog := slog.New(demoteHandler{log.Handler()}).With("lib", "sipgo")
 	ua, err := sipgo.NewUA(
 		sipgo.WithUserAgent(cfg.UserAgent),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(libLog)),
@@ -118,7 +119,7 @@ func (e *Endpoint) Start(ctx context.Context) error {
 	}
 	udpPort := udpConn.LocalAddr().(*net.UDPAddr).Port
 	port := udpPort
-	opts := []sipgo.ClientOption{sipgo.WithClientHostname(host), sipgo.WithClientLogger(e.log.With("lib", "sipgo"))}
+	opts := []sipgo.ClientOption{sipgo.WithClientHostname(host), sipgo.WithClientLogger(slog.New(demoteHandler{e.log.Handler()}).With("lib", "sipgo"))}
 	contact := sip.ContactHeader{Address: sip.Uri{Scheme: "sip", Host: host, Port: udpPort}}
 	if e.cfg.Trunk.Transport == "tcp" {
 		if tcpLn == nil {
@@ -497,4 +498,24 @@ func randUint64() uint64 {
 		v = v<<8 | uint64(x)
 	}
 	return v
+}
+
+// demoteHandler writes every record at debug level.
+type demoteHandler struct{ h slog.Handler }
+
+func (d demoteHandler) Enabled(ctx context.Context, _ slog.Level) bool {
+	return d.h.Enabled(ctx, slog.LevelDebug)
+}
+
+func (d demoteHandler) Handle(ctx context.Context, r slog.Record) error {
+	r.Level = slog.LevelDebug
+	return d.h.Handle(ctx, r)
+}
+
+func (d demoteHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return demoteHandler{d.h.WithAttrs(as)}
+}
+
+func (d demoteHandler) WithGroup(name string) slog.Handler {
+	return demoteHandler{d.h.WithGroup(name)}
 }

@@ -110,7 +110,9 @@ func newPhone(t *testing.T) *phone {
 		t.Fatal(err)
 	}
 	p := &phone{ua: ua, cli: cli, clock: media.NewClock(media.DefaultClockConfig(), nil)}
-	p.dc = sipgo.NewDialogClientCache(cli, sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "phone", Host: "127.0.0.1"}})
+	// A fixed Contact port: sipgo rewrites a zero port in place, racing
+	// across dialogs. The carrier sends in-dialog requests to the source.
+	p.dc = sipgo.NewDialogClientCache(cli, sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "phone", Host: "127.0.0.1", Port: 9}})
 	srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
 		if err := p.dc.ReadBye(req, tx); err != nil {
 			_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "No Dialog", nil))

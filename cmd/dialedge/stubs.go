@@ -6,10 +6,6 @@ import (
 	"io"
 )
 
-func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return errors.New("demo: not built yet")
-}
-
 func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return errors.New("analyze: not built yet")
 }

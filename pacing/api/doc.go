@@ -7,7 +7,8 @@
 // recording it durably in the outbox before anything is dialed, handing it to
 // the Dialer, and making every result readable: one attempt at a time
 // (GET /v1/calls/{attemptId}) or as a resumable Server-Sent Events stream
-// (GET /v1/events, Last-Event-ID). It also serves /healthz (no auth) and
+// (GET /v1/events, Last-Event-ID); DELETE /v1/calls/{attemptId} cancels a
+// running attempt when the Dialer can. It also serves /healthz (no auth) and
 // /metrics. Every other request needs the configured bearer token.
 //
 // Order fields use camelCase JSON names (contactId, campaignId, number,

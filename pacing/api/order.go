@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -118,7 +120,7 @@ func DecodeOrder(body []byte) (OrderRequest, call.Order, error) {
 				msg += fmt.Sprintf("; did you mean %q?", hint)
 			}
 			return req, call.Order{}, &FieldError{Status: http.StatusBadRequest, Message: msg, Field: key,
-				Allowed: "contactId, campaignId, number, callerId, prompt, ringLimit, metadata"}
+				Allowed: strings.Join(slices.Sorted(maps.Keys(fields)), ", ")}
 		}
 		if seen[key] {
 			return req, call.Order{}, &FieldError{Status: http.StatusBadRequest, Message: "field given twice", Field: key, Allowed: "each field at most once"}

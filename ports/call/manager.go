@@ -75,11 +75,34 @@ type Manager struct {
 
 	active    atomic.Int64
 	published atomic.Uint64
+	progress  struct{ dialing, ringing, answered, placed atomic.Int64 }
+}
+
+// Progress is a live snapshot of the attempts in each phase.
+type Progress struct {
+	Placed    int64 // INVITEs sent since start
+	Waiting   int64 // accepted, waiting for a port slot
+	Dialing   int64 // INVITE sent, no 18x yet
+	Ringing   int64 // 18x received, not answered
+	Answered  int64 // answered, not yet ended
+	Published uint64
+}
+
+// Progress returns the live phase counts.
+func (m *Manager) Progress() Progress {
+	p := Progress{Placed: m.progress.placed.Load(), Dialing: m.progress.dialing.Load(),
+		Ringing: m.progress.ringing.Load(), Answered: m.progress.answered.Load(), Published: m.published.Load()}
+	p.Waiting = m.active.Load() - p.Dialing - p.Ringing - p.Answered
+	return p
 }
 
 // finalWait bounds the wait for the final response after CANCEL and for
 // BYE's answer.
 const finalWait = 8 * time.Second
+
+// ErrAlreadyPublished may be returned (wrapped) by a Sink that already holds
+// a result for the attempt; the manager then does not retry.
+var ErrAlreadyPublished = errors.New("result already published")
 
 // ErrDraining is returned by Dial once Drain or Close has begun.
 var ErrDraining = errors.New("edge is draining: not accepting new calls")
@@ -248,7 +271,19 @@ type attempt struct {
 	phase   atomic.Int32 // read by the receive goroutine
 	dtmfMu  sync.Mutex   // the receive goroutine appends, the call reads at end
 	dtmf    []byte
-	ringHit bool // the ring limit passed and we sent CANCEL
+	ringHit bool          // the ring limit passed and we sent CANCEL
+	stage   *atomic.Int64 // the progress counter this attempt is counted in
+}
+
+// setStage moves the attempt from one progress counter to another.
+func (a *attempt) setStage(c *atomic.Int64) {
+	if a.stage != nil {
+		a.stage.Add(-1)
+	}
+	a.stage = c
+	if c != nil {
+		c.Add(1)
+	}
 }
 
 func (m *Manager) run(ctx context.Context, cancel context.CancelCauseFunc, o Order, id string) {
@@ -299,7 +334,7 @@ func (m *Manager) publish(r Result) {
 	m.deps.Metrics.Calls.WithLabelValues(string(r.Result)).Inc()
 	var err error
 	for i := 0; i < 5; i++ {
-		if err = m.deps.Sink(r); err == nil {
+		if err = m.deps.Sink(r); err == nil || errors.Is(err, ErrAlreadyPublished) {
 			m.published.Add(1)
 			m.log.Info("call result", "attempt", r.AttemptID, "contact", r.ContactID,
 				"result", r.Result, "sip_code", r.SIPCode, "cause", r.Cause)
@@ -345,6 +380,9 @@ func (a *attempt) dial(ctx context.Context) {
 		return
 	}
 	a.sc = sc
+	m.progress.placed.Add(1)
+	a.setStage(&m.progress.dialing)
+	defer a.setStage(nil)
 	ringTimer := time.NewTimer(ring)
 	defer ringTimer.Stop()
 	maxTimer := (<-chan time.Time)(nil)
@@ -368,6 +406,7 @@ func (a *attempt) dial(ctx context.Context) {
 			case sip.Progress:
 				if a.res.Timings.First18x.IsZero() {
 					a.res.Timings.First18x = m.deps.Now()
+					a.setStage(&m.progress.ringing)
 				}
 				a.res.SIPCode, a.res.SIPReason = ev.Code, ev.Reason
 				if ev.EarlyMedia != nil {
@@ -393,6 +432,7 @@ func (a *attempt) dial(ctx context.Context) {
 					return
 				}
 				a.phase.Store(int32(PhaseAnswer))
+				a.setStage(&m.progress.answered)
 				a.res.Result = LiveVoice
 				playDone = a.sess.Play(prompt)
 				t := time.NewTimer(m.cfg.MaxCallDuration)

@@ -195,7 +195,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Edge, error) {
 	}
 	e.Calls, err = call.NewManager(cfg.Calls, call.Deps{
 		SIP: e.SIP, Clock: e.Clock, Pool: e.Pool, Prompts: media.NewPromptCache(),
-		Sink: func(r call.Result) error { _, err := e.Store.Complete(r); return err },
+		Sink:    e.sink,
 		Metrics: e.Metrics, Counters: e.Counters, Logger: log,
 	})
 	if err != nil {
@@ -218,6 +218,16 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Edge, error) {
 	log.Info("dialedge edge ready", "sip", e.SIP.UDPAddr(), "api", e.apiLn.Addr().String(),
 		"trunk", cfg.SIP.Trunk.Address, "rtp", fmt.Sprintf("%d-%d", cfg.RTP.Min, cfg.RTP.Max))
 	return e, nil
+}
+
+// sink makes a result durable in the outbox. A second result for the same
+// attempt is refused there and reported as already published.
+func (e *Edge) sink(r call.Result) error {
+	_, err := e.Store.Complete(r)
+	if errors.Is(err, outbox.ErrAlreadyCompleted) {
+		return fmt.Errorf("%w: %w", call.ErrAlreadyPublished, err)
+	}
+	return err
 }
 
 // APIAddr is the bound control API address.

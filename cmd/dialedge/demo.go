@@ -1,0 +1,474 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	mrand "math/rand/v2"
+
+	"github.com/dialedge/dialedge/bench/audio"
+	"github.com/dialedge/dialedge/bench/carrier"
+	"github.com/dialedge/dialedge/cmd/dialedge/internal/edge"
+	"github.com/dialedge/dialedge/ports/call"
+)
+
+// demoSummary is the `dialedge demo --json` output.
+type demoSummary struct {
+	Calls       int            `json:"calls"`
+	Results     map[string]int `json:"results"`
+	ResultsLost int            `json:"results_lost"`
+	Duplicates  int            `json:"results_duplicated"`
+	DurationS   float64        `json:"duration_s"`
+	PerCall     []demoCall     `json:"per_call"`
+}
+
+type demoCall struct {
+	Contact   string `json:"contact"`
+	Number    string `json:"number"`
+	Persona   string `json:"persona"`
+	Variant   string `json:"variant,omitempty"`
+	Result    string `json:"result"`
+	SIPCode   int    `json:"sip_code,omitempty"`
+	Cause     string `json:"cause,omitempty"`
+	PacketsIn uint64 `json:"packets_in"`
+	PacketsTx uint64 `json:"packets_out"`
+}
+
+type demoOptions struct {
+	calls   int
+	seed    int64
+	json    bool
+	verbose bool
+	timeout time.Duration
+	mix     map[string]float64
+}
+
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o demoOptions
+	fs.IntVar(&o.calls, "calls", 30, "number of calls in the sample campaign (1..2000)")
+	fs.Int64Var(&o.seed, "seed", 1, "seed for the persona mix and the simulator")
+	fs.BoolVar(&o.json, "json", false, "print the summary as one JSON object on stdout")
+	fs.BoolVar(&o.verbose, "v", false, "log the edge and the simulator to stderr")
+	fs.DurationVar(&o.timeout, "timeout", 110*time.Second, "give up waiting for results after this long")
+	mixFlag := fs.String("mix", "", "persona weights, e.g. human=3,machine=2,busy=1 (default: the simulator's mix)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("demo: unexpected argument %q", fs.Arg(0))}
+	}
+	if o.calls < 1 || o.calls > 2000 {
+		return usageError{fmt.Errorf("demo: --calls %d out of range; allowed 1..2000", o.calls)}
+	}
+	o.mix = carrier.DefaultMix()
+	if *mixFlag != "" {
+		m, err := parseMix(*mixFlag)
+		if err != nil {
+			return usageError{fmt.Errorf("demo: --mix: %w", err)}
+		}
+		o.mix = m
+	}
+	sum, err := demo(ctx, o, stderr)
+	if err != nil {
+		return err
+	}
+	if o.json {
+		enc := json.NewEncoder(stdout)
+		return enc.Encode(sum)
+	}
+	printDemoSummary(stdout, sum)
+	if sum.ResultsLost != 0 || sum.Duplicates != 0 {
+		return fmt.Errorf("demo: %d results lost, %d duplicated", sum.ResultsLost, sum.Duplicates)
+	}
+	return nil
+}
+
+func parseMix(s string) (map[string]float64, error) {
+	known := map[string]bool{}
+	for _, p := range audio.Personas() {
+		known[p] = true
+	}
+	m := map[string]float64{}
+	for _, kv := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
+		if !ok {
+			return nil, fmt.Errorf("%q: want persona=weight", kv)
+		}
+		if !known[k] {
+			return nil, fmt.Errorf("unknown persona %q; allowed %s", k, strings.Join(audio.Personas(), ", "))
+		}
+		w, err := strconv.ParseFloat(v, 64)
+		if err != nil || w < 0 || math.IsInf(w, 0) || math.IsNaN(w) {
+			return nil, fmt.Errorf("%s=%q: weight must be a non-negative number", k, v)
+		}
+		m[k] = w
+	}
+	return m, nil
+}
+
+// planPersonas assigns a persona to each of n calls in proportion to mix
+// (largest remainder), shuffled with seed, so every weighted persona shows.
+func planPersonas(mix map[string]float64, n int, seed int64) []string {
+	names := make([]string, 0, len(mix))
+	var total float64
+	for k, w := range mix {
+		if w > 0 {
+			names = append(names, k)
+			total += w
+		}
+	}
+	sort.Strings(names)
+	type share struct {
+		name string
+		n    int
+		rem  float64
+	}
+	shares := make([]share, len(names))
+	given := 0
+	for i, k := range names {
+		exact := mix[k] / total * float64(n)
+		shares[i] = share{k, int(exact), exact - math.Floor(exact)}
+		given += int(exact)
+	}
+	sort.SliceStable(shares, func(i, j int) bool { return shares[i].rem > shares[j].rem })
+	for i := 0; given < n; i = (i + 1) % len(shares) {
+		shares[i].n++
+		given++
+	}
+	var out []string
+	for _, s := range shares {
+		for j := 0; j < s.n; j++ {
+			out = append(out, s.name)
+		}
+	}
+	r := mrand.New(mrand.NewPCG(uint64(seed), 0x6469616c))
+	r.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+	return out
+}
+
+func demo(ctx context.Context, o demoOptions, stderr io.Writer) (*demoSummary, error) {
+	start := time.Now()
+	logOut := io.Discard
+	if o.verbose {
+		logOut = stderr
+	}
+	log := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	dir, err := os.MkdirTemp("", "dialedge-demo-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+
+	fmt.Fprintln(stderr, "dialedge demo: preparing persona audio (generated once into the cache)...")
+	acfg := audio.DefaultConfig()
+	acfg.Seed = o.seed
+	lib, err := audio.New(acfg, log)
+	if err != nil {
+		return nil, err
+	}
+	if err := lib.Ensure(ctx); err != nil {
+		return nil, fmt.Errorf("persona audio: %w", err)
+	}
+
+	// The sample campaign: one number per call, persona chosen by the plan.
+	personas := planPersonas(o.mix, o.calls, o.seed)
+	byNumber := make(map[string]string, o.calls)
+	contacts := make([]demoCall, o.calls)
+	for i := range contacts {
+		num := fmt.Sprintf("1555%07d", 100+i)
+		contacts[i] = demoCall{Contact: fmt.Sprintf("demo-%03d", i+1), Number: num, Persona: personas[i]}
+		byNumber[num] = personas[i]
+	}
+
+	ccfg := carrier.DefaultConfig()
+	ccfg.Listen = "127.0.0.1:0"
+	ccfg.Seed = o.seed
+	ccfg.Mix = o.mix
+	ccfg.HumanHold = 8 * time.Second
+	ccfg.MachineRecord = 8 * time.Second
+	ccfg.FaxHold = 8 * time.Second
+	ccfg.Choose = func(number string) string { return byNumber[number] }
+	sim, err := carrier.New(ccfg, lib, log.With("component", "carrier"))
+	if err != nil {
+		return nil, err
+	}
+	if err := sim.Start(ctx); err != nil {
+		return nil, fmt.Errorf("carrier simulator: %w", err)
+	}
+	defer sim.Close()
+
+	cfg := edge.DefaultConfig()
+	cfg.SIP.Listen, cfg.SIP.ListenTCP = "127.0.0.1:0", "127.0.0.1:0"
+	cfg.SIP.Trunk.Address = sim.Addr().String()
+	cfg.RTP.BindIP = "127.0.0.1"
+	cfg.API.Listen = "127.0.0.1:0"
+	cfg.API.Token = randomToken()
+	cfg.Outbox.Path = filepath.Join(dir, "outbox.db")
+	cfg.Calls.DrainTimeout = 5 * time.Second
+	cfg.Calls.CallerID = "15550001000"
+	e, err := edge.New(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	defer e.Close()
+
+	cl := &apiClient{base: "http://" + e.APIAddr(), token: cfg.API.Token}
+	results := make(chan call.Result, o.calls)
+	sseCtx, stopSSE := context.WithCancel(ctx)
+	var sseWG sync.WaitGroup
+	sseWG.Add(1)
+	go func() { defer sseWG.Done(); cl.stream(sseCtx, results) }()
+	defer func() { stopSSE(); sseWG.Wait() }()
+
+	fmt.Fprintf(stderr, "dialedge demo: edge SIP %s, API %s; carrier simulator %s; %d calls\n",
+		e.SIP.UDPAddr(), e.APIAddr(), sim.Addr(), o.calls)
+	attempts := map[string]int{} // attempt id → contact index
+	for i, c := range contacts {
+		id, err := cl.submit(ctx, c)
+		if err != nil {
+			return nil, fmt.Errorf("submit %s: %w", c.Contact, err)
+		}
+		attempts[id] = i
+	}
+
+	got := map[string]call.Result{}
+	dups := 0
+	deadline := time.NewTimer(o.timeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	tty := isTerminal(stderr)
+	lastLine := time.Time{}
+	progress := func() {
+		if !tty && time.Since(lastLine) < 2*time.Second && len(got) < o.calls {
+			return // a log, not a terminal: one line every 2 s
+		}
+		lastLine = time.Now()
+		p := e.Calls.Progress()
+		lead, end := "\r", ""
+		if !tty {
+			lead, end = "", "\n"
+		}
+		fmt.Fprintf(stderr, "%s  placed %3d  dialing %3d  ringing %3d  answered %3d  results %3d/%d  %5.1fs %s",
+			lead, p.Placed, p.Dialing, p.Ringing, p.Answered, len(got), o.calls, time.Since(start).Seconds(), end)
+	}
+wait:
+	for len(got) < o.calls {
+		select {
+		case r := <-results:
+			if _, ok := attempts[r.AttemptID]; !ok {
+				continue // a result from elsewhere
+			}
+			if _, seen := got[r.AttemptID]; seen {
+				dups++
+				continue
+			}
+			got[r.AttemptID] = r
+		case <-tick.C:
+			progress()
+		case <-deadline.C:
+			break wait
+		case <-ctx.Done():
+			break wait
+		}
+	}
+	progress()
+	if tty {
+		fmt.Fprintln(stderr)
+	}
+
+	records := map[string]carrier.CallRecord{}
+	for _, rec := range sim.Calls() {
+		records[rec.Number] = rec
+	}
+	sum := &demoSummary{Calls: o.calls, Results: map[string]int{}, Duplicates: dups}
+	for id, i := range attempts {
+		c := contacts[i]
+		if rec, ok := records[c.Number]; ok {
+			c.Persona, c.Variant = rec.Persona, rec.Variant
+		}
+		if r, ok := got[id]; ok {
+			c.Result, c.SIPCode, c.Cause = string(r.Result), r.SIPCode, r.Cause
+			if r.Media != nil {
+				c.PacketsIn, c.PacketsTx = r.Media.PacketsIn, r.Media.PacketsOut
+			}
+			sum.Results[c.Result]++
+		} else {
+			c.Result = "LOST"
+			sum.ResultsLost++
+		}
+		contacts[i] = c
+	}
+	sum.PerCall = contacts
+	sum.DurationS = math.Round(time.Since(start).Seconds()*10) / 10
+	return sum, nil
+}
+
+func printDemoSummary(w io.Writer, s *demoSummary) {
+	fmt.Fprintf(w, "\nResults (%d calls in %.1f s, %d lost):\n", s.Calls, s.DurationS, s.ResultsLost)
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	keys := make([]string, 0, len(s.Results))
+	for k := range s.Results {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(tw, "  %s\t%d\n", k, s.Results[k])
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "\nPer call (what the simulator played against what dialedge concluded):")
+	tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  CONTACT\tNUMBER\tPERSONA\tVARIANT\tRESULT\tSIP\tRTP IN/OUT\tCAUSE")
+	for _, c := range s.PerCall {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%d\t%d/%d\t%s\n", c.Contact, c.Number, c.Persona, c.Variant,
+			c.Result, c.SIPCode, c.PacketsIn, c.PacketsTx, c.Cause)
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "\nUntil call progress analysis is wired in, every answered call reads LIVE_VOICE;")
+	fmt.Fprintln(w, "the PERSONA column shows what was really on the line.")
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+func randomToken() string {
+	b := make([]byte, 24)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// apiClient speaks the control API like a campaign manager would.
+type apiClient struct {
+	base, token string
+	http        http.Client
+}
+
+func (c *apiClient) do(req *http.Request) (*http.Response, error) {
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	return c.http.Do(req)
+}
+
+func (c *apiClient) submit(ctx context.Context, dc demoCall) (string, error) {
+	body, _ := json.Marshal(map[string]any{"contactId": dc.Contact, "number": dc.Number, "ringLimit": 15})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/v1/calls", bytes.NewReader(body))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+	if resp.StatusCode/100 != 2 {
+		return "", fmt.Errorf("POST /v1/calls: %s: %s", resp.Status, bytes.TrimSpace(data))
+	}
+	var acc struct {
+		AttemptID string `json:"attemptId"`
+	}
+	if err := json.Unmarshal(data, &acc); err != nil || acc.AttemptID == "" {
+		return "", fmt.Errorf("POST /v1/calls: unexpected answer %q", data)
+	}
+	return acc.AttemptID, nil
+}
+
+// stream follows GET /v1/events and sends each result to out, resuming
+// with Last-Event-ID after a dropped connection, until ctx ends.
+func (c *apiClient) stream(ctx context.Context, out chan<- call.Result) {
+	last := ""
+	for ctx.Err() == nil {
+		err := c.streamOnce(ctx, &last, out)
+		if err != nil && ctx.Err() == nil {
+			select {
+			case <-time.After(200 * time.Millisecond):
+			case <-ctx.Done():
+			}
+		}
+	}
+}
+
+func (c *apiClient) streamOnce(ctx context.Context, last *string, out chan<- call.Result) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/v1/events", nil)
+	if err != nil {
+		return err
+	}
+	if *last != "" {
+		req.Header.Set("Last-Event-ID", *last)
+	}
+	resp, err := c.do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET /v1/events: %s", resp.Status)
+	}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	var id, event string
+	var data strings.Builder
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case line == "":
+			if event == "result" && data.Len() > 0 {
+				var r call.Result
+				if err := json.Unmarshal([]byte(data.String()), &r); err == nil {
+					select {
+					case out <- r:
+					case <-ctx.Done():
+						return ctx.Err()
+					}
+				}
+			}
+			if id != "" {
+				*last = id
+			}
+			id, event = "", ""
+			data.Reset()
+		case strings.HasPrefix(line, ":"):
+		case strings.HasPrefix(line, "id:"):
+			id = strings.TrimSpace(line[3:])
+		case strings.HasPrefix(line, "event:"):
+			event = strings.TrimSpace(line[6:])
+		case strings.HasPrefix(line, "data:"):
+			if data.Len() > 0 {
+				data.WriteByte('\n')
+			}
+			data.WriteString(strings.TrimPrefix(line[5:], " "))
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	return errors.New("event stream ended")
+}
