@@ -5,7 +5,9 @@ import "math"
 // Terminating tone ("beep"). A beep is a run of frames that each hold one
 // clean sinusoid (prediction gain of the single-sinusoid fit at least
 // beepToneDB, 15 dB above the noise floor) between 300 and 2500 Hz, whose
-// frequency holds within 1.5% for at least two frames per step, with up to
+// frequency (measured from the phase advance across each frame) holds within
+// 0.6% (3.5 Hz at least) and whose level holds within 1.5 dB for at least two frames per step
+// (steps at least 3% apart), with up to
 // three steps (two- and three-step beeps) and at least 120 ms in all. Speech
 // and music fail the purity or the stability test; a single frame of
 // mismatch (a step change, a lost frame) is bridged.
@@ -16,9 +18,14 @@ const (
 	beepMaxHz    = 2500
 	beepMaxSteps = 3
 	beepAboveNF  = 10.0
+	beepStable   = 0.006 // frame-to-step frequency deviation; music vibrato exceeds it
+	beepLevelDB  = 1.5   // level deviation within a step; music swells
+	beepStepMin  = 0.03  // a new step is at least 3% away in frequency
+	beepShare    = 0.85  // a clipped or G.711-coded beep still has 0.8
 )
 
 type beepDet struct {
+	stepDB   float64
 	fq       float64 // noise-corrected frequency of this frame
 	prevDB   float64
 	run      bool
@@ -28,9 +35,9 @@ type beepDet struct {
 	stepFreq float64
 	stepN    int
 	steps    int
-	found    bool    // this run was recognised as a beep
-	pending  bool    // recognised before any verdict and without speech: decide when it ends
-	pendAt   int     // frame count at which a pending beep ended cleanly (0 = none)
+	found    bool // this run was recognised as a beep
+	pending  bool // recognised before any verdict and without speech: decide when it ends
+	pendAt   int  // frame count at which a pending beep ended cleanly (0 = none)
 	pendMS   int
 	pendFreq float64
 	freq     float64 // first step's frequency
@@ -42,7 +49,7 @@ func (b *beepDet) start(d *Detector) {
 	b.run = true
 	b.gap = 0
 	b.found, b.pending = false, false
-	b.stepFreq = b.fq
+	b.stepFreq, b.stepDB = b.fq, d.f.dbfs
 	b.stepN = 1
 	b.steps = 1
 	b.freq = b.fq
@@ -66,7 +73,7 @@ func (b *beepDet) frame(d *Detector, lost bool) {
 		}
 		b.pendAt = 0
 	}
-	tonal := !lost && f.pure() && f.dbfs >= -45 && f.dbfs >= d.hm.nf+beepAboveNF &&
+	tonal := !lost && f.share >= beepShare && f.dbfs >= -45 && f.dbfs >= d.hm.nf+beepAboveNF &&
 		f.fq >= beepMinHz && f.fq <= beepMaxHz
 	b.fq = f.fq
 	defer func() { b.prevDB = f.dbfs }()
@@ -84,16 +91,17 @@ func (b *beepDet) frame(d *Detector, lost bool) {
 	}
 	if !b.run {
 		b.start(d)
-	} else if math.Abs(b.fq-b.stepFreq) <= math.Max(0.015*b.stepFreq, 8) {
+	} else if df := math.Abs(b.fq - b.stepFreq); df <= math.Max(beepStable*b.stepFreq, 3.5) && math.Abs(f.dbfs-b.stepDB) <= beepLevelDB {
 		b.stepN++
 		b.stepFreq += (b.fq - b.stepFreq) / float64(b.stepN)
-	} else if b.stepN >= 2 && b.steps < beepMaxSteps {
+		b.stepDB += (f.dbfs - b.stepDB) / float64(b.stepN)
+	} else if b.stepN >= 2 && b.steps < beepMaxSteps && df >= beepStepMin*b.stepFreq {
 		b.steps++
-		b.stepFreq = b.fq
+		b.stepFreq, b.stepDB = b.fq, f.dbfs
 		b.stepN = 1
 	} else if b.stepN == 1 && b.steps > 1 {
 		// the frame between two steps holds both: it was no step
-		b.stepFreq = b.fq
+		b.stepFreq, b.stepDB = b.fq, f.dbfs
 	} else {
 		b.pending = false // not a clean tone
 		if b.found {

@@ -55,8 +55,8 @@ func (c *cadenceDet) init(plans []string) {
 		c.freqs = append(c.freqs, f)
 		return len(c.freqs) - 1
 	}
-	for pi := range TonePlans {
-		plan := &TonePlans[pi]
+	for pi := range tonePlans {
+		plan := &tonePlans[pi]
 		if len(plans) > 0 {
 			found := false
 			for _, n := range plans {

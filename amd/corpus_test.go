@@ -48,10 +48,14 @@ type builder struct {
 	speech [][2]int
 }
 
-func (b *builder) ms() int               { return len(b.pcm) / 8 }
-func (b *builder) sil(ms int)            { b.pcm = append(b.pcm, silence(ms)...) }
-func (b *builder) add(p []int16)         { b.pcm = append(b.pcm, p...) }
-func (b *builder) say(p []int16)         { s := b.ms(); b.add(p); b.speech = append(b.speech, [2]int{s, b.ms()}) }
+func (b *builder) ms() int       { return len(b.pcm) / 8 }
+func (b *builder) sil(ms int)    { b.pcm = append(b.pcm, silence(ms)...) }
+func (b *builder) add(p []int16) { b.pcm = append(b.pcm, p...) }
+func (b *builder) say(p []int16) {
+	s := b.ms()
+	b.add(p)
+	b.speech = append(b.speech, [2]int{s, b.ms()})
+}
 func (b *builder) done(name string, human bool, beep int) call {
 	return call{name: name, human: human, pcm: b.pcm, speech: b.speech, beepMS: beep}
 }
@@ -103,6 +107,16 @@ func buildCalls(t testing.TB) []call {
 		b.say(prompt(t, "hello.wav"))
 		b.sil(4000)
 		calls = append(calls, b.done("human hello.wav", true, -1))
+	}
+	// Music (a ringback tune still playing after answer), then a person.
+	for i, m := range musics[:3] {
+		var b builder
+		b.sil(200)
+		b.add(scaleTo(music(t, m, 2000+700*i), -22))
+		b.sil(300)
+		b.say(espeak(t, voices[i+2], 165, humanPhrases[i]))
+		b.sil(4000)
+		calls = append(calls, b.done(fmt.Sprintf("human after music %s", m), true, -1))
 	}
 	// Machines: espeak greetings and prompts, beep after 150-450 ms.
 	k := 0
@@ -298,9 +312,6 @@ func (s score) report(mode string) string {
 // TestHumanMachineCorpus measures both modes on the same calls and holds
 // dialedge mode to its targets.
 func TestHumanMachineCorpus(t *testing.T) {
-	if testing.Short() {
-		t.Skip("corpus: needs espeak-ng, sox and the Asterisk sounds; not in -short")
-	}
 	calls := buildCalls(t)
 	de := runCorpus(t, DefaultConfig(), calls)
 	ac := DefaultConfig()

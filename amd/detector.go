@@ -24,9 +24,9 @@ func (f *feat) pure() bool { return f.share >= pureShare }
 
 // Single-tone gates on feat.toneDB.
 const (
-	tonalDB     = 12.0 // a tone for the SIT/fax gates
-	pureGateDB = 8.0 // pre-gate for the purity test
-	pureShare  = 0.9 // energy share near the fitted frequency of a pure tone
+	tonalDB    = 12.0 // a tone for the SIT/fax gates
+	pureGateDB = 8.0  // pre-gate for the purity test
+	pureShare  = 0.9  // energy share near the fitted frequency of a pure tone
 )
 
 // Detector analyses one call's audio. See the package comment for ownership.
@@ -251,10 +251,31 @@ func (d *Detector) features(frame []int16) {
 		if nb := b - FrameSamples*math.Pow(10, d.hm.nf/10)/2; nb > 0.5*b {
 			f.fq = math.Acos(max(-1, min(1, a/(2*nb)))) * sampleRate / (2 * math.Pi)
 		}
-		bb := [1]bin{newBin(f.fq)}
-		var p [1]float64
+		// The fit is not exact in noise: take the best of three bins.
+		bb := [3]bin{newBin(f.fq), newBin(f.fq - 12), newBin(f.fq + 12)}
+		var p [3]float64
 		goertzelPower(d.x[:], bb[:], p[:])
-		f.share = 2 * p[0] / (FrameSamples * e)
+		k := 0
+		if p[1] > p[k] {
+			k = 1
+		}
+		if p[2] > p[k] {
+			k = 2
+		}
+		f.share = 2 * p[k] / (FrameSamples * e)
+		if f.share >= 0.5 {
+			// Refine: the phase advance between the frame's halves at
+			// the best bin gives the frequency to a fraction of a Hz.
+			fb := bb[k].freq
+			cb := [1]cbin{newCBin(fb, FrameSamples/2)}
+			var r1, i1, r2, i2 [1]float64
+			goertzelComplex(d.x[:FrameSamples/2], cb[:], r1[:], i1[:])
+			goertzelComplex(d.x[FrameSamples/2:], cb[:], r2[:], i2[:])
+			ph := math.Atan2(i2[0]*r1[0]-r2[0]*i1[0], r2[0]*r1[0]+i2[0]*i1[0])
+			w := 2 * math.Pi * fb / sampleRate
+			dw := wrapPi(ph-w*FrameSamples/2) / (FrameSamples / 2)
+			f.fq = fb + dw*sampleRate/(2*math.Pi)
+		}
 	}
 }
 

@@ -3,7 +3,7 @@
 //
 // It owns:
 //   - call progress tones (ringback, busy, reorder/congestion) matched against
-//     tone plans held as data (see TonePlans), with cadence tolerances;
+//     tone plans held as data (see TonePlans()), with cadence tolerances;
 //   - special information tones: North American three-segment SIT typed IC,
 //     VC, NC, RO (and the reserved IO/FU codes) from segment frequencies and
 //     lengths, and the ITU SIT (950/1400/1800 Hz);
@@ -15,6 +15,17 @@
 //     its parameter names and defaults);
 //   - terminating tone ("beep") detection after a machine verdict.
 //
+// Human versus machine ("dialedge" mode, human.go): voice activity against
+// an adaptive noise floor (pure tones, DTMF and music excluded), speech
+// bursts of at least minimumValidSpeech, then: a greeting followed by
+// minSilencePeriod of silence (more after longer greetings) is a human;
+// speech still running analysisPeriod after the first word, or a beep after
+// speech, is a machine; music (a level-steady, pause-free bed) is not speech
+// and extends the analysis so that the greeting after it decides; no speech
+// by maxTimeAnalysis is silence. Beeps (beep.go) are frames whose energy
+// sits within ±50 Hz of one frequency, measured to a fraction of a Hz from
+// the phase advance across the frame, stable in frequency and level.
+//
 // Input is one frame of FrameSamples int16 samples per call to Process, in
 // order, exactly as frames arrive in a call; a frame that never arrived is
 // signalled with Lost so that time keeps running. The package does no I/O,
@@ -23,6 +34,6 @@
 //
 // Concurrency: a Detector is owned by one goroutine (the call's); none of its
 // methods may be called concurrently. Distinct Detectors share only read-only
-// tables and are independent. Config, DefaultConfig, TonePlans and the String
+// tables and are independent. Config, DefaultConfig, TonePlans, ParsePhase and the String
 // methods are safe to call from any goroutine.
 package amd

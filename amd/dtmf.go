@@ -74,6 +74,14 @@ func (t *dtmfDet) frame(d *Detector, lost bool) {
 		t.cand = 0
 		return
 	}
+	start := d.frameStartMS()
+	if d.f.dbfs < dtmfMinTone-3 {
+		// Too quiet to hold two tones at the minimum level: no bank.
+		t.step(d, 0, start-10)
+		t.step(d, 0, start)
+		t.prevOK = false
+		return
+	}
 	x := d.x[:]
 	goertzelComplex(x[:dtmfHalf], t.bins[:], t.curR[0][:], t.curI[0][:])
 	goertzelComplex(x[dtmfHalf:], t.bins[:], t.curR[1][:], t.curI[1][:])
@@ -82,7 +90,6 @@ func (t *dtmfDet) frame(d *Detector, lost bool) {
 		e0 += v * v
 	}
 	e1 = d.f.energy - e0
-	start := d.frameStartMS()
 	if t.prevOK {
 		copy(t.win[:dtmfHalf], t.prevX[:])
 		copy(t.win[dtmfHalf:], x[:dtmfHalf])

@@ -412,3 +412,11 @@ func music(t testing.TB, name string, ms int) []int16 {
 	}
 	return pcm[off : off+ms*8]
 }
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if speechDir != "" {
+		os.RemoveAll(speechDir)
+	}
+	os.Exit(code)
+}

@@ -1,5 +1,7 @@
 package amd
 
+import "math"
+
 // dialedge's human/machine detector.
 //
 // Voice activity: a frame is active when it is 10 dB above an adaptive
@@ -27,6 +29,7 @@ const (
 	shortGreeting = 1200
 	longExtraSil  = 400
 	musicWin      = 40 // frames (800 ms)
+	musicConfirm  = 10 // frames
 )
 
 type humanDet struct {
@@ -44,12 +47,12 @@ type humanDet struct {
 	lastEnd  int // end of the last speech frame (ms)
 	speechMS int
 
-	dbr   [musicWin]float64
-	zcr   [musicWin]int
-	ri    int
-	rn    int
-	music bool
-	musMS int
+	dbr      [musicWin]float64
+	ri       int
+	rn       int
+	music    bool
+	musicRun int
+	musMS    int
 }
 
 func (h *humanDet) reset() {
@@ -66,7 +69,7 @@ func (h *humanDet) track(d *Detector, lost bool) {
 	} else {
 		if !h.nfInit {
 			h.nfInit = true
-			h.nf = min(f.dbfs, -35)
+			h.nf = min(f.dbfs, -45)
 		}
 		margin := vadMarginDB
 		if h.active {
@@ -88,12 +91,18 @@ func (h *humanDet) track(d *Detector, lost bool) {
 			h.heardAnything = true
 		}
 		h.dbr[h.ri] = f.dbfs
-		h.zcr[h.ri] = f.zcr
 		h.ri = (h.ri + 1) % musicWin
 		if h.rn < musicWin {
 			h.rn++
 		}
-		h.music = h.musicLike()
+		if h.musicLike() {
+			h.musicRun++
+		} else {
+			h.musicRun = 0
+		}
+		// Music for 800 ms plus 200 ms of confirmation: smooth stretches of
+		// speech do not last that long.
+		h.music = h.musicRun >= musicConfirm
 	}
 	now := d.nowMS()
 	if h.active {
@@ -127,33 +136,35 @@ func (h *humanDet) track(d *Detector, lost bool) {
 	}
 }
 
-// musicLike: the last 800 ms were all sound, with no syllabic dip and a
-// steady zero-crossing rate.
+// musicLike: the last 800 ms were all sound (no pause), within a narrow
+// level range and with a smooth envelope. Speech has syllables: its level
+// jumps by 4 dB or more per frame on average and spans 20 dB or more in
+// any 800 ms; music beds and hold music move by 0.5 to 2 dB per frame.
 func (h *humanDet) musicLike() bool {
 	if h.rn < musicWin {
 		return false
 	}
 	lo, hi := 1e9, -1e9
-	var zs, zs2 float64
-	for i := 0; i < musicWin; i++ {
-		v := h.dbr[i]
+	var dd float64
+	prev := h.dbr[h.ri] // oldest
+	for k := 0; k < musicWin; k++ {
+		v := h.dbr[(h.ri+k)%musicWin]
 		if v < h.nf+vadMarginDB {
 			return false
 		}
 		lo = min(lo, v)
 		hi = max(hi, v)
-		z := float64(h.zcr[i])
-		zs += z
-		zs2 += z * z
+		if k > 0 {
+			dd += math.Abs(v - prev)
+		}
+		prev = v
 	}
-	mean := zs / musicWin
-	varz := zs2/musicWin - mean*mean
-	return hi-lo < musicRangeDB && varz < musicZcrVar*(mean+1)
+	return hi-lo < musicRangeDB && dd/(musicWin-1) < musicStepDB
 }
 
 const (
-	musicRangeDB = 14.0
-	musicZcrVar  = 1.5
+	musicRangeDB = 18.0
+	musicStepDB  = 2.0
 )
 
 // silenceMS is the silence since the last speech frame; a burst that may
@@ -173,8 +184,14 @@ func (h *humanDet) required(cfg *Config, span int) int {
 	return cfg.MinSilencePeriod + min(extra, longExtraSil)
 }
 
+// deadline: maxTimeAnalysis, extended by music heard (up to twice), and
+// for a greeting that began in time, long enough to hear it out.
 func (h *humanDet) deadline(cfg *Config) int {
-	return cfg.MaxTimeAnalysis + min(h.musMS, cfg.MaxTimeAnalysis)
+	dl := cfg.MaxTimeAnalysis + min(h.musMS, cfg.MaxTimeAnalysis)
+	if h.onset >= 0 && h.onset < dl {
+		dl = max(dl, h.onset+cfg.AnalysisPeriod+cfg.MinSilencePeriod+longExtraSil)
+	}
+	return dl
 }
 
 // frame makes the dialedge human/machine decision (track ran before).

@@ -17,13 +17,13 @@ type TonePlan struct {
 	Tones []ToneSpec
 }
 
-// TonePlans are the call progress tone plans, held as data (ITU-T E.180
-// supplement 2 and national specifications). Read-only.
+// tonePlans are the call progress tone plans, held as data (ITU-T E.180
+// supplement 2 and national specifications). Never modified.
 //
 // Where a country uses the same cadence for busy and congestion (Japan,
 // Australia) only busy is listed: the two cannot be told apart by ear either,
 // and both end the attempt the same way.
-var TonePlans = []TonePlan{
+var tonePlans = []TonePlan{
 	{Name: "us", Tones: []ToneSpec{ // US and Canada (NANP)
 		{ResultRingback, []float64{440, 480}, []int{2000, 4000}},
 		{ResultBusy, []float64{480, 620}, []int{500, 500}},
@@ -69,18 +69,31 @@ var TonePlans = []TonePlan{
 	}},
 }
 
+// TonePlans returns a copy of the built-in call progress tone plans.
+func TonePlans() []TonePlan {
+	out := make([]TonePlan, len(tonePlans))
+	for i, p := range tonePlans {
+		out[i] = TonePlan{Name: p.Name, Tones: make([]ToneSpec, len(p.Tones))}
+		for j, t := range p.Tones {
+			out[i].Tones[j] = ToneSpec{Result: t.Result,
+				Freqs: append([]float64(nil), t.Freqs...), Cadence: append([]int(nil), t.Cadence...)}
+		}
+	}
+	return out
+}
+
 func findPlan(name string) *TonePlan {
-	for i := range TonePlans {
-		if TonePlans[i].Name == name {
-			return &TonePlans[i]
+	for i := range tonePlans {
+		if tonePlans[i].Name == name {
+			return &tonePlans[i]
 		}
 	}
 	return nil
 }
 
 func planNames() string {
-	names := make([]string, len(TonePlans))
-	for i, p := range TonePlans {
+	names := make([]string, len(tonePlans))
+	for i, p := range tonePlans {
 		names[i] = p.Name
 	}
 	return strings.Join(names, ", ")

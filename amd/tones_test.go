@@ -7,7 +7,7 @@ import (
 )
 
 func TestTonePlans(t *testing.T) {
-	for _, plan := range TonePlans {
+	for _, plan := range TonePlans() {
 		for _, ts := range plan.Tones {
 			name := fmt.Sprintf("%s/%s", plan.Name, ts.Result)
 			t.Run(name, func(t *testing.T) {
@@ -44,7 +44,7 @@ func TestTonePlanSelection(t *testing.T) {
 
 func TestRingbackIsNotBusy(t *testing.T) {
 	// US ringback with lost frames stays ringback; busy with loss stays busy.
-	us := TonePlans[0]
+	us := TonePlans()[0]
 	for _, ts := range us.Tones {
 		pcm := cadence(14000, -20, ts.Freqs, ts.Cadence...)
 		d := newDet(t, DefaultConfig(), PhaseEarly)

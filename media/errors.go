@@ -21,6 +21,16 @@ var (
 	ErrClockClosed = errors.New("media clock closed")
 	// ErrSessionClosed is returned by operations on a closed Session.
 	ErrSessionClosed = errors.New("rtp session closed")
+	// ErrBridged is returned by NewBridge for a session already in a bridge.
+	ErrBridged = errors.New("rtp session already bridged")
+	// ErrMalformedRTCP is returned by the RTCP parser for a datagram that is
+	// not a valid RTCP compound packet.
+	ErrMalformedRTCP = errors.New("malformed RTCP packet")
+	// ErrDTMFBusy is returned by SendDTMF while another event is being sent.
+	ErrDTMFBusy = errors.New("telephone-event already being sent")
+	// ErrNoDTMFPayload is returned by SendDTMF on a session without a
+	// telephone-event payload type.
+	ErrNoDTMFPayload = errors.New("no telephone-event payload type negotiated")
 	// ErrInvalidConfig is wrapped by configuration errors.
 	ErrInvalidConfig = errors.New("invalid media config")
 )

@@ -2,6 +2,9 @@ package media
 
 import (
 	"encoding/binary"
+	"fmt"
+	"net/netip"
+	"sync"
 	"time"
 )
 
@@ -110,5 +113,112 @@ func toDTMFEvent(e TelephoneEvent) DTMFEvent {
 		Digit:    eventDigit(e.Event),
 		Duration: time.Duration(e.Duration) * (time.Second / SampleRate),
 		Volume:   e.Volume,
+	}
+}
+
+// ---- sending (RFC 4733 section 2.5) ----
+
+// DTMF send limits.
+const (
+	MinDTMFDuration = 40 * time.Millisecond
+	MaxDTMFDuration = 8 * time.Second // the 16-bit duration field holds 8.19 s at 8 kHz
+	dtmfVolume      = 10              // -10 dBm0
+	dtmfEndPackets  = 3               // the end packet is sent three times
+)
+
+// dtmfSend is one SendDTMF call; its counters are touched only by the
+// clock goroutine.
+type dtmfSend struct {
+	event  uint8
+	frames int // packets before the end packets (duration in ticks)
+	sent   int
+	ts     uint32
+	done   chan struct{}
+	once   sync.Once
+}
+
+func (d *dtmfSend) finish() { d.once.Do(func() { close(d.done) }) }
+
+// DigitEvent returns the RFC 4733 event code of a DTMF character
+// ('0'-'9', '*', '#', 'A'-'D', case-insensitive).
+func DigitEvent(digit byte) (uint8, bool) {
+	switch {
+	case digit >= '0' && digit <= '9':
+		return digit - '0', true
+	case digit == '*':
+		return 10, true
+	case digit == '#':
+		return 11, true
+	case digit >= 'A' && digit <= 'D':
+		return 12 + digit - 'A', true
+	case digit >= 'a' && digit <= 'd':
+		return 12 + digit - 'a', true
+	}
+	return 0, false
+}
+
+// SendDTMF sends one RFC 4733 telephone-event from the next tick instead
+// of audio: one packet per 20 ms, all with the event's start timestamp
+// (the first with the marker bit) and a growing duration, then three end
+// packets with the final duration. duration is rounded to 20 ms and
+// clamped to [MinDTMFDuration, MaxDTMFDuration]. The returned channel is
+// closed after the last end packet (or when the session closes). Errors:
+// ErrNoDTMFPayload, ErrDTMFBusy (wait for the previous digit's channel),
+// ErrSessionClosed, or an invalid digit.
+func (s *Session) SendDTMF(digit byte, duration time.Duration) (<-chan struct{}, error) {
+	ev, ok := DigitEvent(digit)
+	if !ok {
+		return nil, fmt.Errorf("send dtmf: %w: digit %q (allowed: 0-9 * # A-D)", ErrInvalidConfig, digit)
+	}
+	if s.cfg.DTMFPayloadType == 0 {
+		return nil, fmt.Errorf("send dtmf: %w", ErrNoDTMFPayload)
+	}
+	if s.closed.Load() {
+		return nil, fmt.Errorf("send dtmf: %w", ErrSessionClosed)
+	}
+	duration = max(MinDTMFDuration, min(duration, MaxDTMFDuration))
+	frames := int((duration + FrameDuration/2) / FrameDuration)
+	d := &dtmfSend{event: ev, frames: frames, done: make(chan struct{})}
+	if !s.dtmfOut.CompareAndSwap(nil, d) {
+		return nil, fmt.Errorf("send dtmf: %w", ErrDTMFBusy)
+	}
+	if s.closed.Load() && s.dtmfOut.CompareAndSwap(d, nil) {
+		d.finish()
+	}
+	return d.done, nil
+}
+
+// sendDTMFTick sends this tick's telephone-event packet(s). Clock
+// goroutine only; it does not allocate.
+func (s *Session) sendDTMFTick(d *dtmfSend, to netip.AddrPort) {
+	tx := &s.tx
+	audioTS := tx.hdr.Timestamp
+	if d.sent == 0 {
+		d.ts = audioTS
+		tx.marker = true
+	}
+	d.sent++
+	ev := TelephoneEvent{Event: d.event, Volume: dtmfVolume, Duration: uint16(d.sent * FrameSamples)}
+	tx.hdr.PayloadType = s.cfg.DTMFPayloadType
+	tx.hdr.Timestamp = d.ts
+	var pl [4]byte
+	last := d.sent >= d.frames
+	if last {
+		ev.End = true
+		ev.MarshalTo(pl[:])
+		for range dtmfEndPackets {
+			s.writeRTP(pl[:], to)
+		}
+	} else {
+		ev.MarshalTo(pl[:])
+		s.writeRTP(pl[:], to)
+	}
+	tx.hdr.PayloadType = uint8(s.cfg.Codec)
+	tx.hdr.Timestamp = audioTS + FrameSamples
+	if last {
+		tx.marker = true // audio resumes: new talkspurt
+		s.add(cDTMFSent, 1)
+		s.dtmfOut.CompareAndSwap(d, nil)
+		d.finish()
 	}
 }

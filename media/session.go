@@ -50,6 +50,29 @@ type SessionConfig struct {
 	// OnDTMF is called on the receive goroutine once per completed
 	// RFC 4733 event.
 	OnDTMF func(ev DTMFEvent) `yaml:"-"`
+	// Conceal turns on loss concealment for OnFrame: every lost 20 ms
+	// frame is delivered as its own OnFrame call with a repeat-and-fade of
+	// the last good frame (fading to silence over 4 frames) and lost == 1,
+	// so each call is exactly one frame of the timeline and lost != 0 marks
+	// a concealed frame. Without Conceal (default) lost frames are not
+	// delivered and the next real frame carries their count in lost.
+	Conceal bool `yaml:"conceal"`
+	// Jitter bounds the adaptive reorder window of the receive jitter
+	// buffer. Zero values take DefaultJitterConfig.
+	Jitter JitterConfig `yaml:"jitter"`
+	// RTCPConn, if set, is the RTCP socket (the odd port next to the RTP
+	// port); the session then owns and closes it, sends sender/receiver
+	// reports and reads the peer's. Nil: no RTCP (Quality still reports
+	// what the RTP stream shows).
+	RTCPConn *net.UDPConn `yaml:"-"`
+	// RTCPInterval is the nominal report interval (RFC 3550 6.2: 5 s);
+	// each actual interval is randomised to [0.5, 1.5] × RTCPInterval /
+	// 1.21828 (RFC 3550 6.3.1). Default 5 s.
+	RTCPInterval time.Duration `yaml:"rtcp_interval"`
+	// PLC selects the E-model packet-loss robustness (ITU-T G.113
+	// Appendix I, G.711): false Bpl = 4.3 (no concealment at the listener),
+	// true Bpl = 25.1.
+	PLC bool `yaml:"plc"`
 	// Counters, if set, receives every packet counter as well (shared by
 	// all sessions, for /metrics).
 	Counters *Counters `yaml:"-"`
@@ -59,7 +82,8 @@ type SessionConfig struct {
 
 // DefaultSessionConfig returns PCMU with telephone-event on 101.
 func DefaultSessionConfig() SessionConfig {
-	return SessionConfig{Codec: PCMU, DTMFPayloadType: DefaultDTMFPayload, MaxReportedLoss: 50}
+	return SessionConfig{Codec: PCMU, DTMFPayloadType: DefaultDTMFPayload, MaxReportedLoss: 50,
+		Jitter: DefaultJitterConfig(), RTCPInterval: 5 * time.Second}
 }
 
 // Counters are packet counters, updated atomically. Each Session keeps its
@@ -79,6 +103,10 @@ type Counters struct {
 	SSRCChanges      atomic.Uint64 // peer changed SSRC (sequence tracking reset)
 	DTMFEvents       atomic.Uint64 // completed RFC 4733 events reported
 	SendErrors       atomic.Uint64 // failed socket writes
+	RTCPIn           atomic.Uint64 // valid RTCP compound packets received
+	RTCPOut          atomic.Uint64 // RTCP compound packets sent
+	RTCPMalformed    atomic.Uint64 // RTCP datagrams that failed to parse
+	DTMFSent         atomic.Uint64 // RFC 4733 events sent (SendDTMF)
 }
 
 // SessionStats is a snapshot of a session's counters.
@@ -89,6 +117,8 @@ type SessionStats struct {
 	WrongPayloadType, Foreign uint64
 	SSRCChanges, DTMFEvents   uint64
 	SendErrors                uint64
+	RTCPIn, RTCPOut           uint64
+	RTCPMalformed, DTMFSent   uint64
 	FirstPacketIn             time.Time      // zero until the first valid packet
 	Remote                    netip.AddrPort // where packets are sent now
 	Latched                   bool           // Remote was learned from received packets
@@ -104,23 +134,36 @@ type SessionStats struct {
 // by the clock goroutine and the receive state by the receive goroutine;
 // they share only atomics.
 type Session struct {
-	conn *net.UDPConn
-	clk  *Clock
-	cfg  SessionConfig
-	log  *slog.Logger
+	conn  *net.UDPConn
+	rconn *net.UDPConn // RTCP socket or nil
+	clk   *Clock
+	cfg   SessionConfig
+	log   *slog.Logger
 
 	remoteMu sync.Mutex // serialises writers of remote/latched
 	remote   atomic.Pointer[netip.AddrPort]
 	latched  atomic.Bool
+	rtcpFrom atomic.Pointer[netip.AddrPort] // where the peer's RTCP comes from
 
 	hold    atomic.Bool
 	play    atomic.Pointer[playback]
+	dtmfOut atomic.Pointer[dtmfSend]
 	closed  atomic.Bool
 	closeMu sync.Once
 	wg      sync.WaitGroup
 
 	stats   Counters
 	firstIn atomic.Int64 // unix nanoseconds
+
+	// Bridging: feed makes the receive goroutine push its in-order frames
+	// into out (single producer); src is the session whose out ring this
+	// session's tick consumes (single consumer: the clock goroutine).
+	feed   atomic.Bool
+	out    frameRing
+	src    atomic.Pointer[Session]
+	bstats bridgeCounters // consumer-side counters (this session's tick)
+
+	q quality // RTCP / quality state shared between goroutines (atomics, small mutex)
 
 	tx sendState // owned by the clock goroutine
 	rx recvState // owned by the receive goroutine
@@ -131,17 +174,43 @@ type sendState struct {
 	marker  bool
 	silence [FrameSamples]byte
 	buf     [rtpHeaderSize + 4*FrameSamples]byte
+
+	// payload octets and packets sent, for RTCP SR
+	octets, packets uint32
+	// RTCP scheduling, in ticks
+	rtcpDue  int
+	rtcpBuf  [rtcpMaxPacket]byte
+	rtcpPrev rrPrior
+
+	// bridge consumer state
+	lastSrc    *Session
+	primed     bool
+	concealRun int
+	haveLast   bool
+	last       [FrameSamples]byte // last bridged frame sent (in our codec)
+	frame      [FrameSamples]byte // frame being sent
+	pcm        [FrameSamples]int16
 }
 
 type recvState struct {
 	hdr      rtp.Header
-	have     bool // seq/ssrc valid
+	have     bool // ssrc valid
 	ssrc     uint32
-	seq      uint16 // highest sequence number delivered
 	lostPend uint64 // lost packets not yet reported through OnFrame
+	lastLen  int    // payload length of the last audio packet (for loss → frames)
 	pcm      [FrameSamples]int16
 	npcm     int
+	enc      [FrameSamples]byte // encoded re-framing for the bridge ring
+	nenc     int
+	encCodec Codec
 	dtmf     dtmfState
+	jb       jitterBuffer
+	st       rtpStats
+	// concealment
+	lastPCM    [FrameSamples]int16
+	havePCM    bool
+	concealRun int
+	conceal    [FrameSamples]int16
 }
 
 // playback is one Play call. pos is touched only by the clock goroutine.
@@ -169,11 +238,24 @@ func NewSession(conn *net.UDPConn, clk *Clock, cfg SessionConfig) (*Session, err
 	if cfg.MaxReportedLoss <= 0 {
 		cfg.MaxReportedLoss = 50
 	}
+	if cfg.Jitter.MinDepth == 0 && cfg.Jitter.MaxDepth == 0 {
+		cfg.Jitter = DefaultJitterConfig()
+	}
+	if cfg.Jitter.MinDepth < 1 || cfg.Jitter.MaxDepth < cfg.Jitter.MinDepth || cfg.Jitter.MaxDepth > JitterMaxDepthLimit {
+		return nil, fmt.Errorf("new rtp session: %w: jitter depth %d..%d (allowed: 1 <= min_depth <= max_depth <= %d)", ErrInvalidConfig, cfg.Jitter.MinDepth, cfg.Jitter.MaxDepth, JitterMaxDepthLimit)
+	}
+	if cfg.RTCPInterval == 0 {
+		cfg.RTCPInterval = 5 * time.Second
+	}
+	if cfg.RTCPInterval < 100*time.Millisecond {
+		return nil, fmt.Errorf("new rtp session: %w: rtcp_interval %v (allowed: at least 100ms; RFC 3550 suggests 5s)", ErrInvalidConfig, cfg.RTCPInterval)
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Session{conn: conn, clk: clk, cfg: cfg}
+	s := &Session{conn: conn, rconn: cfg.RTCPConn, clk: clk, cfg: cfg}
+	s.rx.jb.init(cfg.Jitter)
 	s.log = log.With("component", "media.session", "local", conn.LocalAddr().String())
 	if cfg.Remote.IsValid() {
 		r := unmap(cfg.Remote)
@@ -191,11 +273,17 @@ func NewSession(conn *net.UDPConn, clk *Clock, cfg SessionConfig) (*Session, err
 	for i := range s.tx.silence {
 		s.tx.silence[i] = sb
 	}
+	s.q.init(s.tx.hdr.SSRC)
+	s.tx.rtcpDue = s.rtcpTicks()
 	if err := clk.register(s); err != nil {
 		return nil, fmt.Errorf("new rtp session: %w", err)
 	}
 	s.wg.Add(1)
 	go s.recvLoop()
+	if s.rconn != nil {
+		s.wg.Add(1)
+		go s.rtcpLoop()
+	}
 	s.log.Debug("rtp session started", "remote", cfg.Remote.String(), "codec", cfg.Codec.String(), "ssrc", s.tx.hdr.SSRC)
 	return s, nil
 }
@@ -292,8 +380,10 @@ func (s *Session) Stats() SessionStats {
 		WrongPayloadType: c.WrongPayloadType.Load(), Foreign: c.Foreign.Load(),
 		SSRCChanges: c.SSRCChanges.Load(), DTMFEvents: c.DTMFEvents.Load(),
 		SendErrors: c.SendErrors.Load(),
-		Remote:     s.Remote(),
-		Latched:    s.latched.Load(),
+		RTCPIn:     c.RTCPIn.Load(), RTCPOut: c.RTCPOut.Load(),
+		RTCPMalformed: c.RTCPMalformed.Load(), DTMFSent: c.DTMFSent.Load(),
+		Remote:  s.Remote(),
+		Latched: s.latched.Load(),
 	}
 	if ns := s.firstIn.Load(); ns != 0 {
 		st.FirstPacketIn = time.Unix(0, ns)
@@ -309,8 +399,14 @@ func (s *Session) Close() error {
 		s.closed.Store(true)
 		s.clk.unregister(s)
 		err = s.conn.Close()
+		if s.rconn != nil {
+			_ = s.rconn.Close()
+		}
 		s.wg.Wait()
 		s.StopPlayback()
+		if d := s.dtmfOut.Swap(nil); d != nil {
+			d.finish()
+		}
 		st := s.Stats()
 		s.log.Debug("rtp session closed", "packets_in", st.PacketsIn, "packets_out", st.PacketsOut, "lost", st.Lost)
 	})
@@ -347,6 +443,10 @@ func cSendErrors(c *Counters) *atomic.Uint64  { return &c.SendErrors }
 // tick sends this interval's packet. Called only by the clock goroutine
 // (or, in tests, by a single goroutine while the clock does not tick).
 // It does not allocate.
+//
+// Order of precedence: hold (nothing sent) > an RFC 4733 event being sent
+// > a prompt (e.g. the bridge's zip tone) > audio from the bridged peer >
+// comfort silence.
 func (s *Session) tick(advance uint32) {
 	if s.closed.Load() {
 		return
@@ -356,10 +456,28 @@ func (s *Session) tick(advance uint32) {
 		tx.hdr.Timestamp += FrameSamples * (advance - 1)
 		tx.marker = true
 	}
+	s.rtcpTick(advance)
+	src := s.src.Load()
+	if src != tx.lastSrc { // bridged, unbridged or re-bridged: start fresh
+		if src != nil {
+			src.out.discard()
+		}
+		tx.lastSrc, tx.primed, tx.haveLast, tx.concealRun = src, false, false, 0
+	}
 	rp := s.remote.Load()
 	if s.hold.Load() || rp == nil {
 		tx.hdr.Timestamp += FrameSamples
 		tx.marker = true
+		if src != nil {
+			src.out.discard() // on hold the peer's audio is not queued up
+		}
+		return
+	}
+	if d := s.dtmfOut.Load(); d != nil {
+		if src != nil {
+			src.out.discard()
+		}
+		s.sendDTMFTick(d, *rp)
 		return
 	}
 	payload := tx.silence[:]
@@ -375,6 +493,11 @@ func (s *Session) tick(advance uint32) {
 		if pb.pos >= len(pb.frames) {
 			finished = pb
 		}
+		if src != nil {
+			src.out.discard() // the prompt replaces the peer's audio
+		}
+	} else if src != nil {
+		payload = s.bridgeFrame(src)
 	}
 	s.sendPacket(payload, *rp)
 	if finished != nil {
@@ -386,26 +509,36 @@ func (s *Session) tick(advance uint32) {
 // sendPacket marshals one RTP packet into the session's buffer and writes
 // it, then advances sequence number and timestamp. It does not allocate.
 func (s *Session) sendPacket(payload []byte, to netip.AddrPort) {
+	s.writeRTP(payload, to)
+	s.tx.hdr.Timestamp += FrameSamples
+}
+
+// writeRTP sends one packet with the current header (payload type
+// included) and advances the sequence number only.
+func (s *Session) writeRTP(payload []byte, to netip.AddrPort) {
 	tx := &s.tx
 	tx.hdr.Marker = tx.marker
 	n, err := tx.hdr.MarshalTo(tx.buf[:])
 	if err == nil && n+len(payload) > len(tx.buf) {
-		err = fmt.Errorf("rtp payload of %d bytes too large", len(payload))
+		err = errPayloadTooLarge
 	}
 	if err == nil {
 		n += copy(tx.buf[n:], payload)
 		_, err = s.conn.WriteToUDPAddrPort(tx.buf[:n], to)
 	}
 	tx.hdr.SequenceNumber++
-	tx.hdr.Timestamp += FrameSamples
 	tx.marker = false
 	if err != nil {
 		s.add(cSendErrors, 1)
 		return
 	}
+	tx.octets += uint32(len(payload))
+	tx.packets++
 	s.add(cPacketsOut, 1)
 	s.add(cBytesOut, uint64(n))
 }
+
+var errPayloadTooLarge = errors.New("rtp payload too large")
 
 // ---- receive path (receive goroutine) ----
 
@@ -423,16 +556,23 @@ func (s *Session) recvLoop() {
 			time.Sleep(time.Millisecond)
 			continue
 		}
-		s.handleDatagram(buf[:n], from)
+		s.handleDatagramAt(buf[:n], from, time.Now())
 	}
 }
 
-// handleDatagram processes one received datagram: validates and parses the
-// RTP header into the session's reused header, latches the source, tracks
-// sequence numbers and dispatches audio or telephone-event payloads. b is
-// only borrowed. Called only by the receive goroutine (or, in tests, one
-// goroutine). It does not allocate.
+// handleDatagram is handleDatagramAt with the current time.
 func (s *Session) handleDatagram(b []byte, from netip.AddrPort) {
+	s.handleDatagramAt(b, from, time.Now())
+}
+
+// handleDatagramAt processes one datagram received at now: validates and
+// parses the RTP header into the session's reused header, latches the
+// source, updates the RFC 3550 reception statistics, and passes the packet
+// through the jitter buffer, which releases packets in sequence order to
+// audio decoding, the bridge ring and RFC 4733 handling. b is only
+// borrowed. Called only by the receive goroutine (or, in tests, one
+// goroutine). It does not allocate.
+func (s *Session) handleDatagramAt(b []byte, from netip.AddrPort, now time.Time) {
 	rx := &s.rx
 	if len(b) < rtpHeaderSize || b[0]>>6 != 2 {
 		s.add(cMalformed, 1)
@@ -468,44 +608,124 @@ func (s *Session) handleDatagram(b []byte, from netip.AddrPort) {
 	s.add(cPacketsIn, 1)
 	s.add(cBytesIn, uint64(len(b)))
 	if s.firstIn.Load() == 0 {
-		s.firstIn.CompareAndSwap(0, time.Now().UnixNano())
+		s.firstIn.CompareAndSwap(0, now.UnixNano())
 	}
 
-	// Sequence tracking (RFC 3550 A.1, simplified): one delivery per
-	// sequence number, in order; late packets are dropped since their gap
-	// has already been reported.
-	seq := rx.hdr.SequenceNumber
-	switch {
-	case !rx.have:
-		rx.have, rx.ssrc, rx.seq = true, rx.hdr.SSRC, seq
-	case rx.hdr.SSRC != rx.ssrc:
+	seq, ts := rx.hdr.SequenceNumber, rx.hdr.Timestamp
+	if !rx.have {
+		rx.have, rx.ssrc = true, rx.hdr.SSRC
+	} else if rx.hdr.SSRC != rx.ssrc {
+		// New source: release what the old one left in order, then start
+		// over (sequence, statistics, framing, DTMF).
 		s.add(cSSRCChanges, 1)
-		rx.ssrc, rx.seq = rx.hdr.SSRC, seq
-		rx.npcm = 0
+		s.flush()
+		rx.jb.reset()
+		rx.ssrc = rx.hdr.SSRC
+		rx.npcm, rx.nenc = 0, 0
 		rx.dtmf = dtmfState{}
-	default:
-		delta := int16(seq - rx.seq)
-		switch {
-		case delta > 0 && int(delta) <= maxDropout:
-			if delta > 1 {
-				rx.lostPend += uint64(delta - 1)
-				s.add(cLost, uint64(delta-1))
-			}
-			rx.seq = seq
-		case delta > 0, delta < -maxMisorder:
-			// Big jump: the peer restarted its sequence; resynchronise.
-			rx.seq = seq
-		default: // duplicate or reordered
-			s.add(cLate, 1)
+		s.q.sourceChanged(&rx.st)
+	}
+	// RFC 3550 reception statistics (A.1, A.8), published for RTCP.
+	rx.st.update(seq, ts, rtpArrival(now), isAudio)
+	s.q.publishRecv(rx.hdr.SSRC, &rx.st)
+	rx.jb.adapt(rx.st.jitter, uint32(max(len(payload), 1)))
+
+	switch rx.jb.insert(seq, pt, ts, payload) {
+	case jbLate, jbDuplicate:
+		s.add(cLate, 1)
+		return
+	case jbBypass:
+		rx.jb.skip()
+		s.release(jbPacket{seq: seq, pt: pt, ts: ts, payload: payload})
+		return
+	case jbResync:
+		// A jump beyond the ring: release what is stored, count a plausible
+		// forward gap as lost, and restart the sequence at this packet.
+		s.flush()
+		if d := int(int16(seq - rx.jb.next)); rx.jb.started && d > 0 && d <= maxDropout {
+			s.lostPackets(d)
+		}
+		rx.jb.reset()
+		if rx.jb.insert(seq, pt, ts, payload) == jbBypass {
+			rx.jb.skip()
+			s.release(jbPacket{seq: seq, pt: pt, ts: ts, payload: payload})
 			return
 		}
 	}
+	var out jbPacket
+	for rx.jb.pop(&out, false) {
+		s.release(out)
+	}
+}
 
+// flush releases everything the jitter buffer holds, declaring the gaps
+// between stored packets lost.
+func (s *Session) flush() {
+	var out jbPacket
+	for s.rx.jb.pending() && s.rx.jb.pop(&out, true) {
+		s.release(out)
+	}
+}
+
+// release handles one packet (or one loss) in sequence order.
+func (s *Session) release(p jbPacket) {
+	if p.lost {
+		s.lostPackets(1)
+		return
+	}
 	switch {
-	case isAudio:
-		s.deliverAudio(Codec(pt), payload)
-	case isDTMF:
-		s.handleDTMF(payload)
+	case p.pt == uint8(PCMU) || p.pt == uint8(PCMA):
+		s.deliverAudio(Codec(p.pt), p.payload)
+	case s.cfg.DTMFPayloadType != 0 && p.pt == s.cfg.DTMFPayloadType:
+		s.handleDTMF(p.ts, p.payload)
+	}
+}
+
+// lostPackets accounts n missing packets: counters, concealment for
+// OnFrame, erasure marks for the bridge.
+func (s *Session) lostPackets(n int) {
+	rx := &s.rx
+	s.add(cLost, uint64(n))
+	plen := rx.lastLen
+	if plen == 0 {
+		plen = FrameSamples
+	}
+	frames := (n*plen + FrameSamples/2) / FrameSamples
+	frames = min(frames, s.cfg.MaxReportedLoss)
+	if s.feed.Load() {
+		for range min(frames, frameRingSize) {
+			s.out.pushLost()
+		}
+	}
+	if s.cfg.Conceal && s.cfg.OnFrame != nil {
+		for range frames {
+			s.concealFrame()
+			s.cfg.OnFrame(rx.conceal[:], 1)
+		}
+		return
+	}
+	rx.lostPend += uint64(n)
+}
+
+// concealFrame fills rx.conceal with a repeat of the last good frame faded
+// by 6 dB per lost frame (linearly within the frame); after 4 frames it is
+// silence.
+func (s *Session) concealFrame() {
+	rx := &s.rx
+	k := rx.concealRun
+	rx.concealRun++
+	if !rx.havePCM || k >= 4 {
+		clear(rx.conceal[:])
+		return
+	}
+	g0 := int32(256 >> k)       // gain at the frame start, /256
+	g1 := int32(256 >> (k + 1)) // at the end
+	if k == 3 {
+		g1 = 0
+	}
+	for i, v := range rx.lastPCM {
+		g := g0 + (g1-g0)*int32(i)/FrameSamples
+		rx.conceal[i] = int16(int32(v) * g / 256)
 	}
 }
 
@@ -536,6 +756,15 @@ func (s *Session) deliverAudio(c Codec, payload []byte) {
 	if len(payload) == 0 {
 		return
 	}
+	rx.lastLen = len(payload)
+	rx.concealRun = 0
+	if s.feed.Load() {
+		s.feedBridge(c, payload)
+	}
+	if s.cfg.OnFrame == nil {
+		rx.lostPend = 0
+		return
+	}
 	lost := 0
 	if rx.lostPend > 0 {
 		// Convert lost packets into 20 ms frames, assuming the lost
@@ -551,21 +780,45 @@ func (s *Session) deliverAudio(c Codec, payload []byte) {
 		payload = payload[n:]
 		if rx.npcm == FrameSamples {
 			rx.npcm = 0
-			if s.cfg.OnFrame != nil {
-				s.cfg.OnFrame(rx.pcm[:], lost)
-			}
+			rx.lastPCM, rx.havePCM = rx.pcm, true
+			s.cfg.OnFrame(rx.pcm[:], lost)
 			lost = 0
 		}
 	}
 }
 
-func (s *Session) handleDTMF(payload []byte) {
+// feedBridge re-frames encoded audio into 160-byte frames for the bridge
+// ring (one codec per frame: bytes in the other law are converted by
+// table).
+func (s *Session) feedBridge(c Codec, payload []byte) {
+	rx := &s.rx
+	if rx.nenc == 0 {
+		rx.encCodec = c
+	}
+	for len(payload) > 0 {
+		n := min(len(payload), FrameSamples-rx.nenc)
+		if c == rx.encCodec {
+			copy(rx.enc[rx.nenc:], payload[:n])
+		} else {
+			transcode(rx.encCodec, rx.enc[rx.nenc:rx.nenc+n], payload[:n])
+		}
+		rx.nenc += n
+		payload = payload[n:]
+		if rx.nenc == FrameSamples {
+			rx.nenc = 0
+			s.out.push(rx.encCodec, &rx.enc)
+			rx.encCodec = c
+		}
+	}
+}
+
+func (s *Session) handleDTMF(ts uint32, payload []byte) {
 	ev, err := ParseTelephoneEvent(payload)
 	if err != nil {
 		s.add(cMalformed, 1)
 		return
 	}
-	prev, cur, np, nc := s.rx.dtmf.update(s.rx.hdr.Timestamp, ev)
+	prev, cur, np, nc := s.rx.dtmf.update(ts, ev)
 	if np {
 		s.reportDTMF(prev)
 	}

@@ -92,7 +92,8 @@ func (p *Pool) InUse() int {
 	return p.inUse
 }
 
-// Lease binds the next free even port and returns it. The caller owns the
+// Lease binds the next free even port (RTP) and the odd port above it
+// (RTCP) and returns them. The caller owns the
 // socket (typically handing it to a media session, which closes it) and must
 // call Release once the socket is closed.
 func (p *Pool) Lease() (*Lease, error) {
@@ -113,9 +114,15 @@ func (p *Pool) Lease() (*Lease, error) {
 			// Taken by another process: skip it, it may be free later.
 			continue
 		}
+		rtcp, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(p.bind, uint16(port+1))))
+		if err != nil {
+			// The odd (RTCP) port is taken: the pair is unusable for now.
+			_ = conn.Close()
+			continue
+		}
 		p.used[i] = true
 		p.inUse++
-		return &Lease{pool: p, idx: i, Conn: conn,
+		return &Lease{pool: p, idx: i, Conn: conn, RTCPConn: rtcp,
 			Local: netip.AddrPortFrom(p.advertise, uint16(port))}, nil
 	}
 	return nil, fmt.Errorf("%w: %d pairs from %d, %d leased", ErrExhausted, p.pairs, p.first, p.inUse)
@@ -145,6 +152,11 @@ type Lease struct {
 	once sync.Once
 	// Conn is the bound RTP socket.
 	Conn *net.UDPConn
+	// RTCPConn is the bound RTCP socket on the odd port above Conn's
+	// (RFC 3550 6.1). Hand it to the media session
+	// (media.SessionConfig.RTCPConn), which then closes it; Release closes
+	// it otherwise.
+	RTCPConn *net.UDPConn
 	// Local is the address and port to advertise in SDP.
 	Local netip.AddrPort
 }
@@ -158,6 +170,9 @@ func (l *Lease) Release() {
 	l.once.Do(func() {
 		if err := l.Conn.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
 			_ = err // already closed by its session: nothing to do
+		}
+		if l.RTCPConn != nil {
+			_ = l.RTCPConn.Close() // may already be closed by its session
 		}
 		l.pool.release(l.idx)
 	})

@@ -48,8 +48,9 @@ type call struct {
 	answering  bool
 	answerDone <-chan struct{}
 
-	remoteBye atomic.Bool
-	voiced    atomic.Uint64
+	remoteBye  atomic.Bool
+	voiced     atomic.Uint64
+	firstVoice atomic.Int64 // unix ns of the first voiced frame
 }
 
 // stop says why a wait ended early.
@@ -280,7 +281,9 @@ func (cl *call) onFrame(pcm []int16, lost int) {
 		e += float64(s) * float64(s)
 	}
 	if len(pcm) > 0 && e/float64(len(pcm)) > voicedMeanSquare {
-		cl.voiced.Add(1)
+		if cl.voiced.Add(1) == 1 {
+			cl.firstVoice.Store(time.Now().UnixNano())
+		}
 	}
 }
 
@@ -511,6 +514,12 @@ func (cl *call) finish(log interface {
 		cl.lease.Release()
 	}
 	cl.rec.VoiceFramesIn = cl.voiced.Load()
+	if ns := cl.firstVoice.Load(); ns != 0 {
+		cl.rec.FirstVoiceIn = time.Unix(0, ns)
+	}
+	if cl.v.a.BeepLen > 0 {
+		cl.rec.BeepEnd = cl.v.a.BeepAt + cl.v.a.BeepLen
+	}
 	cl.mu.Lock()
 	cl.rec.DTMF = string(cl.dtmf)
 	cl.mu.Unlock()

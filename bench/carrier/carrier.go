@@ -441,6 +441,13 @@ func (c *Carrier) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	defer c.stats.active.Add(-1)
 
+	if len(req.Body()) == 0 {
+		c.stats.rejected.Add(1)
+		c.log.Info("call rejected", "call_id", callID(req), "code", sip.StatusNotAcceptableHere, "err", "no SDP offer")
+		c.respond(req, tx, sip.StatusNotAcceptableHere, "Not Acceptable Here",
+			sip.NewHeader("Warning", `399 dialedge-carrier "INVITE without SDP: late offer is not supported"`))
+		return
+	}
 	offer, err := sdp.ParseOffer(req.Body(), c.codecs)
 	if err != nil {
 		c.stats.rejected.Add(1)

@@ -2,7 +2,6 @@ package carrier
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -136,6 +135,10 @@ func TestPersonas(t *testing.T) {
 		}
 		if rec.VoiceFramesIn < 10 {
 			t.Errorf("carrier heard %d voiced frames of our message, want >= 10", rec.VoiceFramesIn)
+		}
+		if rec.BeepEnd != v.BeepAt+v.BeepLen || rec.FirstVoiceIn.Sub(rec.AnsweredAt) < rec.BeepEnd {
+			t.Errorf("first voice at %v after answer, beep ends %v: want our message after the beep",
+				rec.FirstVoiceIn.Sub(rec.AnsweredAt), rec.BeepEnd)
 		}
 	})
 
@@ -310,5 +313,5 @@ func TestPersonas(t *testing.T) {
 			t.Errorf("codec %s, %d loud frames: want PCMA audio", rec.Codec, loud)
 		}
 	})
-	_ = errors.New
+
 }

@@ -6,12 +6,13 @@ import (
 	"errors"
 	"math"
 	"net"
+	"net/netip"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/emiago/sipgo/sip"
 	"github.com/pion/rtp"
 
 	"github.com/dialedge/dialedge/bench/audio"
@@ -157,7 +158,12 @@ func TestDTMFAndInboundAudio(t *testing.T) {
 	p := newPhone(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	r := p.dial(t, ctx, c, "human-77", dialOpts{})
+	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	r := p.dial(t, ctx, c, "human-77", dialOpts{raw: conn})
 	if r.err != nil {
 		t.Fatal(r.err)
 	}
@@ -166,17 +172,12 @@ func TestDTMFAndInboundAudio(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.sess.Close() // our own raw socket from here on
-	conn, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(m.Addr))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	to := net.UDPAddrFromAddrPort(m.Addr)
 	seq, ts := uint16(1), uint32(1000)
 	send := func(pt uint8, marker bool, payload []byte) {
 		pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: pt, SequenceNumber: seq, Timestamp: ts, SSRC: 42, Marker: marker}, Payload: payload}
 		b, _ := pkt.Marshal()
-		if _, err := conn.Write(b); err != nil {
+		if _, err := conn.WriteToUDP(b, to); err != nil {
 			t.Fatal(err)
 		}
 		seq++
@@ -382,5 +383,131 @@ func TestOnFrameAllocs(t *testing.T) {
 	}
 }
 
-var _ = sync.Mutex{}
-var _ = audio.Human
+func TestRun(t *testing.T) {
+	t.Parallel()
+	testLib(t)
+	acfg := audio.DefaultConfig()
+	acfg.CacheDir = cacheDir
+	cfg := testConfig()
+	ctx, cancel := context.WithCancel(context.Background())
+	addrs := make(chan netip.AddrPort, 1)
+	done := make(chan error, 1)
+	var st Stats
+	go func() {
+		var err error
+		st, err = Run(ctx, cfg, acfg, nil, func(a netip.AddrPort) { addrs <- a })
+		done <- err
+	}()
+	var addr netip.AddrPort
+	select {
+	case addr = <-addrs:
+	case err := <-done:
+		t.Fatalf("Run: %v", err)
+	}
+	// Plain UDP OPTIONS ping gets 200.
+	conn, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	local := conn.LocalAddr().String()
+	msg := "OPTIONS sip:ping@" + addr.String() + " SIP/2.0\r\nVia: SIP/2.0/UDP " + local + ";branch=z9hG4bK-ping1\r\n" +
+		"From: <sip:t@" + local + ">;tag=1\r\nTo: <sip:ping@" + addr.String() + ">\r\nCall-ID: ping-1\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+	if _, err := conn.Write([]byte(msg)); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 2048)
+	n, err := conn.Read(buf)
+	if err != nil || !strings.HasPrefix(string(buf[:n]), "SIP/2.0 200") {
+		t.Errorf("OPTIONS: %q, %v", buf[:n], err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if st.Active != 0 {
+		t.Errorf("stats after Run %+v", st)
+	}
+	bad := cfg
+	bad.Mix = map[string]float64{"robot": 1}
+	if _, err := Run(context.Background(), bad, acfg, nil, nil); !errors.Is(err, ErrInvalidConfig) {
+		t.Errorf("Run with a bad mix: %v", err)
+	}
+}
+
+// TestLateOffer488 sends a raw INVITE without SDP: the simulator needs an
+// offer, and says so with 488 and a Warning.
+func TestLateOffer488(t *testing.T) {
+	t.Parallel()
+	c := startCarrier(t, nil)
+	conn, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(c.Addr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	local, to := conn.LocalAddr().String(), c.Addr().String()
+	msg := "INVITE sip:human-1@" + to + " SIP/2.0\r\nVia: SIP/2.0/UDP " + local + ";branch=z9hG4bK-late1\r\n" +
+		"From: <sip:t@" + local + ">;tag=1\r\nTo: <sip:human-1@" + to + ">\r\nCall-ID: late-1\r\nCSeq: 1 INVITE\r\n" +
+		"Contact: <sip:t@" + local + ">\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+	if _, err := conn.Write([]byte(msg)); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 4096)
+	for range 5 {
+		n, err := conn.Read(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp := string(buf[:n])
+		if strings.HasPrefix(resp, "SIP/2.0 1") {
+			continue
+		}
+		if !strings.HasPrefix(resp, "SIP/2.0 488") || !strings.Contains(resp, "late offer") {
+			t.Errorf("response %q, want 488 with a Warning about the late offer", resp)
+		}
+		return
+	}
+	t.Error("no final response")
+}
+
+// TestReinvite moves the media with a re-INVITE: the carrier answers 200
+// and sends its RTP to the new address.
+func TestReinvite(t *testing.T) {
+	t.Parallel()
+	c := startCarrier(t, func(cfg *Config) { cfg.HumanHold = 5 * time.Second })
+	p := newPhone(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	r := p.dial(t, ctx, c, "human-5", dialOpts{})
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	r.sess.Close()
+	moved, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer moved.Close()
+	offer, err := sdp.BuildOffer(sdp.OfferParams{SessionID: 7, SessionVersion: 2, Addr: moved.LocalAddr().(*net.UDPAddr).AddrPort()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := sip.NewRequest(sip.INVITE, r.dlg.InviteResponse.Contact().Address)
+	req.SetBody(offer)
+	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	res, err := r.dlg.Do(ctx, req)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("re-INVITE: %v %v", res, err)
+	}
+	if _, err := sdp.ParseAnswer(res.Body(), nil); err != nil {
+		t.Errorf("re-INVITE answer: %v", err)
+	}
+	_ = moved.SetReadDeadline(time.Now().Add(3 * time.Second))
+	buf := make([]byte, 1500)
+	if _, err := moved.Read(buf); err != nil {
+		t.Errorf("no RTP at the new address: %v", err)
+	}
+	_ = r.dlg.Bye(ctx)
+}

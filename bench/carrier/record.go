@@ -37,6 +37,12 @@ type CallRecord struct {
 	// VoiceFramesIn counts received 20 ms frames with audible energy
 	// (above about -40 dBm0): the dialer spoke or played a prompt.
 	VoiceFramesIn uint64
+	// FirstVoiceIn is when the first voiced frame arrived (zero: none).
+	// With BeepEnd it tells whether a voicemail drop started after the beep.
+	FirstVoiceIn time.Time
+	// BeepEnd is where the machine's beep ends, as an offset from
+	// AnsweredAt (zero when the variant has no beep).
+	BeepEnd time.Duration
 	// DTMF holds the RFC 4733 digits received, in order.
 	DTMF       string
 	StartedAt  time.Time // INVITE received

@@ -398,8 +398,9 @@ func (a *attempt) dial(ctx context.Context) {
 		case ev, ok := <-sc.Events():
 			if !ok {
 				if a.res.Result == "" {
-					a.res.Result, a.res.Cause = Error, "sip call ended without a final event"
+					a.res.Result = Error
 				}
+				a.res.Cause = "sip call closed without a final event"
 				return
 			}
 			switch ev := ev.(type) {

@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"sync"
 	"time"
@@ -44,6 +46,10 @@ type Config struct {
 	Calls  call.Config       `yaml:"calls"`
 	API    api.Config        `yaml:"api"`
 	Outbox outbox.Config     `yaml:"outbox"`
+	// PprofListen, when set (e.g. 127.0.0.1:6060), serves net/http/pprof
+	// on that address for profiling. Off by default: profiles expose
+	// internals, so bind it to loopback only.
+	PprofListen string `yaml:"pprof_listen"`
 }
 
 // DefaultConfig returns the DESIGN 3.1 defaults. The trunk address and the
@@ -72,6 +78,11 @@ func (c Config) Validate() error {
 	default:
 		return fmt.Errorf("config: log.format %q; allowed text, json", c.Log.Format)
 	}
+	if c.PprofListen != "" {
+		if _, _, err := net.SplitHostPort(c.PprofListen); err != nil {
+			return fmt.Errorf("config: pprof_listen %q: want host:port, e.g. 127.0.0.1:6060, or empty for off", c.PprofListen)
+		}
+	}
 	for _, s := range []struct {
 		name string
 		err  error
@@ -93,6 +104,9 @@ func (c Config) Validate() error {
 func validateClock(c media.ClockConfig) error {
 	if c.Interval != 20*time.Millisecond {
 		return fmt.Errorf("interval: %v; allowed 20ms (ptime 20, the only packetisation offered)", c.Interval)
+	}
+	if c.Workers < 0 || c.Workers > 64 {
+		return fmt.Errorf("workers: %d out of range; allowed 0..64 (0 = one per core, at most 4)", c.Workers)
 	}
 	return nil
 }
@@ -147,6 +161,7 @@ type Edge struct {
 	Calls    *call.Manager
 	API      *api.Server
 	apiLn    net.Listener
+	pprof    *http.Server
 
 	closeOnce sync.Once
 	closeErr  error
@@ -190,7 +205,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Edge, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sip: %w", err)
 	}
-	if err := e.SIP.Start(ctx); err != nil {
+	// The edge closes SIP itself, after the drain: not on ctx (SIGTERM).
+	if err := e.SIP.Start(context.WithoutCancel(ctx)); err != nil {
 		return nil, fmt.Errorf("sip: %w", err)
 	}
 	e.Calls, err = call.NewManager(cfg.Calls, call.Deps{
@@ -214,10 +230,37 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Edge, error) {
 			log.Error("api stopped", "err", err)
 		}
 	}()
+	if cfg.PprofListen != "" {
+		if err := e.startPprof(cfg.PprofListen); err != nil {
+			return nil, err
+		}
+	}
 	ok = true
 	log.Info("dialedge edge ready", "sip", e.SIP.UDPAddr(), "api", e.apiLn.Addr().String(),
 		"trunk", cfg.SIP.Trunk.Address, "rtp", fmt.Sprintf("%d-%d", cfg.RTP.Min, cfg.RTP.Max))
 	return e, nil
+}
+
+// startPprof serves net/http/pprof on addr (opt-in: Config.PprofListen).
+func (e *Edge) startPprof(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("pprof: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	e.pprof = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := e.pprof.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			e.log.Error("pprof stopped", "err", err)
+		}
+	}()
+	e.log.Info("pprof listening", "addr", ln.Addr().String())
+	return nil
 }
 
 // sink makes a result durable in the outbox. A second result for the same
@@ -249,6 +292,9 @@ func (e *Edge) Drain() {
 func (e *Edge) Close() error {
 	e.closeOnce.Do(func() {
 		var errs []error
+		if e.pprof != nil {
+			errs = append(errs, e.pprof.Close())
+		}
 		if e.API != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			errs = append(errs, e.API.Shutdown(ctx))

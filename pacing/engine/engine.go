@@ -1,0 +1,619 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+	"time"
+)
+
+// Clock is the engine's only source of time.
+type Clock interface{ Now() time.Time }
+
+// ClockFunc adapts a function to Clock.
+type ClockFunc func() time.Time
+
+// Now calls f.
+func (f ClockFunc) Now() time.Time { return f() }
+
+// AgentState is where an agent (or, in the IVR modes, a port) is.
+type AgentState uint8
+
+// Agent states.
+const (
+	LoggedOut AgentState = iota // not staffed
+	LoggedIn                    // logged in but not ready (paused)
+	Available                   // ready: waiting for a call
+	Reserved                    // held for a preview record or a reservation
+	Talking                     // on a call
+	WrapUp                      // after-call work
+)
+
+var agentStateNames = [...]string{"logged_out", "logged_in", "available", "reserved", "talking", "wrap_up"}
+
+func (s AgentState) String() string {
+	if int(s) < len(agentStateNames) {
+		return agentStateNames[s]
+	}
+	return fmt.Sprintf("AgentState(%d)", s)
+}
+
+func (s AgentState) staffed() bool { return s >= Available }
+
+// CallID identifies one dial attempt; the caller assigns it.
+type CallID uint64
+
+// Outcome is how a dial resolved.
+type Outcome uint8
+
+// Dial outcomes reported to Resolved.
+const (
+	OutcomeLive     Outcome = iota // AMD verdict: a person; the call needs an agent (or port) now
+	OutcomeMachine                 // answering machine / voicemail
+	OutcomeBusy                    // busy
+	OutcomeSIT                     // special information tone / unreachable
+	OutcomeNoAnswer                // rang out (noAnswerRingLimit)
+	OutcomeFailed                  // any other failure
+)
+
+type phase uint8
+
+const (
+	ringing phase = iota
+	answered
+	waiting // live verdict, no agent yet
+	connected
+)
+
+type call struct {
+	id       CallID
+	placed   time.Time
+	answerAt time.Time
+	verdict  time.Time
+	phase    phase
+	agent    *agent
+	idx      int // position in Engine.active, -1 when not active
+}
+
+type agent struct {
+	id    string
+	state AgentState
+	since time.Time
+}
+
+// Engine paces one campaign. It is pure logic: it owns no goroutine and reads
+// time only from its Clock. Tell it about every event (agents, dials,
+// answers, verdicts, connects, abandons, hang-ups) and ask Decide how many new
+// dials to place now.
+//
+// An Engine is not safe for concurrent use; the caller serialises calls (one
+// campaign loop owns it).
+type Engine struct {
+	s      Settings
+	cfg    Config
+	clk    Clock
+	target float64 // abandonRatePercentage as a fraction
+
+	agents map[string]*agent
+	list   []*agent
+	calls  map[CallID]*call
+	active []*call // ringing, answered, waiting
+
+	slow, fast  *outcomeHist
+	useFast     bool
+	ansLive     float64 // decayed counts of answered calls and of those that were live
+	ansAll      float64
+	amdHuman    float64 // mean seconds from answer to a live verdict
+	amdHumanMax float64
+	talk, wrap  logNormalFit
+	talkCDF     cdfTable
+	wrapCDF     cdfTable
+	nWrap       int
+
+	outcomes      int
+	safety        float64
+	blockLives    int
+	blockAbandons int
+	recent        float64
+	corrections   int
+
+	win30, win24, win1h *window
+
+	dials, lives, abandons, connects int64
+	busy, staffed                    time.Duration
+
+	// forecast buffers, reused across decisions
+	sup, vsup, dem, vdem, pnew []float64
+
+	last Decision
+}
+
+// Decision is the answer to "how many new dials now", with the why.
+type Decision struct {
+	Dials    int     `json:"dials"`
+	Mode     string  `json:"mode"`     // effective mode: the campaign type, or "progressive_fallback", "guarded", "preview"
+	Reason   string  `json:"reason"`   // short human text
+	Safety   float64 `json:"safety"`   // predictive safety factor (spare agents in forecast standard deviations)
+	LiveRate float64 `json:"liveRate"` // estimated live answers per dial
+}
+
+// New returns an engine for the validated settings.
+func New(s Settings, cfg Config, clk Clock) (*Engine, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if clk == nil {
+		return nil, fmt.Errorf("pacing: nil clock")
+	}
+	if len(s.AbandonWindows) == 0 {
+		s.AbandonWindows = []AbandonWindow{WindowFTC, WindowOfcom}
+	}
+	e := &Engine{
+		s: s, cfg: cfg, clk: clk,
+		target:      s.AbandonRatePercentage / 100,
+		agents:      make(map[string]*agent),
+		calls:       make(map[CallID]*call),
+		slow:        newOutcomeHist(cfg.OutcomeHalfLife),
+		fast:        newOutcomeHist(cfg.FastHalfLife),
+		amdHuman:    1.5,
+		amdHumanMax: 2,
+		talk:        newLogNormalFit(cfg.HandleHalfLife, 120*time.Second, 1, 0.05),
+		wrap:        newLogNormalFit(cfg.HandleHalfLife, 10*time.Second, 0.5, 0.05),
+		safety:      cfg.InitialSafety,
+		recent:      cfg.AimFraction * s.AbandonRatePercentage / 100,
+		win30:       newWindow(30*24*time.Hour, time.Minute),
+		win24:       newWindow(24*time.Hour, time.Minute),
+		win1h:       newWindow(time.Hour, time.Minute),
+	}
+	// Prior before any outcome: 20% live, answered around 10 s; the rest ring out.
+	prior := newOutcomeHist(1000)
+	ring := s.NoAnswerRingLimit
+	for i := 0; i < 100; i++ {
+		switch {
+		case i < 20:
+			prior.add(time.Duration(5+i/2)*time.Second, true)
+		case i < 40:
+			prior.add(time.Duration(15+(i-20)*3/4)*time.Second, false)
+		default:
+			prior.add(time.Duration(ring)*time.Second, false)
+		}
+	}
+	e.slow.seed(prior, 20)
+	e.fast.seed(prior, 20)
+	e.ansLive, e.ansAll = 1, 2
+	k := s.NoAnswerRingLimit + 6
+	if k > histBins {
+		k = histBins
+	}
+	e.sup = make([]float64, k)
+	e.vsup = make([]float64, k)
+	e.dem = make([]float64, k)
+	e.vdem = make([]float64, k)
+	e.pnew = make([]float64, k)
+	if s.CampaignType.IsIVR() {
+		now := clk.Now()
+		for i := 1; i <= s.IVRPorts; i++ {
+			a := &agent{id: fmt.Sprintf("port-%d", i), state: Available, since: now}
+			e.agents[a.id] = a
+			e.list = append(e.list, a)
+		}
+	}
+	e.refreshHandle()
+	return e, nil
+}
+
+// Settings returns the settings the engine runs with.
+func (e *Engine) Settings() Settings { return e.s }
+
+// SetAgent records an agent's state change; the first call for an id logs the
+// agent in. Not allowed in the IVR modes, whose ports the engine manages.
+func (e *Engine) SetAgent(id string, st AgentState) error {
+	if e.s.CampaignType.IsIVR() {
+		return fmt.Errorf("set agent %q: %w (IVR ports are managed by the engine)", id, ErrWrongMode)
+	}
+	if st > WrapUp {
+		return fmt.Errorf("set agent %q: state %d: allowed logged_out, logged_in, available, reserved, talking, wrap_up", id, st)
+	}
+	now := e.clk.Now()
+	a, ok := e.agents[id]
+	if !ok {
+		a = &agent{id: id, state: LoggedOut, since: now}
+		e.agents[id] = a
+		e.list = append(e.list, a)
+	}
+	e.transition(a, st, now)
+	return nil
+}
+
+func (e *Engine) transition(a *agent, st AgentState, now time.Time) {
+	d := now.Sub(a.since)
+	if d < 0 {
+		d = 0
+	}
+	if a.state.staffed() {
+		e.staffed += d
+	}
+	if a.state == Talking || a.state == WrapUp {
+		e.busy += d
+	}
+	if a.state == Talking && st != Talking {
+		e.talk.add(d)
+		e.refreshHandle()
+	}
+	if a.state == WrapUp && st != WrapUp {
+		e.wrap.add(d)
+		e.nWrap++
+		e.refreshHandle()
+	}
+	if a.state != st {
+		a.since = now
+	}
+	a.state = st
+}
+
+func (e *Engine) refreshHandle() {
+	mu, s := e.talk.params()
+	e.talkCDF.update(mu, s)
+	mu, s = e.wrap.params()
+	e.wrapCDF.update(mu, s)
+}
+
+func (e *Engine) wrapMean() float64 {
+	if e.s.CampaignType.IsIVR() {
+		return 0
+	}
+	return e.wrap.mean()
+}
+
+// Dialed records a call placed now.
+func (e *Engine) Dialed(id CallID) error {
+	if _, dup := e.calls[id]; dup {
+		return fmt.Errorf("dialed %d: call id already in use", id)
+	}
+	c := &call{id: id, placed: e.clk.Now(), phase: ringing}
+	e.calls[id] = c
+	c.idx = len(e.active)
+	e.active = append(e.active, c)
+	e.dials++
+	return nil
+}
+
+func (e *Engine) get(id CallID) (*call, error) {
+	c, ok := e.calls[id]
+	if !ok {
+		return nil, fmt.Errorf("call %d: %w", id, ErrUnknownCall)
+	}
+	return c, nil
+}
+
+func (e *Engine) deactivate(c *call) {
+	if c.idx < 0 {
+		return
+	}
+	last := len(e.active) - 1
+	e.active[c.idx] = e.active[last]
+	e.active[c.idx].idx = c.idx
+	e.active[last] = nil
+	e.active = e.active[:last]
+	c.idx = -1
+}
+
+// Answered records that the callee picked up (call-progress analysis starts).
+func (e *Engine) Answered(id CallID) error {
+	c, err := e.get(id)
+	if err != nil {
+		return err
+	}
+	if c.phase == ringing {
+		c.phase = answered
+		c.answerAt = e.clk.Now()
+	}
+	return nil
+}
+
+// Resolved records the call-progress verdict. OutcomeLive leaves the call
+// waiting for an agent (Connected or Abandoned follows); every other outcome
+// ends the call for pacing purposes.
+func (e *Engine) Resolved(id CallID, o Outcome) error {
+	c, err := e.get(id)
+	if err != nil {
+		return err
+	}
+	if c.phase != ringing && c.phase != answered {
+		return fmt.Errorf("resolved %d: already resolved", id)
+	}
+	now := e.clk.Now()
+	wasAnswered := c.phase == answered
+	at := now.Sub(c.placed)
+	if wasAnswered {
+		at = c.answerAt.Sub(c.placed)
+	}
+	live := o == OutcomeLive
+	e.outcomes++
+	e.slow.add(at, live)
+	e.fast.add(at, live)
+	if wasAnswered || o == OutcomeLive || o == OutcomeMachine {
+		const decay = 0.995
+		e.ansLive *= decay
+		e.ansAll *= decay
+		e.ansAll++
+		if live {
+			e.ansLive++
+		}
+	}
+	if live {
+		if wasAnswered {
+			amd := now.Sub(c.answerAt).Seconds()
+			e.amdHuman += 0.05 * (amd - e.amdHuman)
+			e.amdHumanMax = math.Max(e.amdHumanMax*0.999, amd)
+		}
+		c.phase = waiting
+		c.verdict = now
+		e.pickHist()
+		return nil
+	}
+	e.deactivate(c)
+	delete(e.calls, id)
+	e.pickHist()
+	return nil
+}
+
+// pickHist switches to the fast statistics when the recent live rate has
+// moved away from the long-run one by more than sampling noise explains.
+func (e *Engine) pickHist() {
+	ps, pf := e.slow.liveFraction(), e.fast.liveFraction()
+	n := float64(e.cfg.FastHalfLife) / math.Ln2
+	se := math.Sqrt(math.Max(ps*(1-ps), 0.01) / n)
+	e.useFast = math.Abs(pf-ps) > 2*se
+}
+
+func (e *Engine) hist() *outcomeHist {
+	if e.useFast {
+		return e.fast
+	}
+	return e.slow
+}
+
+// Connected records that a live call was bridged. In the agent modes agentID
+// names the agent, who becomes Talking. In the IVR modes agentID is ignored
+// and the engine takes a free port, whose id it returns; ErrNoFreePort when
+// none is free (the caller then abandons the call).
+func (e *Engine) Connected(id CallID, agentID string) (string, error) {
+	c, err := e.get(id)
+	if err != nil {
+		return "", err
+	}
+	now := e.clk.Now()
+	var a *agent
+	if e.s.CampaignType.IsIVR() {
+		for _, p := range e.list {
+			if p.state == Available {
+				a = p
+				break
+			}
+		}
+		if a == nil {
+			return "", fmt.Errorf("connect %d: %w", id, ErrNoFreePort)
+		}
+	} else {
+		var ok bool
+		if a, ok = e.agents[agentID]; !ok {
+			return "", fmt.Errorf("connect %d to %q: %w", id, agentID, ErrUnknownAgent)
+		}
+	}
+	if c.phase != connected {
+		wasLive := c.phase == waiting
+		e.deactivate(c)
+		c.phase = connected
+		c.agent = a
+		if wasLive {
+			e.recordLive(now, false)
+			e.connects++
+		}
+	}
+	e.transition(a, Talking, now)
+	return a.id, nil
+}
+
+// Abandoned records that a live answer found no agent within the grace and
+// was released with the safe-harbour message.
+func (e *Engine) Abandoned(id CallID) error {
+	c, err := e.get(id)
+	if err != nil {
+		return err
+	}
+	if c.phase != waiting {
+		return fmt.Errorf("abandoned %d: call is not a live answer waiting for an agent", id)
+	}
+	e.deactivate(c)
+	delete(e.calls, id)
+	e.recordLive(e.clk.Now(), true)
+	return nil
+}
+
+// Ended records the hang-up of a connected call. In the IVR modes its port
+// becomes free; in the agent modes the agent's next state comes from SetAgent.
+func (e *Engine) Ended(id CallID) error {
+	c, err := e.get(id)
+	if err != nil {
+		return err
+	}
+	e.deactivate(c)
+	delete(e.calls, id)
+	if e.s.CampaignType.IsIVR() && c.agent != nil {
+		e.transition(c.agent, Available, e.clk.Now())
+	}
+	return nil
+}
+
+func (e *Engine) recordLive(now time.Time, abandoned bool) {
+	e.lives++
+	if abandoned {
+		e.abandons++
+	}
+	e.win30.add(now, abandoned)
+	e.win24.add(now, abandoned)
+	e.win1h.add(now, abandoned)
+	e.blockLives++
+	if abandoned {
+		e.blockAbandons++
+	}
+	if e.blockLives >= e.s.PredictiveCorrectionPace {
+		e.correct()
+	}
+}
+
+// correct is the feedback step, run every predictiveCorrectionPace live
+// answers: it moves the safety factor by predictiveGain × the relative error
+// between the measured abandon rate and the aim (a fraction of the target).
+func (e *Engine) correct() {
+	r := float64(e.blockAbandons) / float64(e.blockLives)
+	e.recent = 0.5*e.recent + 0.5*r
+	aim := e.cfg.AimFraction * e.target
+	err := (e.recent - aim) / aim
+	err = math.Max(-1, math.Min(3, err))
+	e.safety += e.s.PredictiveGain * 0.25 * err
+	e.safety = math.Max(-1, math.Min(5, e.safety))
+	e.blockLives, e.blockAbandons = 0, 0
+	e.corrections++
+}
+
+// Offer reserves the longest-waiting available agent for a pushed record
+// (push_preview). ok is false when no agent is available.
+func (e *Engine) Offer() (agentID string, ok bool, err error) {
+	if e.s.CampaignType != PushPreview {
+		return "", false, fmt.Errorf("offer: %w", ErrWrongMode)
+	}
+	var best *agent
+	for _, a := range e.list {
+		if a.state == Available && (best == nil || a.since.Before(best.since)) {
+			best = a
+		}
+	}
+	if best == nil {
+		return "", false, nil
+	}
+	e.transition(best, Reserved, e.clk.Now())
+	return best.id, true, nil
+}
+
+// Request reserves an available agent who asked for a record (preview).
+func (e *Engine) Request(agentID string) error {
+	if e.s.CampaignType != Preview {
+		return fmt.Errorf("request: %w", ErrWrongMode)
+	}
+	a, ok := e.agents[agentID]
+	if !ok {
+		return fmt.Errorf("request %q: %w", agentID, ErrUnknownAgent)
+	}
+	if a.state != Available {
+		return fmt.Errorf("request %q: %w (state %s, need available)", agentID, ErrAgentNotReady, a.state)
+	}
+	e.transition(a, Reserved, e.clk.Now())
+	return nil
+}
+
+// Accept records that a reserved agent accepted the record: the caller dials
+// exactly one call for that agent now (and reports it with Dialed).
+func (e *Engine) Accept(agentID string) error {
+	if !e.s.CampaignType.IsPreview() {
+		return fmt.Errorf("accept: %w", ErrWrongMode)
+	}
+	a, ok := e.agents[agentID]
+	if !ok {
+		return fmt.Errorf("accept %q: %w", agentID, ErrUnknownAgent)
+	}
+	if a.state != Reserved {
+		return fmt.Errorf("accept %q: %w (state %s, need reserved)", agentID, ErrAgentNotReady, a.state)
+	}
+	return nil
+}
+
+// Decline returns a reserved agent to available without a dial.
+func (e *Engine) Decline(agentID string) error {
+	if !e.s.CampaignType.IsPreview() {
+		return fmt.Errorf("decline: %w", ErrWrongMode)
+	}
+	a, ok := e.agents[agentID]
+	if !ok {
+		return fmt.Errorf("decline %q: %w", agentID, ErrUnknownAgent)
+	}
+	if a.state != Reserved {
+		return fmt.Errorf("decline %q: %w (state %s, need reserved)", agentID, ErrAgentNotReady, a.state)
+	}
+	e.transition(a, Available, e.clk.Now())
+	return nil
+}
+
+// Dials is Decide().Dials.
+func (e *Engine) Dials() int { return e.Decide().Dials }
+
+// Decide returns how many new dials to place now. It changes nothing but the
+// last decision kept for Stats; the caller reports each dial with Dialed.
+func (e *Engine) Decide() Decision {
+	var d Decision
+	switch e.s.CampaignType {
+	case Preview, PushPreview:
+		d = Decision{Mode: "preview", Reason: "dials only on agent accept"}
+	case Progressive, ProgressiveIVR:
+		d = Decision{Dials: e.progressive(float64(e.s.DialingRate)), Mode: string(e.s.CampaignType), Reason: "dialingRate lines per free agent"}
+	default:
+		d = e.predictive()
+	}
+	d.Safety = e.safety
+	d.LiveRate = e.hist().liveFraction()
+	e.last = d
+	return d
+}
+
+func (e *Engine) counts() (free, staffed int) {
+	for _, a := range e.list {
+		if a.state == Available {
+			free++
+		}
+		if a.state.staffed() {
+			staffed++
+		}
+	}
+	return
+}
+
+// progressive keeps rate lines in flight per free agent (or port).
+func (e *Engine) progressive(rate float64) int {
+	free, _ := e.counts()
+	n := int(math.Floor(rate*float64(free)+1e-9)) - len(e.active)
+	if n < 0 {
+		return 0
+	}
+	return n
+}
+
+// guarded reports whether one more abandon would break a configured window
+// (or the rolling-hour guard); predictive then dials only for free agents.
+func (e *Engine) guarded(now time.Time, staffed int) string {
+	aht := e.talk.mean() + e.wrapMean()
+	if e.cfg.HourGuardPercentage > 0 && aht > 0 {
+		st := e.win1h.stat(now)
+		expected := float64(staffed) * 3600 / aht
+		if float64(st.Abandons+1) > e.cfg.HourGuardPercentage/100*math.Max(float64(st.Lives), expected) {
+			return "rolling-hour guard"
+		}
+	}
+	for _, w := range e.s.AbandonWindows {
+		st := e.windowFor(w).stat(now)
+		judged := math.Max(float64(st.Lives), float64(e.cfg.ComplianceMinLives))
+		if float64(st.Abandons+1) > e.target*judged {
+			return string(w) + " budget spent"
+		}
+	}
+	return ""
+}
+
+func (e *Engine) windowFor(w AbandonWindow) *window {
+	if w == WindowFTC {
+		return e.win30
+	}
+	return e.win24
+}

@@ -1,0 +1,217 @@
+package engine
+
+import (
+	"math"
+	"time"
+)
+
+// histBins is the number of one-second bins of the answer-time histogram;
+// later answers land in the last bin.
+const histBins = 128
+
+// outcomeHist is an exponentially forgetting histogram of dial outcomes keyed
+// by the second at which the call was answered (or, for calls never answered,
+// ended), split into live answers and all outcomes. Forgetting uses a growing
+// weight instead of decaying every bin: each new outcome weighs 2^(1/halfLife)
+// more than the one before, and the table is renormalised before overflow.
+type outcomeHist struct {
+	live, all [histBins]float64
+	g, grow   float64
+	// cumulative sums, rebuilt lazily: cumX[b] = sum of bins < b
+	cumLive, cumAll [histBins + 1]float64
+	dirty           bool
+}
+
+func newOutcomeHist(halfLife int) *outcomeHist {
+	return &outcomeHist{g: 1, grow: math.Exp2(1 / float64(halfLife)), dirty: true}
+}
+
+func bin(d time.Duration) int {
+	if d < 0 {
+		return 0
+	}
+	b := int(d / time.Second)
+	if b >= histBins {
+		b = histBins - 1
+	}
+	return b
+}
+
+func (h *outcomeHist) add(at time.Duration, live bool) {
+	b := bin(at)
+	h.all[b] += h.g
+	if live {
+		h.live[b] += h.g
+	}
+	h.g *= h.grow
+	if h.g > 1e100 {
+		for i := range h.all {
+			h.all[i] /= h.g
+			h.live[i] /= h.g
+		}
+		h.g = 1
+	}
+	h.dirty = true
+}
+
+func (h *outcomeHist) seed(prior *outcomeHist, weight float64) {
+	// copy a prior's shape with a total weight of `weight` outcomes
+	tot := 0.0
+	for _, v := range prior.all {
+		tot += v
+	}
+	if tot == 0 {
+		return
+	}
+	for i := range h.all {
+		h.all[i] = prior.all[i] / tot * weight * h.g
+		h.live[i] = prior.live[i] / tot * weight * h.g
+	}
+	h.dirty = true
+}
+
+func (h *outcomeHist) rebuild() {
+	if !h.dirty {
+		return
+	}
+	h.cumLive[0], h.cumAll[0] = 0, 0
+	for i := 0; i < histBins; i++ {
+		h.cumLive[i+1] = h.cumLive[i] + h.live[i]
+		h.cumAll[i+1] = h.cumAll[i] + h.all[i]
+	}
+	h.dirty = false
+}
+
+// liveFraction returns the weighted share of live answers among outcomes.
+func (h *outcomeHist) liveFraction() float64 {
+	h.rebuild()
+	if h.cumAll[histBins] == 0 {
+		return 0
+	}
+	return h.cumLive[histBins] / h.cumAll[histBins]
+}
+
+// liveBetween returns P(answered live in (from, to] | not resolved by from),
+// with from and to in whole seconds since the dial.
+func (h *outcomeHist) liveBetween(from, to int) float64 {
+	if to <= from {
+		return 0
+	}
+	if from >= histBins {
+		return 0
+	}
+	if to > histBins {
+		to = histBins
+	}
+	rest := h.cumAll[histBins] - h.cumAll[from]
+	if rest <= 0 {
+		return 0
+	}
+	return (h.cumLive[to] - h.cumLive[from]) / rest
+}
+
+// logNormalFit tracks an exponentially weighted lognormal fit of durations
+// (talk time, wrap-up time) from their log-moments.
+type logNormalFit struct {
+	alpha    float64 // weight of each new observation
+	mu, m2   float64 // weighted mean of log(x) and of log(x)^2
+	n        int
+	minSigma float64
+}
+
+func newLogNormalFit(halfLife int, prior time.Duration, priorCV float64, minSigma float64) logNormalFit {
+	s2 := math.Log(1 + priorCV*priorCV)
+	mu := math.Log(prior.Seconds()) - s2/2
+	return logNormalFit{alpha: 1 - math.Exp2(-1/float64(halfLife)), mu: mu, m2: s2 + mu*mu, minSigma: minSigma}
+}
+
+func (f *logNormalFit) add(d time.Duration) {
+	x := d.Seconds()
+	if x < 0.05 {
+		x = 0.05
+	}
+	l := math.Log(x)
+	a := f.alpha
+	if f.n < 20 { // learn fast from the first observations
+		a = math.Max(a, 1/float64(f.n+2))
+	}
+	f.mu += a * (l - f.mu)
+	f.m2 += a * (l*l - f.m2)
+	f.n++
+}
+
+func (f *logNormalFit) params() (mu, sigma float64) {
+	v := f.m2 - f.mu*f.mu
+	s := math.Sqrt(math.Max(v, 0))
+	if s < f.minSigma {
+		s = f.minSigma
+	}
+	return f.mu, s
+}
+
+func (f *logNormalFit) mean() float64 {
+	mu, s := f.params()
+	return math.Exp(mu + s*s/2)
+}
+
+// cdfTable is the CDF of a lognormal sampled every second up to its length,
+// rebuilt when the fit moves, so that the per-decision forecast is a table
+// lookup rather than an erfc per agent and horizon.
+type cdfTable struct {
+	mu, sigma float64
+	f         []float64
+}
+
+const cdfTableLen = 4096
+
+func (t *cdfTable) update(mu, sigma float64) {
+	if t.f != nil && math.Abs(mu-t.mu) < 1e-3 && math.Abs(sigma-t.sigma) < 1e-3 {
+		return
+	}
+	if t.f == nil {
+		t.f = make([]float64, cdfTableLen)
+	}
+	t.mu, t.sigma = mu, sigma
+	for i := range t.f {
+		t.f[i] = lognormCDF(float64(i), mu, sigma)
+	}
+}
+
+func lognormCDF(x, mu, sigma float64) float64 {
+	if x <= 0 {
+		return 0
+	}
+	return 0.5 * math.Erfc(-(math.Log(x)-mu)/(sigma*math.Sqrt2))
+}
+
+// at returns the CDF at x seconds, interpolated.
+func (t *cdfTable) at(x float64) float64 {
+	if x <= 0 {
+		return 0
+	}
+	if x >= cdfTableLen-1 {
+		return lognormCDF(x, t.mu, t.sigma)
+	}
+	i := int(x)
+	fr := x - float64(i)
+	return t.f[i]*(1-fr) + t.f[i+1]*fr
+}
+
+// condDone returns P(T ≤ elapsed+dt | T > elapsed).
+func (t *cdfTable) condDone(elapsed, dt float64) float64 {
+	if dt <= 0 {
+		return 0
+	}
+	f0 := t.at(elapsed)
+	if f0 >= 1-1e-9 {
+		return 1 // past the model's range: treat as about to finish
+	}
+	p := (t.at(elapsed+dt) - f0) / (1 - f0)
+	if p < 0 {
+		return 0
+	}
+	if p > 1 {
+		return 1
+	}
+	return p
+}

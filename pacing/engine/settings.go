@@ -1,0 +1,216 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+)
+
+// CampaignType is the Webex dialer campaign type (DESIGN 3.3).
+type CampaignType string
+
+// The six campaign types.
+const (
+	Preview        CampaignType = "preview"
+	PushPreview    CampaignType = "push_preview"
+	Progressive    CampaignType = "progressive"
+	Predictive     CampaignType = "predictive"
+	ProgressiveIVR CampaignType = "progressive_ivr"
+	PredictiveIVR  CampaignType = "predictive_ivr"
+)
+
+// CampaignTypes lists every valid campaign type in documentation order.
+var CampaignTypes = []CampaignType{Preview, PushPreview, Progressive, Predictive, ProgressiveIVR, PredictiveIVR}
+
+// IsIVR reports whether calls are served by IVR ports rather than agents.
+func (t CampaignType) IsIVR() bool { return t == ProgressiveIVR || t == PredictiveIVR }
+
+// IsPreview reports whether dials happen only on an agent's accept.
+func (t CampaignType) IsPreview() bool { return t == Preview || t == PushPreview }
+
+// AbandonWindow names a compliance window the campaign is paced against.
+type AbandonWindow string
+
+// The two regulatory windows.
+const (
+	// WindowFTC is the US FTC Telemarketing Sales Rule: rolling 30 days per campaign.
+	WindowFTC AbandonWindow = "ftc_30d"
+	// WindowOfcom is the UK Ofcom persistent-misuse policy: rolling 24 hours.
+	WindowOfcom AbandonWindow = "ofcom_24h"
+)
+
+// Duration returns the window length.
+func (w AbandonWindow) Duration() time.Duration {
+	if w == WindowFTC {
+		return 30 * 24 * time.Hour
+	}
+	return 24 * time.Hour
+}
+
+// Settings are the pacing fields of a campaign, with the Webex dialer names
+// and ranges (DESIGN 3.3). The zero value is not valid: start from
+// DefaultSettings.
+type Settings struct {
+	CampaignType             CampaignType `json:"campaignType" yaml:"campaignType"`
+	DialingRate              int          `json:"dialingRate" yaml:"dialingRate"`                           // 1–10 lines per available agent (progressive) or per port (progressive_ivr)
+	MaxDialingRate           float64      `json:"maxDialingRate" yaml:"maxDialingRate"`                     // 1.0–10.0 lines per staffed agent (predictive) or port (predictive_ivr)
+	AbandonRatePercentage    float64      `json:"abandonRatePercentage" yaml:"abandonRatePercentage"`       // target, percent of live answers; (0, 100]
+	PredictiveCorrectionPace int          `json:"predictiveCorrectionPace" yaml:"predictiveCorrectionPace"` // 10–5000 live connects between corrections
+	PredictiveGain           float64      `json:"predictiveGain" yaml:"predictiveGain"`                     // 0.1–3.0 scale of each correction step
+	IVRPorts                 int          `json:"ivrPorts" yaml:"ivrPorts"`                                 // 1–1000, IVR modes only
+	NoAnswerRingLimit        int          `json:"noAnswerRingLimit" yaml:"noAnswerRingLimit"`               // seconds, ≥ 15
+	// AbandonWindows are the compliance windows configured; the engine
+	// paces against whichever is stricter at the moment (the one with the
+	// higher abandon rate). Empty means both.
+	AbandonWindows []AbandonWindow `json:"abandonWindows,omitempty" yaml:"abandonWindows,omitempty"`
+}
+
+// DefaultSettings returns a predictive campaign with the Webex defaults.
+func DefaultSettings() Settings {
+	return Settings{
+		CampaignType:             Predictive,
+		DialingRate:              1,
+		MaxDialingRate:           3.0,
+		AbandonRatePercentage:    3.0,
+		PredictiveCorrectionPace: 70,
+		PredictiveGain:           1.0,
+		IVRPorts:                 10,
+		NoAnswerRingLimit:        32,
+		AbandonWindows:           []AbandonWindow{WindowFTC, WindowOfcom},
+	}
+}
+
+// Validate checks every field. The error is a *FieldError (errors.As) naming
+// the first invalid field and its allowed range; it wraps ErrInvalidSetting.
+func (s Settings) Validate() error {
+	ok := false
+	for _, t := range CampaignTypes {
+		if s.CampaignType == t {
+			ok = true
+		}
+	}
+	if !ok {
+		return &FieldError{"campaignType", strconv.Quote(string(s.CampaignType)), "preview, push_preview, progressive, predictive, progressive_ivr, predictive_ivr"}
+	}
+	if s.DialingRate < 1 || s.DialingRate > 10 {
+		return &FieldError{"dialingRate", strconv.Itoa(s.DialingRate), "1–10"}
+	}
+	if !(s.MaxDialingRate >= 1 && s.MaxDialingRate <= 10) {
+		return &FieldError{"maxDialingRate", fmtF(s.MaxDialingRate), "1.0–10.0"}
+	}
+	if !(s.AbandonRatePercentage > 0 && s.AbandonRatePercentage <= 100) {
+		return &FieldError{"abandonRatePercentage", fmtF(s.AbandonRatePercentage), "greater than 0 and at most 100 (default 3.0)"}
+	}
+	if s.PredictiveCorrectionPace < 10 || s.PredictiveCorrectionPace > 5000 {
+		return &FieldError{"predictiveCorrectionPace", strconv.Itoa(s.PredictiveCorrectionPace), "10–5000"}
+	}
+	if !(s.PredictiveGain >= 0.1 && s.PredictiveGain <= 3.0) {
+		return &FieldError{"predictiveGain", fmtF(s.PredictiveGain), "0.1–3.0"}
+	}
+	if s.CampaignType.IsIVR() && (s.IVRPorts < 1 || s.IVRPorts > 1000) {
+		return &FieldError{"ivrPorts", strconv.Itoa(s.IVRPorts), "1–1000"}
+	}
+	if s.NoAnswerRingLimit < 15 || s.NoAnswerRingLimit > 600 {
+		return &FieldError{"noAnswerRingLimit", strconv.Itoa(s.NoAnswerRingLimit), "15–600 seconds"}
+	}
+	for _, w := range s.AbandonWindows {
+		if w != WindowFTC && w != WindowOfcom {
+			return &FieldError{"abandonWindows", strconv.Quote(string(w)), "ftc_30d, ofcom_24h"}
+		}
+	}
+	return nil
+}
+
+func fmtF(v float64) string {
+	if math.IsNaN(v) {
+		return "NaN"
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
+}
+
+// Config holds the engine's internal tuning, next to the code that uses it.
+// Campaign-facing knobs live in Settings; these rarely need changing.
+type Config struct {
+	// AbandonGrace is how long a live answer may wait for an agent before it
+	// is abandoned (2 s: the safe-harbour limit).
+	AbandonGrace time.Duration `yaml:"abandon_grace"`
+	// AimFraction is the fraction of abandonRatePercentage the predictive
+	// feedback loop aims at: the conservative bias that keeps every window
+	// under the cap despite noise.
+	AimFraction float64 `yaml:"aim_fraction"`
+	// HourGuardPercentage caps the rolling-hour abandon rate: when one more
+	// abandon would exceed it, predictive dials only for free agents until the
+	// hour window rolls. 0 disables.
+	HourGuardPercentage float64 `yaml:"hour_guard_percentage"`
+	// ComplianceMinLives is the live-answer count below which a compliance
+	// window is too young to be judged (the hour guard covers the start).
+	ComplianceMinLives int `yaml:"compliance_min_lives"`
+	// MinPredictiveAgents: with fewer staffed agents (or ports) predictive
+	// falls back to progressive at dialingRate.
+	MinPredictiveAgents int `yaml:"min_predictive_agents"`
+	// InitialSafety is the starting safety factor (standard deviations of the
+	// forecast kept as spare agents); the feedback loop moves it.
+	InitialSafety float64 `yaml:"initial_safety"`
+	// WarmupOutcomes and WarmupCalls: predictive runs progressive at
+	// dialingRate until it has seen this many dial outcomes and completed
+	// calls, so that it never over-dials on priors.
+	WarmupOutcomes int `yaml:"warmup_outcomes"`
+	WarmupCalls    int `yaml:"warmup_calls"`
+	// OutcomeHalfLife is the half-life, in dial outcomes, of the answer-time
+	// and live-rate statistics.
+	OutcomeHalfLife int `yaml:"outcome_half_life"`
+	// FastHalfLife is the half-life of the fast statistics used when a shift
+	// in the live rate is detected.
+	FastHalfLife int `yaml:"fast_half_life"`
+	// HandleHalfLife is the half-life, in completed calls, of the talk and
+	// wrap-up time estimates.
+	HandleHalfLife int `yaml:"handle_half_life"`
+}
+
+// DefaultConfig returns the tuning used by the pacing simulator.
+func DefaultConfig() Config {
+	return Config{
+		AbandonGrace:        2 * time.Second,
+		AimFraction:         0.7,
+		HourGuardPercentage: 4.0,
+		ComplianceMinLives:  100,
+		MinPredictiveAgents: 3,
+		InitialSafety:       2.75,
+		WarmupOutcomes:      100,
+		WarmupCalls:         10,
+		OutcomeHalfLife:     300,
+		FastHalfLife:        60,
+		HandleHalfLife:      200,
+	}
+}
+
+func (c Config) validate() error {
+	var errs []error
+	if c.AbandonGrace <= 0 || c.AbandonGrace > time.Minute {
+		errs = append(errs, fmt.Errorf("abandon_grace %v: allowed (0, 1m]", c.AbandonGrace))
+	}
+	if !(c.AimFraction > 0 && c.AimFraction <= 1) {
+		errs = append(errs, fmt.Errorf("aim_fraction %v: allowed (0, 1]", c.AimFraction))
+	}
+	if !(c.HourGuardPercentage >= 0 && c.HourGuardPercentage <= 100) {
+		errs = append(errs, fmt.Errorf("hour_guard_percentage %v: allowed 0–100", c.HourGuardPercentage))
+	}
+	if c.ComplianceMinLives < 0 {
+		errs = append(errs, fmt.Errorf("compliance_min_lives %d: allowed ≥ 0", c.ComplianceMinLives))
+	}
+	if c.MinPredictiveAgents < 1 {
+		errs = append(errs, fmt.Errorf("min_predictive_agents %d: allowed ≥ 1", c.MinPredictiveAgents))
+	}
+	if !(c.InitialSafety >= -3 && c.InitialSafety <= 10) {
+		errs = append(errs, fmt.Errorf("initial_safety %v: allowed -3–10", c.InitialSafety))
+	}
+	if c.OutcomeHalfLife < 10 || c.FastHalfLife < 5 || c.HandleHalfLife < 10 {
+		errs = append(errs, fmt.Errorf("half lives (%d, %d, %d): allowed outcome ≥ 10, fast ≥ 5, handle ≥ 10", c.OutcomeHalfLife, c.FastHalfLife, c.HandleHalfLife))
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("pacing config: %w", errors.Join(errs...))
+	}
+	return nil
+}
