@@ -268,7 +268,9 @@ outbox: {path: %q}
 	ctx, sigterm := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	var stderr bytes.Buffer
-	go func() { done <- run(ctx, []string{"serve", "--config", cfgPath}, io.Discard, &lockedWriter{w: &stderr}) }()
+	go func() {
+		done <- run(ctx, []string{"serve", "--config", cfgPath}, io.Discard, &lockedWriter{w: &stderr})
+	}()
 
 	c := client{base: "http://127.0.0.1:" + strconv.Itoa(apiPort), token: cfg.API.Token}
 	waitFor(t, 10*time.Second, "serve to answer /healthz", func() bool {
