@@ -63,3 +63,12 @@ lint:
 
 clean:
 	rm -rf bin
+
+# CPU profile of the edge process under the 1000-port IVR load (issue 5):
+# the edge serves net/http/pprof (pprof_listen) and the bench fetches a
+# profile over the steady part of the run. Read it with
+# `go tool pprof -top bin/dialedge edge.prof`.
+.PHONY: profile
+profile: build
+	./$(BIN) bench ivr --ports 1000 --duration 60s --cpuprofile edge.prof --json --report bench-ivr-profile.html > bench-ivr-profile.json
+	$(GO) tool pprof -top -nodecount=25 $(BIN) edge.prof | head -35

@@ -2,7 +2,6 @@ package media
 
 import (
 	"errors"
-	"fmt"
 	"net"
 	"net/netip"
 	"runtime"
@@ -800,40 +799,4 @@ func FuzzHandleDatagram(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s.handleDatagram(b, from)
 	})
-}
-
-// BenchmarkClockTick1000Sessions measures one clock tick (1000 real
-// sessions each sending one packet to a loopback sink) with 1 and 2
-// workers. ns/op is the time the last session's packet leaves after the
-// tick woke.
-func BenchmarkClockTick1000Sessions(b *testing.B) {
-	for _, workers := range []int{1, 2} {
-		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
-			clk := NewClock(ClockConfig{Interval: time.Hour, Workers: workers}, nil)
-			defer clk.Close()
-			sink, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer sink.Close()
-			ss := make([]*Session, 1000)
-			for i := range ss {
-				conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-				if err != nil {
-					b.Fatal(err)
-				}
-				cfg := DefaultSessionConfig()
-				cfg.Remote = addrOf(sink)
-				if ss[i], err = NewSession(conn, clk, cfg); err != nil {
-					b.Fatal(err)
-				}
-				defer ss[i].Close()
-			}
-			ms := *clk.members.Load()
-			b.ReportAllocs()
-			for b.Loop() {
-				clk.tickAll(ms, 1)
-			}
-		})
-	}
 }

@@ -170,8 +170,15 @@ func (c Config) Validate() error {
 	if sum <= 0 {
 		return bad("mix: weights sum to 0")
 	}
-	if c.Mode != ModeRelayCompare && len(c.EdgeCommand) == 0 {
-		return bad("edge command: empty; want the argv of `dialedge serve`")
+	switch c.Mode {
+	case ModeIVR, ModeSIP:
+		if len(c.EdgeCommand) == 0 {
+			return bad("edge command: empty; want the argv of `dialedge serve`")
+		}
+	default:
+		if len(c.RelayCommand) == 0 {
+			return bad("relay command: empty; want the argv of `dialedge bench relay-compare` (--serve-relay ADDR is appended)")
+		}
 	}
 	return nil
 }

@@ -11,8 +11,9 @@
 // Modes: ivr (N ports dialled continuously, each answered call gets CPA and
 // a prompt), sip (call setup rate), relay-compare (the same bridged RTP load
 // through a relay under test and through rtpengine in userspace mode;
-// see RelayCompare). The bridge mode needs the media bridge (see
-// docs/ARCHITECTURE.md) and reports ErrNotBuilt until it exists.
+// see RelayCompare) and bridge (N customer-agent pairs through dialedge's
+// userspace bridge, media.Bridge, in a child process; set up over the ng
+// protocol because ports/call does not bridge calls to agents yet).
 //
 // Run is the entry point; it owns every goroutine and child process it
 // starts and returns only after they have ended. A Summary is plain data.

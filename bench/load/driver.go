@@ -33,10 +33,10 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	switch cfg.Mode {
 	case ModeIVR, ModeSIP:
 		return runCalls(ctx, cfg)
-	case ModeRelayCompare:
+	case ModeRelayCompare, ModeBridge:
 		return RelayCompare(ctx, cfg)
 	}
-	return nil, fmt.Errorf("bench %s: %w: it needs bridged customer-agent calls in the edge (media Bridge wired into ports/call and the control API); see the report of issue 5", cfg.Mode, ErrNotBuilt)
+	return nil, fmt.Errorf("bench %s: %w", cfg.Mode, ErrNotBuilt)
 }
 
 // run is the shared state of one calls run (ivr, sip).

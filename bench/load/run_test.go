@@ -203,12 +203,22 @@ func TestRelayCompareSmall(t *testing.T) {
 	waitGoroutines(t, before)
 }
 
-func TestBridgeNotBuilt(t *testing.T) {
+func TestBridgeSmall(t *testing.T) {
+	before := runtime.NumGoroutine()
 	cfg := load.DefaultConfig(load.ModeBridge)
-	cfg.EdgeCommand = []string{dialedgeBin, "serve"}
-	if _, err := load.Run(context.Background(), cfg); !errors.Is(err, load.ErrNotBuilt) {
-		t.Errorf("bridge: err %v, want ErrNotBuilt", err)
+	cfg.Ports, cfg.Duration = 4, time.Second
+	cfg.RelayCommand = []string{dialedgeBin, "bench", "relay-compare"}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	sum, err := load.Run(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
 	}
+	if len(sum.RelayRuns) != 1 || sum.RelayRuns[0].Received == 0 || sum.PeakLegs != 8 {
+		t.Errorf("bridge runs %+v, peak legs %d", sum.RelayRuns, sum.PeakLegs)
+	}
+	finite(t, "edge_cpu_cores", sum.EdgeCPUCores)
+	waitGoroutines(t, before)
 }
 
 func TestEdgeStartFailure(t *testing.T) {

@@ -2,11 +2,135 @@ package main
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
+	"flag"
+	"fmt"
 	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/dialedge/dialedge/pacing/sim"
 )
 
-// runBenchPacing runs the pacing simulator (issue 6).
+// runBenchPacing runs the pacing simulator (issue 6): the real pacing engine
+// on a simulated clock against progressive 1:1, the best fixed ratio in
+// hindsight and VICIdial's ADAPT_TAPERED.
 func runBenchPacing(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return errors.New("bench pacing: not built yet")
+	fs := flag.NewFlagSet("bench pacing", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	scen := fs.String("scenario", "all", "`names`, comma-separated: "+strings.Join(sim.ScenarioNames, ", ")+", or all")
+	agents := fs.String("agents", "5,10,25,50", "agent `counts`, comma-separated")
+	seeds := fs.Int("seeds", 5, "seeds per case (1–1000)")
+	asJSON := fs.Bool("json", false, "print one JSON object {\"runs\":[...]} instead of the table")
+	dur := fs.Duration("duration", 0, "campaign length (default: the scenario's 8h; disturbances scale with it)")
+	workers := fs.Int("workers", 0, "parallel simulations (default GOMAXPROCS)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("bench pacing: unexpected argument %q", fs.Arg(0))}
+	}
+	cfg := sim.DefaultBenchConfig()
+	cfg.Seeds, cfg.Workers, cfg.Duration = *seeds, *workers, *dur
+	if *dur < 0 || (*dur > 0 && *dur < 10*time.Minute) {
+		return usageError{fmt.Errorf("bench pacing: --duration %v: allowed 0 (scenario default) or at least 10m", *dur)}
+	}
+	if *scen != "all" {
+		cfg.Scenarios = nil
+		for _, s := range strings.Split(*scen, ",") {
+			s = strings.TrimSpace(s)
+			if _, err := sim.Lookup(s); err != nil {
+				return usageError{fmt.Errorf("bench pacing: --scenario: %w", err)}
+			}
+			cfg.Scenarios = append(cfg.Scenarios, s)
+		}
+	}
+	cfg.Agents = nil
+	for _, a := range strings.Split(*agents, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(a))
+		if err != nil || n < 1 || n > 10000 {
+			return usageError{fmt.Errorf("bench pacing: --agents %q: allowed comma-separated integers 1–10000", a)}
+		}
+		cfg.Agents = append(cfg.Agents, n)
+	}
+	if *seeds < 1 || *seeds > 1000 {
+		return usageError{fmt.Errorf("bench pacing: --seeds %d: allowed 1–1000", *seeds)}
+	}
+	start := time.Now()
+	rows, err := sim.Bench(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("bench pacing: %w", err)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		return enc.Encode(struct {
+			Runs []sim.Row `json:"runs"`
+		}{rows})
+	}
+	printPacingTable(stdout, rows, *seeds)
+	fmt.Fprintf(stdout, "\n%d runs in %v\n", len(rows), time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// occupancyTarget is the issue's must-show occupancy per agent count.
+var occupancyTarget = map[int]float64{5: 0.79, 10: 0.86, 25: 0.91, 50: 0.94}
+
+func printPacingTable(w io.Writer, rows []sim.Row, seeds int) {
+	sums := sim.Summarise(rows)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "scenario\tagents\tmode\toccupancy\tmin occ\tabandon\tmax abandon\tworst 24h\tworst hour\trecovery s\tratio\t\n")
+	var best float64
+	for _, s := range sums {
+		if s.Mode == sim.ModeBestRatio {
+			best = s.Occupancy
+		}
+		ratio := ""
+		if s.Mode == sim.ModeBestRatio {
+			ratio = fmt.Sprintf("%.2f", s.Ratio)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%.1f%%\t%.1f%%\t%.2f%%\t%.2f%%\t%.2f%%\t%.2f%%\t%.0f\t%s\t\n",
+			s.Scenario, s.Agents, s.Mode, 100*s.Occupancy, 100*s.MinOccupancy, 100*s.Abandon, 100*s.MaxAbandon,
+			100*s.Worst24h, 100*s.WorstHour, s.MaxRecoveryS, ratio)
+	}
+	tw.Flush()
+	// Must-show check for predictive per case.
+	fmt.Fprintf(w, "\nmust-show (predictive, %d seeds): abandon ≤ 3%% every seed and 24 h window, mean ≤ 2.5%%, worst hour ≤ 5%%, occupancy ≥ target and > best fixed ratio, step recovery ≤ 300 s\n", seeds)
+	bestOcc := map[string]float64{}
+	for _, s := range sums {
+		if s.Mode == sim.ModeBestRatio {
+			bestOcc[fmt.Sprintf("%s|%d", s.Scenario, s.Agents)] = s.Occupancy
+		}
+	}
+	_ = best
+	for _, s := range sums {
+		if s.Mode != sim.ModePredictive {
+			continue
+		}
+		var fails []string
+		if s.MaxAbandon > 0.03 || s.Worst24h > 0.03 {
+			fails = append(fails, "abandon > 3%")
+		}
+		if s.Abandon > 0.025 {
+			fails = append(fails, "mean abandon > 2.5%")
+		}
+		if s.WorstHour > 0.05 {
+			fails = append(fails, "worst hour > 5%")
+		}
+		if t, ok := occupancyTarget[s.Agents]; ok && s.Occupancy < t {
+			fails = append(fails, fmt.Sprintf("occupancy < %.0f%%", 100*t))
+		}
+		if b := bestOcc[fmt.Sprintf("%s|%d", s.Scenario, s.Agents)]; s.Occupancy <= b {
+			fails = append(fails, "not above best fixed ratio")
+		}
+		if s.Scenario == "step" && s.MaxRecoveryS > 300 {
+			fails = append(fails, "step recovery > 300 s")
+		}
+		verdict := "PASS"
+		if len(fails) > 0 {
+			verdict = "FAIL: " + strings.Join(fails, "; ")
+		}
+		fmt.Fprintf(w, "  %-7s %3d agents  %s\n", s.Scenario, s.Agents, verdict)
+	}
 }

@@ -174,7 +174,7 @@ func DefaultConfig() Config {
 	return Config{
 		AbandonGrace:        2 * time.Second,
 		AimFraction:         0.7,
-		HourGuardPercentage: 4.0,
+		HourGuardPercentage: 3.5,
 		ComplianceMinLives:  100,
 		MinPredictiveAgents: 3,
 		InitialSafety:       2.75,

@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"text/tabwriter"
+
+	"github.com/dialedge/dialedge/amd"
+	"github.com/dialedge/dialedge/cmd/dialedge/internal/conf"
+	"github.com/dialedge/dialedge/media"
+)
+
+// analysisLine is one line of `dialedge analyze --json` (DESIGN 3.1).
+type analysisLine struct {
+	File       string `json:"file"`
+	Result     string `json:"result"`
+	DecisionMS int    `json:"decision_ms"`
+	BeepMS     *int   `json:"beep_ms,omitempty"`
+	SIT        string `json:"sit,omitempty"`
+	Cause      string `json:"cause,omitempty"`
+	Error      string `json:"error,omitempty"`
+}
+
+func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("analyze", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	phaseName := fs.String("phase", "answer", "where the audio starts: answer (at the 200 OK) or early (first early-media packet)")
+	asJSON := fs.Bool("json", false, "print one JSON object per file")
+	mode := fs.String("mode", "", "detector mode: dialedge or asterisk (default: the config's, dialedge)")
+	cfgPath := fs.String("config", "", "YAML `file` with the amd configuration (keys as in amd.Config)")
+	var sets multiFlag
+	fs.Var(&sets, "set", "set an amd config `key=value`, e.g. --set analysisPeriod=3000 (repeatable)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: dialedge analyze [--phase answer|early] [--json] [--mode dialedge|asterisk] FILE...")
+		fmt.Fprintln(stderr, "\nRuns call-progress analysis on WAV recordings, 20 ms frame by frame as in a live call.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return usageError{errors.New("analyze: no files given")}
+	}
+	phase, err := amd.ParsePhase(*phaseName)
+	if err != nil {
+		return usageError{fmt.Errorf("analyze: --phase: %w", err)}
+	}
+	cfg := amd.DefaultConfig()
+	if *cfgPath != "" {
+		data, err := os.ReadFile(*cfgPath)
+		if err != nil {
+			return err
+		}
+		if err := conf.LoadYAML(data, &cfg); err != nil {
+			return fmt.Errorf("%s: %w", *cfgPath, err)
+		}
+	}
+	if err := conf.SetAll(&cfg, sets); err != nil {
+		return usageError{err}
+	}
+	if *mode != "" {
+		cfg.Mode = *mode
+	}
+	if err := cfg.Validate(); err != nil {
+		return usageError{fmt.Errorf("analyze: %w", err)}
+	}
+
+	var lines []analysisLine
+	failed := 0
+	enc := json.NewEncoder(stdout)
+	for _, path := range fs.Args() {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		line := analysisLine{File: path}
+		v, err := analyzeFile(cfg, phase, path)
+		if err != nil {
+			failed++
+			line.Result, line.Error = amd.ResultUnknown.String(), err.Error()
+			fmt.Fprintf(stderr, "dialedge analyze: %s: %v\n", path, err)
+		} else {
+			line = verdictLine(path, v)
+		}
+		if *asJSON {
+			if err := enc.Encode(line); err != nil {
+				return err
+			}
+		} else {
+			lines = append(lines, line)
+		}
+	}
+	if !*asJSON {
+		tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "FILE\tRESULT\tDECISION\tBEEP\tSIT\tCAUSE")
+		for _, l := range lines {
+			beep := "-"
+			if l.BeepMS != nil {
+				beep = fmt.Sprintf("%d ms", *l.BeepMS)
+			}
+			decision := fmt.Sprintf("%d ms", l.DecisionMS)
+			if l.Error != "" {
+				decision, l.Cause = "-", "error: "+l.Error
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", l.File, l.Result, decision, beep, orDash(l.SIT), l.Cause)
+		}
+		tw.Flush()
+	}
+	if failed > 0 {
+		return fmt.Errorf("analyze: %d of %d files could not be analysed", failed, fs.NArg())
+	}
+	return nil
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func verdictLine(path string, v amd.Verdict) analysisLine {
+	l := analysisLine{File: path, Result: v.Result.String(), DecisionMS: v.DecisionMS, Cause: v.Cause}
+	if v.BeepMS >= 0 {
+		b := v.BeepMS
+		l.BeepMS = &b
+	}
+	if v.Result == amd.ResultSIT {
+		l.SIT = v.SIT.String()
+	}
+	return l
+}
+
+// analyzeFile reads a WAV file (any rate or format ParseWAV converts to
+// 8 kHz mono) and analyses it.
+func analyzeFile(cfg amd.Config, phase amd.Phase, path string) (amd.Verdict, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return amd.Verdict{}, err
+	}
+	defer f.Close()
+	a, err := media.ParseWAV(f)
+	if err != nil {
+		return amd.Verdict{}, err
+	}
+	return analyzePCM(cfg, phase, a.PCM, nil)
+}
+
+// analyzePCM feeds 8 kHz mono audio to a detector in 20 ms frames exactly as
+// a live call would, and returns the streaming verdict: the decision is the
+// position at which it became final. After a machine verdict it keeps
+// listening for the terminating tone up to maxTermToneAnalysis. lost, if
+// non-nil, marks frames (by index) that are signalled lost instead of fed.
+func analyzePCM(cfg amd.Config, phase amd.Phase, pcm []int16, lost func(frame int) bool) (amd.Verdict, error) {
+	d, err := amd.New(cfg, phase)
+	if err != nil {
+		return amd.Verdict{}, err
+	}
+	frames := (len(pcm) + amd.FrameSamples - 1) / amd.FrameSamples
+	var frame [amd.FrameSamples]int16
+	for i := 0; i < frames; i++ {
+		var ev amd.Event
+		if lost != nil && lost(i) {
+			ev = d.Lost()
+		} else {
+			n := copy(frame[:], pcm[i*amd.FrameSamples:])
+			clear(frame[n:])
+			ev = d.Process(frame[:])
+		}
+		for ; ev.Kind != amd.EventNone; ev = d.Next() {
+		}
+		if v, final := d.Verdict(); final {
+			if v.Result != amd.ResultMachine || v.BeepMS >= 0 || d.PositionMS() >= cfg.MaxTermToneAnalysis {
+				return v, nil
+			}
+		}
+	}
+	return d.End(), nil
+}

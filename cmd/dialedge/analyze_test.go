@@ -1,0 +1,126 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dialedge/dialedge/bench/audio"
+)
+
+// personaWAVs writes persona clips from the simulator's audio library as
+// WAV files: answer audio followed by its tail (what a dialer hears after
+// the 200 OK), and early media for SIT and busy.
+func personaWAVs(t *testing.T, dir string) map[string]*audio.Variant {
+	t.Helper()
+	lib, err := audio.New(audio.DefaultConfig(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if err := lib.Ensure(ctx); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]*audio.Variant{}
+	for _, pv := range []struct{ persona, variant string }{
+		{audio.Human, "hello_en"}, {audio.Human, "hello_hello"},
+		{audio.Machine, "vm_intro_en"}, {audio.SIT, "ic"}, {audio.SIT, "ro"},
+		{audio.Busy, "inband"}, {audio.Fax, "ced"},
+	} {
+		v, err := lib.Variant(pv.persona, pv.variant)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pcm := append(append([]int16(nil), v.Answer...), v.Tail...)
+		for len(pcm) < 8000*8 && len(v.Tail) > 0 { // at least 8 s of what follows the answer
+			pcm = append(pcm, v.Tail...)
+		}
+		if v.Answer == nil {
+			pcm = v.Early
+		}
+		name := pv.persona + "-" + pv.variant + ".wav"
+		writeWAV(t, filepath.Join(dir, name), 8000, 1, pcm)
+		out[name] = v
+	}
+	return out
+}
+
+func TestAnalyzeJSONStreamsVerdictsAndSurvivesBadFiles(t *testing.T) {
+	dir := t.TempDir()
+	personaWAVs(t, dir)
+	notAudio := filepath.Join(dir, "notes.txt")
+	if err := os.WriteFile(notAudio, []byte("this is not audio\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run1 := func(phase string, files ...string) (map[string]analysisLine, string, error) {
+		var stdout, stderr bytes.Buffer
+		args := append([]string{"analyze", "--json", "--phase", phase}, files...)
+		err := run(context.Background(), args, &stdout, &stderr)
+		got := map[string]analysisLine{}
+		for _, line := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
+			var l analysisLine
+			if err := json.Unmarshal([]byte(line), &l); err != nil {
+				t.Fatalf("not a JSON line: %q", line)
+			}
+			got[filepath.Base(l.File)] = l
+		}
+		return got, stderr.String(), err
+	}
+	p := func(n string) string { return filepath.Join(dir, n) }
+
+	got, stderr, err := run1("answer", p("human-hello_en.wav"), notAudio, p("human-hello_hello.wav"),
+		p("machine-vm_intro_en.wav"), p("fax-ced.wav"))
+	if err == nil || !strings.Contains(err.Error(), "1 of 5 files") {
+		t.Fatalf("err = %v, want 1 of 5 files failed", err)
+	}
+	if !strings.Contains(stderr, "notes.txt") || !strings.Contains(stderr, "not a RIFF WAVE file") {
+		t.Fatalf("stderr lacks a clear error for the text file: %q", stderr)
+	}
+	if l := got["notes.txt"]; l.Result != "unknown" || !strings.Contains(l.Error, "RIFF") {
+		t.Fatalf("bad file line = %+v", l)
+	}
+	for name, want := range map[string]string{"human-hello_en.wav": "human", "human-hello_hello.wav": "human",
+		"machine-vm_intro_en.wav": "machine", "fax-ced.wav": "fax"} {
+		l := got[name]
+		if l.Result != want || l.DecisionMS <= 0 {
+			t.Errorf("%s: %+v, want %s with a decision position", name, l, want)
+		}
+	}
+	if m := got["machine-vm_intro_en.wav"]; m.BeepMS == nil || *m.BeepMS < m.DecisionMS-5000 {
+		t.Errorf("machine with beep: beep_ms = %v", m.BeepMS)
+	}
+	if h := got["human-hello_en.wav"]; h.BeepMS != nil {
+		t.Errorf("a human got a beep at %d ms", *h.BeepMS)
+	}
+
+	got, _, err = run1("early", p("sit-ic.wav"), p("sit-ro.wav"), p("busy-inband.wav"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["sit-ic.wav"].Result != "sit" || got["sit-ic.wav"].SIT != "IC" || got["sit-ro.wav"].SIT != "RO" {
+		t.Errorf("SIT lines: %+v %+v", got["sit-ic.wav"], got["sit-ro.wav"])
+	}
+	if got["busy-inband.wav"].Result != "busy" {
+		t.Errorf("busy line: %+v", got["busy-inband.wav"])
+	}
+}
+
+func TestAnalyzeUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"analyze"},
+		{"analyze", "--phase", "later", "x.wav"},
+		{"analyze", "--mode", "magic", "x.wav"},
+	} {
+		err := run(context.Background(), args, &bytes.Buffer{}, &bytes.Buffer{})
+		if err == nil || exitCode(err) != 2 {
+			t.Errorf("%v: err = %v, want a usage error", args, err)
+		}
+	}
+}

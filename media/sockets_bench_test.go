@@ -1,0 +1,237 @@
+package media
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// Socket design measurements (see the report in docs/ARCHITECTURE.md):
+//
+//   - BenchmarkClockTick: one tick of N real sessions (one socket each)
+//     sending one packet each: ns per session-send, allocations.
+//   - BenchmarkRecvSockets: the receive side of L legs getting one packet
+//     each per 20 ms tick, either one socket per leg with one goroutine
+//     each (the Session design) or L legs sharing one socket read by one
+//     goroutine with recvmmsg and demultiplexed by source address. Metric:
+//     process CPU ns per received packet, minus the cost of the sender
+//     measured alone ("send-only").
+//   - BenchmarkSendSockets: one tick's N packets written with one
+//     sendto per leg socket (the Session design) against sendmmsg batches
+//     on one shared socket.
+
+func BenchmarkClockTick(b *testing.B) {
+	for _, n := range []int{1000, 2000, 4000} {
+		for _, workers := range []int{1, 2} {
+			b.Run(fmt.Sprintf("sessions=%d/workers=%d", n, workers), func(b *testing.B) {
+				clk := NewClock(ClockConfig{Interval: time.Hour, Workers: workers}, nil)
+				defer clk.Close()
+				sink := listenB(b)
+				defer sink.Close()
+				ss := make([]*Session, n)
+				for i := range ss {
+					conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+					if err != nil {
+						b.Fatal(err)
+					}
+					cfg := DefaultSessionConfig()
+					cfg.Remote = addrOf(sink)
+					if ss[i], err = NewSession(conn, clk, cfg); err != nil {
+						b.Fatal(err)
+					}
+					defer ss[i].Close()
+				}
+				ms := *clk.members.Load()
+				b.ReportAllocs()
+				cpu0 := cpuTime()
+				for b.Loop() {
+					clk.tickAll(ms, 1)
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/session-send")
+				b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N*n), "cpu-ns/session-send")
+			})
+		}
+	}
+}
+
+// recvRig sends one packet per leg per "tick" from L sender sockets.
+type recvRig struct {
+	senders []*net.UDPConn
+	pkt     []byte
+}
+
+func newRecvRig(b *testing.B, legs int) *recvRig {
+	r := &recvRig{pkt: marshalRTP(b, 0, 1, 160, 5, false, make([]byte, 160))}
+	for range legs {
+		r.senders = append(r.senders, listenB(b))
+	}
+	b.Cleanup(func() {
+		for _, s := range r.senders {
+			s.Close()
+		}
+	})
+	return r
+}
+
+// run sends b.N ticks of one packet per leg to dst(i), waiting (bounded)
+// after each tick until got reaches the number sent, and reports CPU per
+// received packet.
+func (r *recvRig) run(b *testing.B, dst func(i int) netip.AddrPort, got *atomic.Uint64) {
+	b.ReportAllocs()
+	cpu0 := cpuTime()
+	sent := uint64(0)
+	for b.Loop() {
+		for i, s := range r.senders {
+			_, _ = s.WriteToUDPAddrPort(r.pkt, dst(i))
+		}
+		sent += uint64(len(r.senders))
+		if got == nil {
+			continue
+		}
+		for j := 0; got.Load() < sent && j < 100000; j++ {
+			runtime.Gosched()
+		}
+	}
+	cpu := cpuTime() - cpu0
+	n := sent
+	if got != nil {
+		n = got.Load()
+		b.ReportMetric(1-float64(n)/float64(sent), "loss")
+	}
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(max(n, 1)), "cpu-ns/pkt")
+}
+
+func BenchmarkRecvSockets(b *testing.B) {
+	const legs = 500
+	b.Run("send-only", func(b *testing.B) {
+		r := newRecvRig(b, legs)
+		sink := listenB(b) // nobody reads: the kernel queues or drops
+		defer sink.Close()
+		r.run(b, func(int) netip.AddrPort { return addrOf(sink) }, nil)
+	})
+	b.Run("socket-per-leg", func(b *testing.B) {
+		r := newRecvRig(b, legs)
+		var got atomic.Uint64
+		var wg sync.WaitGroup
+		conns := make([]*net.UDPConn, legs)
+		addrs := make([]netip.AddrPort, legs)
+		for i := range conns {
+			conns[i] = listenB(b)
+			addrs[i] = addrOf(conns[i])
+			c := conns[i]
+			wg.Go(func() {
+				buf := make([]byte, recvBufferSize)
+				var h recvHeaderProbe
+				for {
+					n, from, err := c.ReadFromUDPAddrPort(buf)
+					if err != nil {
+						return
+					}
+					h.handle(buf[:n], from)
+					got.Add(1)
+				}
+			})
+		}
+		r.run(b, func(i int) netip.AddrPort { return addrs[i] }, &got)
+		for _, c := range conns {
+			c.Close()
+		}
+		wg.Wait()
+	})
+	for _, batch := range []int{1, 64} {
+		b.Run(fmt.Sprintf("shared-socket-recvmmsg=%d", batch), func(b *testing.B) {
+			r := newRecvRig(b, legs)
+			shared := listenB(b)
+			bc, err := newBatchConn(shared, batch)
+			if err != nil {
+				b.Fatal(err)
+			}
+			// demultiplex by source address
+			demux := make(map[netip.AddrPort]*recvHeaderProbe, legs)
+			for _, s := range r.senders {
+				demux[addrOf(s)] = &recvHeaderProbe{}
+			}
+			var got atomic.Uint64
+			var wg sync.WaitGroup
+			wg.Go(func() {
+				for {
+					n, err := bc.read()
+					if err != nil {
+						return
+					}
+					for i := range n {
+						p, from := bc.msg(i)
+						if h := demux[from]; h != nil {
+							h.handle(p, from)
+						}
+					}
+					got.Add(uint64(n))
+				}
+			})
+			dst := addrOf(shared)
+			r.run(b, func(int) netip.AddrPort { return dst }, &got)
+			shared.Close()
+			wg.Wait()
+		})
+	}
+}
+
+// recvHeaderProbe stands for the per-leg receive work that does not depend
+// on the socket design (header parse).
+type recvHeaderProbe struct{ seq uint16 }
+
+func (h *recvHeaderProbe) handle(b []byte, _ netip.AddrPort) {
+	if len(b) >= 12 {
+		h.seq = uint16(b[2])<<8 | uint16(b[3])
+	}
+}
+
+func BenchmarkSendSockets(b *testing.B) {
+	const legs = 1000
+	sink := listenB(b)
+	defer sink.Close()
+	to := addrOf(sink)
+	pkt := marshalRTP(b, 0, 1, 160, 5, false, make([]byte, 160))
+	b.Run("sendto-socket-per-leg", func(b *testing.B) {
+		conns := make([]*net.UDPConn, legs)
+		for i := range conns {
+			conns[i] = listenB(b)
+			defer conns[i].Close()
+		}
+		b.ReportAllocs()
+		cpu0 := cpuTime()
+		for b.Loop() {
+			for _, c := range conns {
+				_, _ = c.WriteToUDPAddrPort(pkt, to)
+			}
+		}
+		b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N*legs), "cpu-ns/pkt")
+	})
+	for _, batch := range []int{16, 64} {
+		b.Run(fmt.Sprintf("sendmmsg-shared=%d", batch), func(b *testing.B) {
+			c := listenB(b)
+			defer c.Close()
+			bc, err := newBatchConn(c, batch)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			cpu0 := cpuTime()
+			for b.Loop() {
+				for range legs {
+					if !bc.queue(pkt, to) {
+						_, _ = bc.flush()
+						bc.queue(pkt, to)
+					}
+				}
+				_, _ = bc.flush()
+			}
+			b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N*legs), "cpu-ns/pkt")
+		})
+	}
+}
