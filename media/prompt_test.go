@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -124,5 +125,37 @@ func TestPromptCache(t *testing.T) {
 	c.Put("gen/beep", gen)
 	if p, err := c.Get("gen/beep"); err != nil || p != gen {
 		t.Errorf("Put/Get: %v", err)
+	}
+}
+
+// Playing a prompt shares its pre-encoded frames: no per-call copy, and the
+// cost of Play does not grow with the prompt's length.
+func TestPlaySharesPromptFrames(t *testing.T) {
+	checkLeaks(t)
+	clk := NewClock(ClockConfig{Interval: time.Hour}, nil)
+	defer clk.Close()
+	long := rampPrompt(3000) // 60 s
+	short := rampPrompt(1)
+	cfg := DefaultSessionConfig()
+	a := newTestSession(t, clk, cfg)
+	cfg.Codec = PCMA
+	b := newTestSession(t, clk, cfg)
+	a.Play(long)
+	b.Play(long)
+	pa, pb := a.play.Load(), b.play.Load()
+	if &pa.frames[0][0] != &long.Frames(PCMU)[0][0] || &pb.frames[0][0] != &long.Frames(PCMA)[0][0] {
+		t.Error("Play copied the prompt's frames")
+	}
+	var ms1, ms2 runtime.MemStats
+	measure := func(p *Prompt) uint64 {
+		runtime.ReadMemStats(&ms1)
+		for range 100 {
+			a.Play(p)
+		}
+		runtime.ReadMemStats(&ms2)
+		return (ms2.TotalAlloc - ms1.TotalAlloc) / 100
+	}
+	if l, s := measure(long), measure(short); l > 256 || l > s+64 {
+		t.Errorf("Play allocates %d bytes for a 60 s prompt vs %d for 20 ms: frames are copied", l, s)
 	}
 }

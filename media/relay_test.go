@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -144,57 +145,140 @@ func marshalRTPFast(pkt []byte, seq uint16) []byte {
 	return pkt
 }
 
-// BenchmarkRelay measures forwarded packets per second through one relay
-// pair (one direction), with and without recvmmsg/sendmmsg batching. A
-// sender goroutine keeps the relay's socket busy; pps/core divides by the
-// process CPU time used.
+// BenchmarkRelay measures the relay's CPU cost per forwarded packet with
+// 100 relay pairs, each getting one packet per "tick" (as 100 calls at
+// 50 pps would), all forwarded to one counting sink. "direct" sends the
+// same packets straight to the sink: its cost (sender + sink) subtracted
+// from a relay run's gives the relay's own cost, and 1e9 / that is the
+// relay's packets per second per core.
 func BenchmarkRelay(b *testing.B) {
-	for _, batch := range []int{1, 16, 64} {
-		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
-			sink := listenB(b)
-			defer sink.Close()
+	const pairs = 100
+	for _, mode := range []string{"direct", "batch=1", "batch=16", "shared=64"} {
+		b.Run(mode, func(b *testing.B) {
 			var got atomic.Uint64
 			var wg sync.WaitGroup
-			wg.Go(func() {
-				buf := make([]byte, 2048)
-				for {
-					if _, err := sink.Read(buf); err != nil {
-						return
+			sinks := make([]*net.UDPConn, pairs)
+			for i := range sinks {
+				sinks[i] = listenB(b)
+				bc, _ := newBatchConn(sinks[i], 16)
+				wg.Go(func() {
+					for {
+						n, err := bc.read()
+						if err != nil {
+							return
+						}
+						got.Add(uint64(n))
 					}
-					got.Add(1)
-				}
-			})
-			r, err := NewRelay(listenB(b), listenB(b), RelayConfig{RemoteB: addrOf(sink), Batch: batch})
-			if err != nil {
-				b.Fatal(err)
+				})
 			}
-			src := listenB(b)
-			defer src.Close()
+			srcs := make([]*net.UDPConn, pairs)
+			for i := range srcs {
+				srcs[i] = listenB(b)
+				defer srcs[i].Close()
+			}
+			dst := make([]netip.AddrPort, pairs)
+			var closers []func() error
+			var shared *SharedRelay
+			if mode == "shared=64" {
+				var err error
+				if shared, err = NewSharedRelay(listenB(b), SharedRelayConfig{Batch: 64}); err != nil {
+					b.Fatal(err)
+				}
+				closers = append(closers, shared.Close)
+			}
+			for i := range dst {
+				switch {
+				case mode == "direct":
+					dst[i] = addrOf(sinks[i])
+				case shared != nil:
+					if _, err := shared.AddPair(addrOf(srcs[i]), addrOf(sinks[i])); err != nil {
+						b.Fatal(err)
+					}
+					dst[i] = shared.LocalAddr()
+				default:
+					var batch int
+					fmt.Sscanf(mode, "batch=%d", &batch)
+					r, err := NewRelay(listenB(b), listenB(b), RelayConfig{RemoteB: addrOf(sinks[i]), Batch: batch})
+					if err != nil {
+						b.Fatal(err)
+					}
+					closers = append(closers, r.Close)
+					dst[i] = r.LocalA()
+				}
+			}
 			pkt := marshalRTP(b, 0, 1, 160, 5, false, make([]byte, 160))
 			b.ReportAllocs()
 			cpu0 := cpuTime()
-			t0 := time.Now()
+			sent := uint64(0)
 			for i := 0; b.Loop(); i++ {
 				pkt[2], pkt[3] = byte(i>>8), byte(i)
-				_, _ = src.WriteToUDPAddrPort(pkt, r.LocalA())
-				if i%32 == 31 { // let the relay keep up (loopback drops when a socket buffer fills)
-					for j := 0; r.Stats().AToB.Packets+r.Stats().AToB.SendErrors+64 < uint64(i) && j < 1000; j++ {
-						time.Sleep(10 * time.Microsecond)
-					}
+				for k, s := range srcs {
+					_, _ = s.WriteToUDPAddrPort(pkt, dst[k])
+				}
+				sent += pairs
+				for j := 0; got.Load() < sent && j < 20000; j++ {
+					time.Sleep(50 * time.Microsecond)
 				}
 			}
-			el := time.Since(t0)
 			cpu := cpuTime() - cpu0
-			fw := r.Stats().AToB.Packets
-			r.Close()
-			sink.Close()
-			wg.Wait()
-			b.ReportMetric(float64(fw)/el.Seconds(), "pps")
-			if cpu > 0 {
-				// includes the sender and the sink: a lower bound for the relay alone
-				b.ReportMetric(float64(fw)/cpu.Seconds(), "pkts/cpu-s(all)")
+			n := got.Load()
+			for _, c := range closers {
+				_ = c()
 			}
+			for _, s := range sinks {
+				s.Close()
+			}
+			wg.Wait()
+			b.ReportMetric(float64(cpu.Nanoseconds())/float64(max(n, 1)), "cpu-ns/pkt")
+			b.ReportMetric(1-float64(n)/float64(sent), "loss")
 		})
+	}
+}
+
+func TestSharedRelay(t *testing.T) {
+	checkLeaks(t)
+	pa, pb, stranger := newRawPeer(t), newRawPeer(t), newRawPeer(t)
+	r, err := NewSharedRelay(listen(t), DefaultSharedRelayConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	p, err := r.AddPair(addrOf(pa.conn), addrOf(pb.conn))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.AddPair(addrOf(pa.conn), addrOf(stranger.conn)); !errors.Is(err, ErrInvalidConfig) {
+		t.Errorf("address in two pairs: %v", err)
+	}
+	var got []rtp.Packet
+	for i := range 10 {
+		ssrc, seq := uint32(1), uint16(10+i)
+		if i >= 5 {
+			ssrc, seq = 2, uint16(60000+i)
+		}
+		pa.send(r.LocalAddr(), marshalRTP(t, 0, seq, uint32(i)*160, ssrc, false, constPayload(byte(i))))
+		q, from := pb.read()
+		if from != r.LocalAddr() || q.Payload[0] != byte(i) {
+			t.Fatalf("got %v from %v", q.Header, from)
+		}
+		got = append(got, q)
+	}
+	checkStream(t, "shared relay", got)
+	pb.send(r.LocalAddr(), marshalRTP(t, 0, 1, 1, 1, false, constPayload(0x42)))
+	if q, _ := pa.read(); q.Payload[0] != 0x42 {
+		t.Error("reverse direction")
+	}
+	stranger.send(r.LocalAddr(), marshalRTP(t, 0, 1, 1, 1, false, constPayload(1)))
+	waitFor(t, "foreign", func() bool { return r.Stats().Foreign == 1 })
+	if st := p.Stats(); st.AToB.Packets != 10 || st.AToB.SSRCChanges != 1 || st.BToA.Packets != 1 {
+		t.Errorf("pair stats %+v", st)
+	}
+	p.Remove()
+	p.Remove()
+	pa.send(r.LocalAddr(), marshalRTP(t, 0, 99, 1, 1, false, constPayload(1)))
+	waitFor(t, "foreign after remove", func() bool { return r.Stats().Foreign == 2 })
+	if r.Pairs() != 0 {
+		t.Errorf("pairs %d", r.Pairs())
 	}
 }
 

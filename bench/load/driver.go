@@ -61,9 +61,9 @@ type run struct {
 	done      atomic.Int64
 	inLoad    atomic.Int64 // results received before the load window closed
 
-	simMu      sync.Mutex
-	firstRTP   []float64 // ms, INVITE received → first voiced RTP frame from the edge, at the simulator
-	answerRTP  []float64 // ms, 200 OK sent → first voiced RTP frame
+	simMu     sync.Mutex
+	firstRTP  []float64 // ms, INVITE received → first voiced RTP frame from the edge, at the simulator
+	answerRTP []float64 // ms, 200 OK sent → first voiced RTP frame
 }
 
 // onSimCallEnd runs on a simulator call goroutine when a call ends.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html/template"
+	"image/color"
 	"io"
 	"math"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette"
 	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 
 	"github.com/dialedge/dialedge/bench/load"
@@ -118,7 +120,19 @@ func cpuPlot(s *load.Summary) (*plot.Plot, error) {
 	return p, nil
 }
 
-var colors = palette.Heat(12, 1).Colors()
+// bluePalette runs from white (0) to a dark blue (the largest count).
+type bluePalette []color.Color
+
+func (b bluePalette) Colors() []color.Color { return b }
+
+func blues(n int) palette.Palette {
+	out := make(bluePalette, n)
+	for i := range out {
+		f := float64(i) / float64(n-1)
+		out[i] = color.RGBA{R: uint8(255 - f*(255-0x1f)), G: uint8(255 - f*(255-0x77)), B: uint8(255 - f*(255-0xb4)), A: 255}
+	}
+	return out
+}
 
 func addLines(p *plot.Plot, args ...any) error {
 	for i := 0; i+2 < len(args); i += 3 {
@@ -132,6 +146,7 @@ func addLines(p *plot.Plot, args ...any) error {
 		p.Legend.Add(args[i].(string), l)
 	}
 	p.Legend.Top = true
+	p.Legend.Left = true
 	p.Add(plotter.NewGrid())
 	return nil
 }
@@ -230,24 +245,27 @@ func confusionPlot(s *load.Summary) (*plot.Plot, error) {
 	p.X.Label.Text = "result reported by the edge"
 	p.Y.Label.Text = "persona played by the simulator"
 	if len(rows) > 1 || len(cols) > 1 {
-		hm := plotter.NewHeatMap(g, palette.Heat(16, 1))
+		hm := plotter.NewHeatMap(g, blues(16))
 		p.Add(hm)
 	}
 	var labels plotter.XYLabels
 	for r, row := range rows {
 		for c, col := range cols {
 			n := s.CPA.Confusion[row][col]
-			mark := ""
+			text := fmt.Sprint(n)
 			if load.ExpectedOutcome(row) == col {
-				mark = " ✓"
+				text = "[" + text + "] correct"
 			}
 			labels.XYs = append(labels.XYs, plotter.XY{X: float64(c), Y: float64(r)})
-			labels.Labels = append(labels.Labels, fmt.Sprintf("%d%s", n, mark))
+			labels.Labels = append(labels.Labels, text)
 		}
 	}
 	l, err := plotter.NewLabels(labels)
 	if err != nil {
 		return nil, err
+	}
+	for i := range l.TextStyle {
+		l.TextStyle[i].XAlign, l.TextStyle[i].YAlign = text.XCenter, text.YCenter
 	}
 	p.Add(l)
 	p.NominalX(cols...)

@@ -34,6 +34,7 @@ import (
 // demoSummary is the `dialedge demo --json` output.
 type demoSummary struct {
 	Calls       int            `json:"calls"`
+	Agree       int            `json:"persona_agree"`
 	Results     map[string]int `json:"results"`
 	ResultsLost int            `json:"results_lost"`
 	Duplicates  int            `json:"results_duplicated"`
@@ -42,15 +43,20 @@ type demoSummary struct {
 }
 
 type demoCall struct {
-	Contact   string `json:"contact"`
-	Number    string `json:"number"`
-	Persona   string `json:"persona"`
-	Variant   string `json:"variant,omitempty"`
-	Result    string `json:"result"`
-	SIPCode   int    `json:"sip_code,omitempty"`
-	Cause     string `json:"cause,omitempty"`
-	PacketsIn uint64 `json:"packets_in"`
-	PacketsTx uint64 `json:"packets_out"`
+	Contact     string `json:"contact"`
+	Number      string `json:"number"`
+	Persona     string `json:"persona"`
+	Variant     string `json:"variant,omitempty"`
+	Result      string `json:"result"`
+	SIPCode     int    `json:"sip_code,omitempty"`
+	Cause       string `json:"cause,omitempty"`
+	CPA         string `json:"cpa,omitempty"`
+	SIT         string `json:"sit,omitempty"`
+	DecisionMS  int    `json:"decision_ms,omitempty"`
+	BeepMS      int    `json:"beep_ms,omitempty"`
+	Disposition string `json:"disposition,omitempty"`
+	PacketsIn   uint64 `json:"packets_in"`
+	PacketsTx   uint64 `json:"packets_out"`
 }
 
 type demoOptions struct {
@@ -310,6 +316,10 @@ wait:
 		}
 		if r, ok := got[id]; ok {
 			c.Result, c.SIPCode, c.Cause = string(r.Result), r.SIPCode, r.Cause
+			c.Disposition, c.SIT = string(r.Disposition), r.SIT
+			if r.CPA != nil {
+				c.CPA, c.DecisionMS, c.BeepMS = r.CPA.Result, r.CPA.DecisionMS, r.CPA.BeepMS
+			}
 			if r.Media != nil {
 				c.PacketsIn, c.PacketsTx = r.Media.PacketsIn, r.Media.PacketsOut
 			}
@@ -321,6 +331,11 @@ wait:
 		contacts[i] = c
 	}
 	sum.PerCall = contacts
+	for _, c := range contacts {
+		if personaMatches(c.Persona, c.Result) {
+			sum.Agree++
+		}
+	}
 	sum.DurationS = math.Round(time.Since(start).Seconds()*10) / 10
 	return sum, nil
 }
@@ -339,14 +354,25 @@ func printDemoSummary(w io.Writer, s *demoSummary) {
 	tw.Flush()
 	fmt.Fprintln(w, "\nPer call (what the simulator played against what dialedge concluded):")
 	tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "  CONTACT\tNUMBER\tPERSONA\tVARIANT\tRESULT\tSIP\tRTP IN/OUT\tCAUSE")
+	fmt.Fprintln(tw, "  CONTACT\tPERSONA\tVARIANT\tRESULT\t\tSIP\tCPA\tDECISION\tBEEP\tRTP IN/OUT\tDISPOSITION")
 	for _, c := range s.PerCall {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%d\t%d/%d\t%s\n", c.Contact, c.Number, c.Persona, c.Variant,
-			c.Result, c.SIPCode, c.PacketsIn, c.PacketsTx, c.Cause)
+		mark := "ok"
+		if !personaMatches(c.Persona, c.Result) {
+			mark = "MISMATCH"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%d/%d\t%s\n", c.Contact, c.Persona, c.Variant,
+			c.Result, mark, c.SIPCode, orDash(c.CPA), msOrDash(c.DecisionMS), msOrDash(c.BeepMS), c.PacketsIn, c.PacketsTx,
+			strings.TrimSpace(c.Disposition+" "+c.Cause))
 	}
 	tw.Flush()
-	fmt.Fprintln(w, "\nUntil call progress analysis is wired in, every answered call reads LIVE_VOICE;")
-	fmt.Fprintln(w, "the PERSONA column shows what was really on the line.")
+	fmt.Fprintf(w, "\nPersona and result agree on %d of %d calls.\n", s.Agree, len(s.PerCall))
+}
+
+func msOrDash(ms int) string {
+	if ms == 0 {
+		return "-"
+	}
+	return strconv.Itoa(ms) + " ms"
 }
 
 // isTerminal reports whether w is a character device (a terminal).
@@ -357,6 +383,26 @@ func isTerminal(w io.Writer) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// personaMatches reports whether a result is the right one for what the
+// simulator played.
+func personaMatches(persona, result string) bool {
+	want := map[string][]string{
+		audio.Human:         {string(call.LiveVoice)},
+		audio.Machine:       {string(call.AnsweringMachine)},
+		audio.MachineNoBeep: {string(call.AnsweringMachine)},
+		audio.Busy:          {string(call.Busy)},
+		audio.NoAnswer:      {string(call.NoAnswer)},
+		audio.SIT:           {string(call.SIT)},
+		audio.Fax:           {string(call.Fax)},
+	}[persona]
+	for _, r := range want {
+		if r == result {
+			return true
+		}
+	}
+	return false
 }
 
 func randomToken() string {

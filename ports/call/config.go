@@ -29,6 +29,9 @@ type Config struct {
 	// CallerID is used when an order carries none (outdialANI). Digits,
 	// optional leading +, or "anonymous".
 	CallerID string `yaml:"caller_id"`
+	// CPA is call progress analysis: what runs on the audio and what its
+	// verdicts do.
+	CPA CPAConfig `yaml:"cpa"`
 	// AfterPrompt is the silence held after the prompt before BYE.
 	AfterPrompt time.Duration `yaml:"after_prompt"`
 }
@@ -44,6 +47,7 @@ func DefaultConfig() Config {
 		PromptDir:       "prompts",
 		AfterPrompt:     200 * time.Millisecond,
 		CallerID:        "anonymous",
+		CPA:             DefaultCPAConfig(),
 	}
 }
 
@@ -80,6 +84,9 @@ func (c Config) Validate() error {
 		if _, err := codecByName(name); err != nil {
 			return fmt.Errorf("codecs: %w", err)
 		}
+	}
+	if err := c.CPA.Validate(); err != nil {
+		return fmt.Errorf("cpa: %w", err)
 	}
 	if c.DefaultPrompt != "" {
 		if _, err := promptPath(c.PromptDir, c.DefaultPrompt); err != nil {

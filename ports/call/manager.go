@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/dialedge/dialedge/amd"
 	"github.com/dialedge/dialedge/media"
 	"github.com/dialedge/dialedge/ports"
 	"github.com/dialedge/dialedge/sip"
@@ -268,6 +269,7 @@ type attempt struct {
 	sess    *media.Session
 	codec   media.Codec
 	hook    FrameHook
+	an      *analyzer    // nil when CPA is off
 	phase   atomic.Int32 // read by the receive goroutine
 	dtmfMu  sync.Mutex   // the receive goroutine appends, the call reads at end
 	dtmf    []byte
@@ -357,6 +359,14 @@ func (a *attempt) dial(ctx context.Context) {
 		}
 		prompt = p
 	}
+	if m.cfg.CPA.Enabled {
+		an, err := newAnalyzer(m.cfg.CPA.AMD)
+		if err != nil {
+			a.res.Result, a.res.Cause = Error, "cpa: "+err.Error()
+			return
+		}
+		a.an = an
+	}
 	lease, err := m.deps.Pool.Lease()
 	if err != nil {
 		a.res.Result, a.res.Cause = Error, "rtp port: "+err.Error()
@@ -383,17 +393,16 @@ func (a *attempt) dial(ctx context.Context) {
 	m.progress.placed.Add(1)
 	a.setStage(&m.progress.dialing)
 	defer a.setStage(nil)
+
+	l := &callLoop{a: a, prompt: prompt}
 	ringTimer := time.NewTimer(ring)
 	defer ringTimer.Stop()
-	maxTimer := (<-chan time.Time)(nil)
-	var (
-		answered   bool
-		playDone   <-chan struct{}
-		afterTimer <-chan time.Time
-		ctxDone    = ctx.Done()
-		ending     <-chan time.Time // after CANCEL or BYE: bounded wait for the final event
-	)
-	for {
+	var cpaEvents <-chan amd.Event
+	if a.an != nil {
+		cpaEvents = a.an.out
+	}
+	ctxDone := ctx.Done()
+	for !l.over {
 		select {
 		case ev, ok := <-sc.Events():
 			if !ok {
@@ -403,85 +412,48 @@ func (a *attempt) dial(ctx context.Context) {
 				a.res.Cause = "sip call closed without a final event"
 				return
 			}
-			switch ev := ev.(type) {
-			case sip.Progress:
-				if a.res.Timings.First18x.IsZero() {
-					a.res.Timings.First18x = m.deps.Now()
-					a.setStage(&m.progress.ringing)
-				}
-				a.res.SIPCode, a.res.SIPReason = ev.Code, ev.Reason
-				if ev.EarlyMedia != nil {
-					if err := a.startMedia(*ev.EarlyMedia, true); err != nil {
-						a.log.Warn("early media", "err", err)
-					}
-				}
-			case sip.Answered:
-				answered = true
-				a.res.Timings.Answer = m.deps.Now()
-				a.res.SIPCode, a.res.SIPReason = ev.Code, "OK"
-				m.deps.Metrics.SetupSeconds.Observe(a.res.Timings.Answer.Sub(a.res.Timings.Dial).Seconds())
-				ringTimer.Stop()
-				if a.ringHit {
-					// The 200 crossed our CANCEL: the ring limit had passed.
-					a.res.Result, a.res.Cause, a.res.Disposition = NoAnswer, "answered after ring limit", HungUp
-					a.hangup()
-					return
-				}
-				if err := a.startMedia(ev.Media, false); err != nil {
-					a.res.Result, a.res.Cause = Error, "media: "+err.Error()
-					a.hangup()
-					return
-				}
-				a.phase.Store(int32(PhaseAnswer))
-				a.setStage(&m.progress.answered)
-				a.res.Result = LiveVoice
-				playDone = a.sess.Play(prompt)
-				t := time.NewTimer(m.cfg.MaxCallDuration)
-				defer t.Stop()
-				maxTimer = t.C
-			case sip.Failed:
-				a.failed(ev)
-				return
-			case sip.RemoteBye:
-				if a.res.Disposition == "" {
-					a.res.Disposition = HungUp
-				}
-				return
-			case sip.Reinvite:
-				a.reinvite(ev.Media)
-			}
+			l.sipEvent(ev, ringTimer)
+		case ev := <-cpaEvents:
+			l.cpaEvent(ev)
 		case <-ringTimer.C:
-			if !answered {
+			if !l.answered {
 				a.ringHit = true
+				if l.ringback && a.res.CPA == nil {
+					a.res.CPA = &CPA{Result: amd.ResultRingback.String()}
+				}
 				a.log.Info("ring limit reached: CANCEL", "ring_limit", ring)
-				sc.Cancel()
-				ending = time.After(finalWait)
+				l.cancel()
 			}
-		case <-playDone:
-			playDone = nil
-			afterTimer = time.After(m.cfg.AfterPrompt)
-		case <-afterTimer:
-			a.res.Disposition = IVRCompleted
-			a.hangup()
-			return
-		case <-maxTimer:
+		case <-l.cpaTimer:
+			// No verdict while the analysis ran: no audio came at all.
+			l.cpaTimer = nil
+			l.verdict(amd.Verdict{Result: amd.ResultSilence, DecisionMS: m.cfg.CPA.AMD.MaxTimeAnalysis, BeepMS: -1, Cause: "no-audio"})
+		case <-l.beepTimer:
+			l.beepTimer = nil
+			a.res.Cause = "no beep within maxTermToneAnalysis"
+			l.play(VoicemailDropped)
+		case <-l.playDone:
+			l.playDone = nil
+			l.afterTimer = time.After(m.cfg.AfterPrompt)
+		case <-l.afterTimer:
+			a.res.Disposition = l.disposition
+			l.hangup()
+		case <-l.maxTimer:
 			a.res.Cause = "max_call_duration"
 			a.res.Disposition = HungUp
-			a.hangup()
-			return
+			l.hangup()
 		case <-ctxDone:
 			ctxDone = nil
 			cause := causeText(ctx)
-			if answered {
+			if l.answered {
 				a.res.Cause = cause
 				a.res.Disposition = HungUp
-				a.hangup()
-				return
+				l.hangup()
+				break
 			}
 			a.res.Result, a.res.Cause = Cancelled, cause
-			sc.Cancel()
-			ending = time.After(finalWait)
-		case <-ending:
+			l.cancel()
+		case <-l.ending:
 			if a.res.Result == "" || a.ringHit {
 				a.setRingResult()
 			}
@@ -491,17 +463,202 @@ func (a *attempt) dial(ctx context.Context) {
 	}
 }
 
+// callLoop is the state of one attempt's event loop, owned by the call
+// goroutine.
+type callLoop struct {
+	a           *attempt
+	prompt      *media.Prompt
+	over        bool
+	answered    bool
+	cancelled   bool // CANCEL sent
+	earlyTone   bool // early media decided the result (SIT, busy, reorder)
+	ringback    bool // ringback heard in early media
+	earlyMedia  bool // a provisional response carried SDP
+	decided     bool // the answer-phase verdict arrived
+	disposition Disposition
+	playDone    <-chan struct{}
+	afterTimer  <-chan time.Time
+	maxTimer    <-chan time.Time
+	cpaTimer    <-chan time.Time
+	beepTimer   <-chan time.Time
+	ending      <-chan time.Time // after CANCEL: bounded wait for the final response
+}
+
+func (l *callLoop) hangup() {
+	l.a.hangup()
+	l.over = true
+}
+
+func (l *callLoop) cancel() {
+	if l.cancelled {
+		return
+	}
+	l.cancelled = true
+	l.a.sc.Cancel()
+	l.ending = time.After(finalWait)
+}
+
+// play starts the prompt; disp is the disposition once it has played.
+func (l *callLoop) play(disp Disposition) {
+	l.disposition = disp
+	l.playDone = l.a.sess.Play(l.prompt)
+}
+
+func (l *callLoop) sipEvent(ev sip.Event, ringTimer *time.Timer) {
+	a, m := l.a, l.a.m
+	switch ev := ev.(type) {
+	case sip.Progress:
+		if a.res.Timings.First18x.IsZero() {
+			a.res.Timings.First18x = m.deps.Now()
+			a.setStage(&m.progress.ringing)
+		}
+		if !l.earlyTone {
+			a.res.SIPCode, a.res.SIPReason = ev.Code, ev.Reason
+		}
+		if ev.EarlyMedia != nil {
+			l.earlyMedia = true
+			if err := a.startMedia(*ev.EarlyMedia, true); err != nil {
+				a.log.Warn("early media", "err", err)
+			}
+		}
+	case sip.Answered:
+		l.answered = true
+		a.res.Timings.Answer = m.deps.Now()
+		a.res.SIPCode, a.res.SIPReason = ev.Code, "OK"
+		m.deps.Metrics.SetupSeconds.Observe(a.res.Timings.Answer.Sub(a.res.Timings.Dial).Seconds())
+		ringTimer.Stop()
+		if a.ringHit || l.earlyTone {
+			// The 200 crossed our CANCEL.
+			if a.ringHit {
+				a.res.Result, a.res.Cause = NoAnswer, "answered after ring limit"
+			}
+			a.res.Disposition = HungUp
+			l.hangup()
+			return
+		}
+		if err := a.startMedia(ev.Media, false); err != nil {
+			a.res.Result, a.res.Cause = Error, "media: "+err.Error()
+			l.hangup()
+			return
+		}
+		a.phase.Store(int32(PhaseAnswer))
+		a.setStage(&m.progress.answered)
+		a.res.Result = LiveVoice
+		l.maxTimer = time.After(m.cfg.MaxCallDuration)
+		if a.an != nil {
+			a.an.setPhase(amd.PhaseAnswer)
+			l.cpaTimer = time.After(time.Duration(m.cfg.CPA.AMD.MaxTimeAnalysis)*time.Millisecond*2 + time.Second)
+			return
+		}
+		l.play(IVRCompleted)
+	case sip.Failed:
+		a.failed(ev, l.earlyTone)
+		l.over = true
+	case sip.RemoteBye:
+		if a.res.Disposition == "" {
+			a.res.Disposition = HungUp
+		}
+		l.over = true
+	case sip.Reinvite:
+		a.reinvite(ev.Media)
+	}
+}
+
+func (l *callLoop) cpaEvent(ev amd.Event) {
+	a := l.a
+	switch ev.Kind {
+	case amd.EventVerdict:
+		if !l.answered {
+			l.earlyVerdict(ev.Verdict)
+			return
+		}
+		l.verdict(ev.Verdict)
+	case amd.EventBeep:
+		if l.beepTimer != nil && a.res.Result == AnsweringMachine {
+			l.beepTimer = nil
+			if a.res.CPA != nil {
+				a.res.CPA.BeepMS = ev.AtMS
+			}
+			l.play(VoicemailDropped)
+		}
+	}
+}
+
+// earlyVerdict acts on what early media showed before any answer.
+func (l *callLoop) earlyVerdict(v amd.Verdict) {
+	a := l.a
+	switch v.Result {
+	case amd.ResultRingback:
+		l.ringback = true
+		return
+	case amd.ResultSIT:
+		a.res.Result, a.res.SIT = SIT, v.SIT.String()
+	case amd.ResultBusy:
+		a.res.Result = Busy
+	case amd.ResultReorder:
+		a.res.Result, a.res.Cause = NetworkError, "reorder tone in early media"
+	default:
+		return
+	}
+	l.earlyTone = true
+	a.res.CPA = cpaOf(v)
+	a.res.Timings.Decision = a.m.deps.Now()
+	if a.m.cfg.CPA.CancelOnEarlyTone {
+		l.cancel()
+	}
+}
+
+// verdict acts on the human/machine analysis after answer.
+func (l *callLoop) verdict(v amd.Verdict) {
+	a := l.a
+	if l.decided {
+		return
+	}
+	l.decided, l.cpaTimer = true, nil
+	a.res.CPA = cpaOf(v)
+	a.res.Timings.Decision = a.m.deps.Now()
+	switch v.Result {
+	case amd.ResultMachine:
+		a.res.Result = AnsweringMachine
+		if a.m.cfg.CPA.OnMachine != OnMachineVoicemail {
+			a.res.Disposition = HungUp
+			l.hangup()
+			return
+		}
+		if v.BeepMS >= 0 {
+			l.play(VoicemailDropped)
+			return
+		}
+		wait := time.Duration(a.m.cfg.CPA.AMD.MaxTermToneAnalysis-v.DecisionMS) * time.Millisecond
+		l.beepTimer = time.After(max(wait, 0))
+	case amd.ResultFax:
+		a.res.Result, a.res.Disposition = Fax, HungUp
+		l.hangup()
+	case amd.ResultSIT:
+		a.res.Result, a.res.SIT, a.res.Disposition = SIT, v.SIT.String(), HungUp
+		l.hangup()
+	default: // human, silence, unknown: a person may be there
+		a.res.Result = LiveVoice
+		l.play(IVRCompleted)
+	}
+}
+
 func (a *attempt) setRingResult() {
 	a.res.Result = NoAnswer
+	if a.res.Timings.First18x.IsZero() {
+		a.res.Result = NoRingback
+	}
 	if a.res.Cause == "" {
 		a.res.Cause = "ring limit"
 	}
 }
 
 // failed maps a failed INVITE to a result (DESIGN 3.2).
-func (a *attempt) failed(f sip.Failed) {
+func (a *attempt) failed(f sip.Failed, earlyTone bool) {
 	a.res.SIPCode, a.res.SIPReason = f.Code, f.Reason
 	switch {
+	case earlyTone:
+		// Early media already told: SIT, busy or reorder.
 	case errors.Is(f.Err, sip.ErrCancelled):
 		if a.ringHit {
 			a.setRingResult()
@@ -554,8 +711,16 @@ func (a *attempt) startMedia(md sdp.Media, early bool) error {
 			cfg.DTMFPayloadType = md.DTMFPayloadType
 		}
 		cfg.Counters = a.m.deps.Counters
-		if a.hook != nil {
-			hook := a.hook
+		hook, an := a.hook, a.an
+		switch {
+		case hook != nil && an != nil:
+			cfg.OnFrame = func(pcm []int16, lost int) {
+				an.frame(pcm, lost)
+				hook.Frame(Phase(a.phase.Load()), pcm, lost)
+			}
+		case an != nil:
+			cfg.OnFrame = an.frame
+		case hook != nil:
 			cfg.OnFrame = func(pcm []int16, lost int) { hook.Frame(Phase(a.phase.Load()), pcm, lost) }
 		}
 		cfg.OnDTMF = func(ev media.DTMFEvent) {

@@ -1,0 +1,136 @@
+package sim
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/dialedge/dialedge/pacing/engine"
+)
+
+func runPredictive(t *testing.T, sc Scenario, agents int, seed uint64) Result {
+	t.Helper()
+	p, err := NewEnginePacer(engine.DefaultSettings(), engine.DefaultConfig(), agents)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Run(sc, agents, seed, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestDeterministic(t *testing.T) {
+	sc, err := scenarioFor("step", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := runPredictive(t, sc, 10, 7)
+	b := runPredictive(t, sc, 10, 7)
+	if a != b {
+		t.Fatalf("same seed, different results:\n%+v\n%+v", a, b)
+	}
+	c := runPredictive(t, sc, 10, 8)
+	if a == c {
+		t.Fatalf("different seeds gave identical results %+v", a)
+	}
+	v1, _ := Run(sc, 10, 7, NewVicidialTapered(sc.Duration))
+	v2, _ := Run(sc, 10, 7, NewVicidialTapered(sc.Duration))
+	if v1 != v2 {
+		t.Fatalf("vicidial baseline not deterministic")
+	}
+	rows1, err := Bench(context.Background(), BenchConfig{Scenarios: []string{"base"}, Agents: []int{5}, Seeds: 1, Duration: 20 * time.Minute, Workers: 2, Settings: engine.DefaultSettings(), Engine: engine.DefaultConfig()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows2, _ := Bench(context.Background(), BenchConfig{Scenarios: []string{"base"}, Agents: []int{5}, Seeds: 1, Duration: 20 * time.Minute, Workers: 1, Settings: engine.DefaultSettings(), Engine: engine.DefaultConfig()})
+	if len(rows1) != 4 || len(rows1) != len(rows2) {
+		t.Fatalf("rows %d %d, want 4", len(rows1), len(rows2))
+	}
+	for i := range rows1 {
+		if rows1[i] != rows2[i] {
+			t.Fatalf("worker count changed row %d: %+v vs %+v", i, rows1[i], rows2[i])
+		}
+	}
+}
+
+func TestProgressiveNeverAbandons(t *testing.T) {
+	sc, _ := scenarioFor("base", time.Hour)
+	s := engine.DefaultSettings()
+	s.CampaignType, s.DialingRate = engine.Progressive, 1
+	p, _ := NewEnginePacer(s, engine.DefaultConfig(), 10)
+	r, err := Run(sc, 10, 1, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Abandons != 0 || r.Lives == 0 {
+		t.Fatalf("progressive 1:1: %d abandons of %d lives", r.Abandons, r.Lives)
+	}
+	if r.Occupancy < 0.5 || r.Occupancy > 0.8 {
+		t.Errorf("progressive 1:1 occupancy %.3f out of the plausible 50–80%%", r.Occupancy)
+	}
+}
+
+func TestWorstWindow(t *testing.T) {
+	l := []liveRec{{10, true}, {20, false}, {30, false}, {4000, false}, {4010, true}}
+	// hour windows: (−3590, 10] has 1/1; (420, 4020] has 1/2 → with minLives 2 the worst is 0.5
+	if got := worstWindow(l, 3600, 0, 5000, 2); got != 0.5 {
+		t.Errorf("worst %.3f, want 0.5", got)
+	}
+	if got := worstWindow(l, 3600, 0, 5000, 1); got != 1 {
+		t.Errorf("worst %.3f, want 1", got)
+	}
+}
+
+func TestScenarioValidation(t *testing.T) {
+	if _, err := Lookup("nope"); err == nil {
+		t.Fatal("unknown scenario accepted")
+	}
+	sc := Base()
+	sc.Phases = []Phase{{0, 0.9}}
+	if err := sc.Validate(); err == nil {
+		t.Fatal("live rate + others > 1 accepted")
+	}
+	if _, err := Run(Base(), 0, 1, &RatioPacer{Ratio: 1}); err == nil {
+		t.Fatal("0 agents accepted")
+	}
+}
+
+// TestMustShowReduced runs the base scenario for all agent counts with 2
+// seeds and a 4 h campaign, and asserts the compliance bar (abandon ≤ 3% in
+// every seed and rolling 24 h window, mean ≤ 2.5%, worst rolling hour ≤ 5%)
+// and that predictive beats progressive 1:1, VICIdial ADAPT_TAPERED and the
+// best fixed ratio found in hindsight on occupancy.
+func TestMustShowReduced(t *testing.T) {
+	if testing.Short() {
+		t.Skip("simulation")
+	}
+	cfg := DefaultBenchConfig()
+	cfg.Scenarios = []string{"base"}
+	cfg.Seeds = 2
+	cfg.Duration = 4 * time.Hour
+	rows, err := Bench(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	occ := map[[2]any]float64{}
+	for _, s := range Summarise(rows) {
+		occ[[2]any{s.Agents, s.Mode}] = s.Occupancy
+		if s.Mode == ModePredictive {
+			t.Logf("%d agents: occupancy %.1f%%, abandon mean %.2f%% max %.2f%%, worst 24h %.2f%%, worst hour %.2f%%",
+				s.Agents, 100*s.Occupancy, 100*s.Abandon, 100*s.MaxAbandon, 100*s.Worst24h, 100*s.WorstHour)
+			if s.MaxAbandon > 0.03 || s.Worst24h > 0.03 || s.Abandon > 0.025 || s.WorstHour > 0.05 {
+				t.Errorf("%d agents: compliance bar broken: %+v", s.Agents, s)
+			}
+		}
+	}
+	for _, n := range cfg.Agents {
+		p := occ[[2]any{n, ModePredictive}]
+		for _, m := range []string{ModeProgressive, ModeBestRatio, ModeVicidial} {
+			if !(p > occ[[2]any{n, m}]) {
+				t.Errorf("%d agents: predictive occupancy %.3f not above %s %.3f", n, p, m, occ[[2]any{n, m}])
+			}
+		}
+	}
+}

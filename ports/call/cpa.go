@@ -1,0 +1,128 @@
+package call
+
+import (
+	"fmt"
+	"sync/atomic"
+
+	"github.com/dialedge/dialedge/amd"
+)
+
+// CPAConfig turns call progress analysis on and says what to do with each
+// verdict.
+type CPAConfig struct {
+	// Enabled runs the amd detector on early media and after answer.
+	// Disabled, every answered call is LIVE_VOICE and the prompt starts at
+	// once.
+	Enabled bool `yaml:"enabled"`
+	// OnMachine is what an ANSWERING_MACHINE verdict does: "hangup", or
+	// "voicemail" to wait for the beep and play the prompt as a voicemail.
+	OnMachine string `yaml:"on_machine"`
+	// CancelOnEarlyTone sends CANCEL as soon as early media shows SIT,
+	// busy or reorder, instead of waiting for the network's final answer.
+	CancelOnEarlyTone bool `yaml:"cancel_on_early_tone"`
+	// AMD is the detector's configuration (Webex CPA parameter names).
+	AMD amd.Config `yaml:"amd"`
+}
+
+// Machine actions.
+const (
+	OnMachineHangup    = "hangup"
+	OnMachineVoicemail = "voicemail"
+)
+
+// DefaultCPAConfig enables analysis, drops voicemail after the beep.
+func DefaultCPAConfig() CPAConfig {
+	return CPAConfig{Enabled: true, OnMachine: OnMachineVoicemail, CancelOnEarlyTone: true, AMD: amd.DefaultConfig()}
+}
+
+// Validate names the first invalid field.
+func (c CPAConfig) Validate() error {
+	switch c.OnMachine {
+	case OnMachineHangup, OnMachineVoicemail:
+	default:
+		return fmt.Errorf("on_machine: %q; allowed hangup, voicemail", c.OnMachine)
+	}
+	if err := c.AMD.Validate(); err != nil {
+		return fmt.Errorf("amd: %w", err)
+	}
+	return nil
+}
+
+// analyzer runs one call's detector on the call's receive goroutine and
+// passes the events that matter to the call goroutine. The call goroutine
+// only stores the wanted phase; the detector itself is touched by the
+// receive goroutine alone.
+type analyzer struct {
+	det    *amd.Detector
+	want   atomic.Int32 // amd.Phase the call goroutine asks for; 0 = stop
+	cur    amd.Phase
+	done   bool           // receive goroutine: nothing more to learn in this phase
+	out    chan amd.Event // verdict and beep events, to the call goroutine
+	maxLen int            // ms to keep listening for a beep after a machine verdict
+}
+
+func newAnalyzer(cfg amd.Config) (*analyzer, error) {
+	d, err := amd.New(cfg, amd.PhaseEarly)
+	if err != nil {
+		return nil, err
+	}
+	an := &analyzer{det: d, cur: amd.PhaseEarly, out: make(chan amd.Event, 8), maxLen: cfg.MaxTermToneAnalysis}
+	an.want.Store(int32(amd.PhaseEarly))
+	return an, nil
+}
+
+// setPhase is called by the call goroutine (at answer).
+func (an *analyzer) setPhase(p amd.Phase) { an.want.Store(int32(p)) }
+
+// frame is the receive goroutine's per-frame entry. It does not allocate.
+func (an *analyzer) frame(pcm []int16, lost int) {
+	want := amd.Phase(an.want.Load())
+	if want == 0 {
+		return
+	}
+	if want != an.cur {
+		an.det.Reset(want)
+		an.cur, an.done = want, false
+	}
+	if an.done {
+		return
+	}
+	for i := 0; i < lost; i++ {
+		an.drain(an.det.Lost())
+	}
+	an.drain(an.det.Process(pcm))
+	if v, final := an.det.Verdict(); final {
+		switch {
+		case an.cur == amd.PhaseEarly && v.Result != amd.ResultRingback:
+			an.done = true // SIT, busy, reorder, fax: the call goroutine acts
+		case an.cur == amd.PhaseAnswer && v.Result != amd.ResultMachine:
+			an.done = true
+		case an.cur == amd.PhaseAnswer && (v.BeepMS >= 0 || an.det.PositionMS() >= an.maxLen):
+			an.done = true
+		}
+	}
+}
+
+func (an *analyzer) drain(ev amd.Event) {
+	for ; ev.Kind != amd.EventNone; ev = an.det.Next() {
+		if ev.Kind != amd.EventVerdict && ev.Kind != amd.EventBeep {
+			continue
+		}
+		select {
+		case an.out <- ev:
+		default: // the call goroutine has stopped listening
+		}
+	}
+}
+
+// cpaOf converts a verdict to the result's CPA detail.
+func cpaOf(v amd.Verdict) *CPA {
+	c := &CPA{Result: v.Result.String(), DecisionMS: v.DecisionMS}
+	if v.BeepMS >= 0 {
+		c.BeepMS = v.BeepMS
+	}
+	if v.Result == amd.ResultSIT {
+		c.SIT = v.SIT.String()
+	}
+	return c
+}
