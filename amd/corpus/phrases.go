@@ -5,10 +5,10 @@ package corpus
 // wholly in one split.
 
 type phrases struct {
-	short    []string // a live "hello?"
-	full     []string // a fuller live answer, one utterance
-	mShort   []string // a short machine greeting
-	mLong    []string // a machine greeting of several sentences
+	short  []string // a live "hello?"
+	full   []string // a fuller live answer, one utterance
+	mShort []string // a short machine greeting
+	mLong  []string // a machine greeting of several sentences
 }
 
 var english = phrases{

@@ -27,7 +27,7 @@ type clipReq struct {
 
 func (c clipReq) key() string {
 	h := sha256.New()
-	fmt.Fprintf(h, "v2|%s|%s|%d|%d|%s|%s|%s", c.sp.Voice, c.sp.RecLang, c.sp.WPM, c.sp.Pitch,
+	fmt.Fprintf(h, "v3|%s|%s|%d|%d|%s|%s|%s", c.sp.Voice, c.sp.RecLang, c.sp.WPM, c.sp.Pitch,
 		strings.Join(c.sp.Sox, " "), c.text, "band250-3400")
 	return hex.EncodeToString(h.Sum(nil))[:20]
 }
@@ -141,8 +141,8 @@ func (s *synthesizer) render(ctx context.Context, r clipReq) error {
 		}
 	}
 	args := append([]string{in, "-r", "8000", "-c", "1", "-b", "16", out}, r.sp.Sox...)
-	args = append(args, band...)
 	args = append(args, "rate", "8000")
+	args = append(args, band...)
 	if b, err := exec.CommandContext(ctx, "sox", args...).CombinedOutput(); err != nil {
 		return fmt.Errorf("sox %s: %v: %s", strings.Join(args, " "), err, b)
 	}

@@ -67,6 +67,10 @@ type Config struct {
 	CPUProfile string `yaml:"cpu_profile"`
 	// RTPEngine is the rtpengine binary for relay-compare.
 	RTPEngine string `yaml:"rtpengine"`
+	// RelayEngine is dialedge's relay in relay-compare: relay (media.Relay,
+	// two sockets per call), shared (media.SharedRelay, one socket) or
+	// bridge (media.Bridge). The bridge mode always uses bridge.
+	RelayEngine string `yaml:"relay_engine"`
 	// PacketSize is the RTP payload size for relay-compare (160: G.711 20 ms).
 	PacketSize int `yaml:"packet_size"`
 
@@ -94,7 +98,7 @@ func DefaultConfig(mode string) Config {
 		Mode: mode, Ports: 100, Duration: 30 * time.Second, Prompt: 20 * time.Second,
 		Drain: 60 * time.Second, Sample: time.Second, Mix: carrier.DefaultMix(), Seed: 1,
 		Submitters: 16, RampCPS: 200, Carrier: carrier.DefaultConfig(), Audio: audio.DefaultConfig(),
-		RTPEngine: "rtpengine", PacketSize: 160,
+		RTPEngine: "rtpengine", PacketSize: 160, RelayEngine: EngineRelay,
 	}
 	c.Carrier.Listen = "127.0.0.1:0"
 	c.Carrier.HumanHold = 60 * time.Second
@@ -150,6 +154,9 @@ func (c Config) Validate() error {
 	}
 	if c.Submitters < 1 || c.Submitters > 256 {
 		return bad("submitters %d; allowed 1..256", c.Submitters)
+	}
+	if !slices.Contains(RelayEngines(), c.RelayEngine) {
+		return bad("relay_engine %q; allowed %s", c.RelayEngine, strings.Join(RelayEngines(), ", "))
 	}
 	if c.PacketSize < 12 || c.PacketSize > 1400 {
 		return bad("packet_size %d; allowed 12..1400", c.PacketSize)

@@ -52,7 +52,12 @@ func RelayCompare(ctx context.Context, cfg Config) (*Summary, error) {
 			return err
 		}
 		addr := fmt.Sprintf("127.0.0.1:%d", port)
-		args := append(append([]string(nil), cfg.RelayCommand[1:]...), "--serve-relay", addr)
+		engine := cfg.RelayEngine
+		if cfg.Mode == ModeBridge {
+			engine = EngineBridge
+		}
+		de.Name = "dialedge-" + engine
+		args := append(append([]string(nil), cfg.RelayCommand[1:]...), "--serve-relay", addr, "--relay-engine", engine)
 		cmd := exec.Command(cfg.RelayCommand[0], args...)
 		cmd.Stdout, cmd.Stderr = logw, logw
 		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -81,7 +86,7 @@ func RelayCompare(ctx context.Context, cfg Config) (*Summary, error) {
 		if err != nil {
 			return fmt.Errorf("dialedge relay not answering ng ping: %w", err)
 		}
-		de, err = relayLoad(ctx, cfg, "dialedge", cl, cmd.Process.Pid, cfg.Progress)
+		de, err = relayLoad(ctx, cfg, de.Name, cl, cmd.Process.Pid, cfg.Progress)
 		return err
 	}(); err != nil {
 		return nil, fmt.Errorf("relay-compare: dialedge: %w", err)
@@ -128,7 +133,7 @@ func RelayCompare(ctx context.Context, cfg Config) (*Summary, error) {
 	sum.RTPLossRatio = de.LossRatio
 	sum.Notes = append(sum.Notes,
 		"relay-compare: both relays get the same load from this process: "+strconv.Itoa(cfg.Ports)+" pairs, each side one RTP packet (PCMU, 20 ms) every 20 ms; each relay is set up over the ng protocol (offer/answer/delete); pps = packets delivered to the far side per second over the measured window, per core = divided by the relay process's CPU (utime+stime from /proc) over the same window",
-		"dialedge's relay is media.Bridge between two media.Sessions on the shared clock (jitter buffer and re-packetisation, one socket per leg); the edge_* fields of this mode describe the dialedge relay process")
+		"dialedge's relay engine "+cfg.RelayEngine+" (relay: media.Relay, two sockets per call, recvmmsg/sendmmsg, no decoding; shared: media.SharedRelay, one socket for all calls; bridge: media.Bridge between two media.Sessions on the shared clock) runs in a child process; the edge_* fields of this mode describe that process")
 	if rt.Unavailable != "" {
 		sum.Notes = append(sum.Notes, "rtpengine unavailable: "+rt.Unavailable)
 	}

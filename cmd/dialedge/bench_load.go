@@ -42,6 +42,7 @@ func runBenchLoad(ctx context.Context, mode string, args []string, stdout, stder
 		printCfg  = fs.Bool("print-config", false, "print the effective configuration and exit")
 		verbose   = fs.Bool("v", false, "log the edge and the simulator to stderr")
 		serveRly  = fs.String("serve-relay", "", "internal: run dialedge's relay on this ng `address` (relay-compare child)")
+		engine    = fs.String("relay-engine", def.RelayEngine, "dialedge relay for relay-compare: relay, shared or bridge")
 		sets      multiFlag
 		edgeSets  multiFlag
 	)
@@ -62,7 +63,7 @@ func runBenchLoad(ctx context.Context, mode string, args []string, stdout, stder
 		if mode != load.ModeRelayCompare {
 			return usageError{fmt.Errorf("bench %s: --serve-relay belongs to relay-compare", mode)}
 		}
-		return serveRelay(ctx, *serveRly, log)
+		return serveRelay(ctx, *serveRly, *engine, log)
 	}
 
 	cfg := def
@@ -106,6 +107,9 @@ func runBenchLoad(ctx context.Context, mode string, args []string, stdout, stder
 	}
 	if set["rtpengine"] {
 		cfg.RTPEngine = *rtpengine
+	}
+	if set["relay-engine"] {
+		cfg.RelayEngine = *engine
 	}
 	if set["cpuprofile"] {
 		cfg.CPUProfile = *cpuprof
@@ -191,8 +195,8 @@ func printLoadSummary(w io.Writer, s *load.Summary) {
 }
 
 // serveRelay runs dialedge's relay behind the ng protocol until ctx ends.
-func serveRelay(ctx context.Context, addr string, log *slog.Logger) error {
-	srv, err := load.NewRelayServer(addr, log)
+func serveRelay(ctx context.Context, addr, engine string, log *slog.Logger) error {
+	srv, err := load.NewRelayServer(addr, engine, log)
 	if err != nil {
 		return err
 	}

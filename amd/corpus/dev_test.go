@@ -1,0 +1,45 @@
+package corpus
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"testing"
+
+	"github.com/dialedge/dialedge/amd"
+)
+
+// TestDevReport prints the report of a split for tuning; it runs only with
+// CPA_SPLIT set (train or dev: tune on those, never on test).
+//
+//	CPA_SPLIT=dev CPA_PER=4 go test ./amd/corpus -run DevReport -v
+func TestDevReport(t *testing.T) {
+	sp := os.Getenv("CPA_SPLIT")
+	if sp == "" {
+		t.Skip("set CPA_SPLIT=train|dev|test")
+	}
+	split, err := ParseSplit(sp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.Splits = []Split{split}
+	if v, err := strconv.Atoi(os.Getenv("CPA_PER")); err == nil {
+		cfg.PerSpeaker = v
+	}
+	calls, err := Build(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ac := amd.DefaultConfig()
+	ac.Mode = amd.ModeAsterisk
+	rep, err := NewReport(split, calls, amd.DefaultConfig(), ac)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep.WriteText(os.Stdout)
+	for _, o := range rep.Scores[0].Misses() {
+		fmt.Printf("miss %s %-20s %-22s want %s/%s got %s/%s (%s) at %d beep %d/%d [%s]\n", o.ID, o.Kind, o.Speaker, o.Want, o.WantSIT, o.Got, o.GotSIT, o.Cause, o.Decision, o.BeepWant, o.BeepGot, o.Degrade)
+	}
+}
