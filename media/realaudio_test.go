@@ -14,7 +14,7 @@ import (
 func TestLoadPromptAsteriskSounds(t *testing.T) {
 	files, _ := filepath.Glob("/usr/share/asterisk/sounds/en/*.wav")
 	if len(files) == 0 {
-		t.Skip("asterisk-core-sounds-en-wav not installed")
+		t.Fatal("asterisk-core-sounds-en-wav not installed: apt-get install -y asterisk-core-sounds-en-wav (make test installs it)")
 	}
 	files = files[:min(len(files), 40)]
 	c := NewPromptCache()
@@ -38,11 +38,11 @@ func TestLoadPromptAsteriskSounds(t *testing.T) {
 func TestParseWAVEspeak(t *testing.T) {
 	espeak, err := exec.LookPath("espeak-ng")
 	if err != nil {
-		t.Skip("espeak-ng not installed")
+		t.Fatal("espeak-ng not installed: apt-get install -y espeak-ng (make test installs it)")
 	}
 	path := filepath.Join(t.TempDir(), "hello.wav")
 	if out, err := exec.Command(espeak, "-w", path, "hello, this is a test").CombinedOutput(); err != nil {
-		t.Skipf("espeak-ng failed: %v %s", err, out)
+		t.Fatalf("espeak-ng failed: %v %s", err, out)
 	}
 	// espeak writes 22050 Hz mono: LoadPrompt rejects it by name...
 	_, err = LoadPrompt(path)

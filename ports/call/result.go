@@ -49,6 +49,11 @@ type Order struct {
 	Prompt     string            `json:"prompt,omitempty"`
 	RingLimit  time.Duration     `json:"-"`
 	Metadata   map[string]string `json:"metadata,omitempty"`
+	// NotBefore holds a scheduled callback: the order is not dialled
+	// before this instant (zero: at once).
+	NotBefore time.Time `json:"not_before,omitzero"`
+	// TimeZone is the contact's IANA time zone (for calling windows).
+	TimeZone string `json:"time_zone,omitempty"`
 }
 
 // Timings are the wall-clock instants of one attempt. Zero means "did not
