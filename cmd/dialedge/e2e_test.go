@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/dialedge/dialedge/bench/audio"
 	"github.com/dialedge/dialedge/bench/carrier"
 	"github.com/dialedge/dialedge/cmd/dialedge/internal/edge"
@@ -423,6 +425,37 @@ func TestExampleConfigLoads(t *testing.T) {
 	}
 	if cfg.SIP.Trunk.Address != "127.0.0.1:5070" || cfg.Calls.RingLimit != 32*time.Second || cfg.API.Token != "example-token-0123456789" {
 		t.Fatalf("unexpected values: %+v", cfg)
+	}
+}
+
+// TestKubernetesConfigMapLoads checks the config embedded in the
+// Kubernetes manifest with the same loader serve uses.
+func TestKubernetesConfigMapLoads(t *testing.T) {
+	data, err := os.ReadFile("../../deploy/kubernetes/dialedge.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var doc struct {
+			Kind string            `yaml:"kind"`
+			Data map[string]string `yaml:"data"`
+		}
+		if err := dec.Decode(&doc); err != nil {
+			t.Fatalf("no ConfigMap with dialedge.yaml in the manifest: %v", err)
+		}
+		if doc.Kind != "ConfigMap" {
+			continue
+		}
+		path := filepath.Join(t.TempDir(), "dialedge.yaml")
+		if err := os.WriteFile(path, []byte(doc.Data["dialedge.yaml"]), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		env := []string{"DIALEDGE_API_TOKEN=example-token-0123456789", "DIALEDGE_SIP_TRUNK_PASSWORD=x"}
+		if _, err := edge.Load(path, env, nil); err != nil {
+			t.Fatalf("ConfigMap dialedge.yaml: %v", err)
+		}
+		return
 	}
 }
 
