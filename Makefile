@@ -72,3 +72,10 @@ clean:
 profile: build
 	./$(BIN) bench ivr --ports 1000 --duration 60s --cpuprofile edge.prof --json --report bench-ivr-profile.html > bench-ivr-profile.json
 	$(GO) tool pprof -top -nodecount=25 $(BIN) edge.prof | head -35
+
+# Call progress analysis report on the corpus's test split (amd/corpus),
+# dialedge and asterisk mode side by side. Clips are cached outside the
+# repo ($XDG_CACHE_HOME/dialedge/cpa). CPA_FLAGS=--json for JSON.
+.PHONY: cpa-report
+cpa-report: deps-deb
+	$(GO) run ./cmd/dialedge cpa-report $(CPA_FLAGS)

@@ -63,10 +63,14 @@ func (b *beepDet) start(d *Detector) {
 
 func (b *beepDet) frame(d *Detector, lost bool) {
 	f := &d.f
-	if b.pendAt > 0 && d.frames-b.pendAt >= 3 {
+	if b.pendAt > 0 && d.frames-b.pendAt >= 3 && !faxBand(b.pendFreq) && d.frames-b.pendAt < 60 && d.sit.busy(d.frames) {
+		// A SIT sequence is still in progress: wait for it (up to 1.2 s).
+	} else if b.pendAt > 0 && d.frames-b.pendAt >= 3 {
 		// A lone tone ended and neither the fax nor the SIT detector
-		// claimed it: a beep-only machine.
-		if !d.final {
+		// claimed it: a beep-only machine. Tones in the fax band are
+		// the fax detector's to decide (a fax tone in noise may break
+		// up into runs that look like beeps).
+		if !d.final && !faxBand(b.pendFreq) {
 			d.verdict.BeepMS = b.pendMS
 			d.decide(ResultMachine, "beep", SITNone)
 			d.emit(Event{Kind: EventBeep, AtMS: b.pendMS, FreqHz: float32(b.pendFreq)})

@@ -22,11 +22,31 @@ type feat struct {
 // pure reports a frame that holds one clean tone.
 func (f *feat) pure() bool { return f.share >= pureShare }
 
+// tonal reports a frame dominated by one tone, and its frequency: the
+// single-sinusoid fit when it is clean, else the noise-corrected, refined
+// frequency when most of the energy sits near it (a tone in noise, whose
+// fit the noise drags away).
+func (f *feat) tonal() (float64, bool) {
+	if f.share >= noisyToneShare {
+		return f.fq, true
+	}
+	if f.toneDB >= tonalDB {
+		return f.freq, true
+	}
+	return 0, false
+}
+
 // Single-tone gates on feat.toneDB.
 const (
 	tonalDB    = 12.0 // a tone for the SIT/fax gates
 	pureGateDB = 8.0  // pre-gate for the purity test
-	pureShare  = 0.9  // energy share near the fitted frequency of a pure tone
+	// noisyGateDB: pre-gate for measuring the share (a tone at 15 dB SNR
+	// fits a sinusoid with a gain of about 5 dB).
+	noisyGateDB = 4.0
+	pureShare   = 0.9 // energy share near the fitted frequency of a pure tone
+	// noisyToneShare: energy share near the fitted frequency of a tone in
+	// noise (15 dB SNR white or pink noise leaves about 0.7).
+	noisyToneShare = 0.6
 )
 
 // Detector analyses one call's audio. See the package comment for ownership.
@@ -243,7 +263,7 @@ func (d *Detector) features(frame []int16) {
 		f.freq = math.Acos(c) * sampleRate / (2 * math.Pi)
 	}
 	f.fq, f.share = f.freq, 0
-	if f.toneDB >= pureGateDB && f.dbfs > -60 {
+	if f.toneDB >= noisyGateDB && f.dbfs > -60 {
 		// Smooth, low-passed sound fits a sinusoid well too; only a tone
 		// concentrates its energy at the fitted frequency. Noise inflates
 		// sum x[k-1]^2 and pulls the fit towards 2 kHz: take the noise

@@ -72,9 +72,10 @@ func (x *faxDet) frame(d *Detector, lost bool) {
 	f := &d.f
 	start := d.frameStartMS()
 	var tonal, flags bool
+	var freq float64
 	rms := 0.0
 	if !lost && f.dbfs >= -45 {
-		tonal = f.toneDB >= tonalDB
+		freq, tonal = f.tonal()
 		rms = math.Sqrt(f.energy / FrameSamples)
 		goertzelPower(d.x[:], x.v21[:], x.p[:])
 		flags = 2*(x.p[0]+x.p[1])/(FrameSamples*f.energy) >= v21Ratio && x.p[0] > 0.05*x.p[1] && x.p[1] > 0.05*x.p[0]
@@ -87,7 +88,7 @@ func (x *faxDet) frame(d *Detector, lost bool) {
 		}
 		return
 	}
-	if x.ced.step(tonal && near(f.freq, 2100), start, rms) {
+	if x.ced.step(tonal && near(freq, 2100), start, rms) {
 		x.ced = toneRun{}
 	}
 	if x.ced.frames >= cedMinFrames {
@@ -101,7 +102,7 @@ func (x *faxDet) frame(d *Detector, lost bool) {
 		d.decide(ResultFax, tone.String(), SITNone)
 		return
 	}
-	if x.bell.step(tonal && near(f.freq, 2225), start, rms) {
+	if x.bell.step(tonal && near(freq, 2225), start, rms) {
 		x.bell = toneRun{}
 	}
 	if x.bell.frames >= cedMinFrames {
@@ -117,7 +118,7 @@ func (x *faxDet) frame(d *Detector, lost bool) {
 		d.decide(ResultFax, ToneV21.String(), SITNone)
 		return
 	}
-	if x.cng.step(tonal && near(f.freq, 1100), start, rms) {
+	if x.cng.step(tonal && near(freq, 1100), start, rms) {
 		n := x.cng.frames
 		at := x.cng.startMS
 		x.cng = toneRun{}

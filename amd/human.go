@@ -6,7 +6,11 @@ import "math"
 //
 // Voice activity: a frame is active when it is 10 dB above an adaptive
 // noise floor (fast to fall, slow to rise) and above -55 dBFS, and is not a
-// pure tone or DTMF. Active frames with gaps up to 60 ms form bursts; a
+// pure tone or DTMF. A line that is noisy from the first frame (200 ms of
+// steady, noise-like sound: level within 3 dB, 30+ zero crossings a frame)
+// sets the floor at once. Once speech was heard, a burst must start within
+// 16 dB of the speech level (peak, decaying 1 dB/s): background voices and
+// a TV well below the speaker do not count as speech. Active frames with gaps up to 60 ms form bursts; a
 // burst is speech once it holds minimumValidSpeech of activity, so clicks
 // and breaths do not count. Music (a bed of sound with no syllabic dips and
 // steady spectrum for 800 ms) is not speech: the detector forgets what it
@@ -30,10 +34,17 @@ const (
 	longExtraSil  = 400
 	musicWin      = 40 // frames (800 ms)
 	musicConfirm  = 10 // frames
+	relGateDB     = 16.0
+	initWin       = 10
+	initRangeDB   = 3.0
+	initZCR       = 30
+	relDecayDB    = 0.02 // per frame
 )
 
 type humanDet struct {
 	nf            float64
+	peak          float64 // speech level (dBFS), -100 before speech
+	zsum          int     // zero crossings of the first initWin frames
 	nfInit        bool
 	active        bool
 	heardAnything bool
@@ -56,7 +67,7 @@ type humanDet struct {
 }
 
 func (h *humanDet) reset() {
-	*h = humanDet{nf: -70, onset: -1, lastEnd: -1}
+	*h = humanDet{nf: -70, peak: -100, onset: -1, lastEnd: -1}
 }
 
 func (h *humanDet) validSpeech() bool { return h.onset >= 0 }
@@ -75,7 +86,15 @@ func (h *humanDet) track(d *Detector, lost bool) {
 		if h.active {
 			margin = vadHoldDB // hysteresis: weak endings of words stay speech
 		}
-		h.active = f.dbfs > h.nf+margin && f.dbfs > vadMinDBFS && !f.pure() && !d.dtmf.active
+		// Speech level: the peak of the speech heard, decaying 1 dB/s.
+		// Sound far below it is background (other voices, a TV), not the
+		// speaker.
+		h.peak = max(h.peak-relDecayDB, -100)
+		h.active = f.dbfs > h.nf+margin && f.dbfs > vadMinDBFS && !f.pure() && !d.dtmf.active &&
+			(h.active || f.dbfs > h.peak-relGateDB)
+		if h.active && h.inValid {
+			h.peak = max(h.peak, f.dbfs)
+		}
 		switch {
 		case f.pure() && f.dbfs > h.nf+vadMarginDB:
 			// a tone is neither speech nor noise
@@ -91,6 +110,26 @@ func (h *humanDet) track(d *Detector, lost bool) {
 			h.heardAnything = true
 		}
 		h.dbr[h.ri] = f.dbfs
+		if h.rn < initWin {
+			h.zsum += f.zcr
+		}
+		if h.rn == initWin-1 {
+			// The first 200 ms: a steady sound well above the initial
+			// floor is the line's noise (a noisy line), not a voice.
+			lo, hi, sum := 1e9, -1e9, 0.0
+			for k := 0; k < initWin; k++ {
+				v := h.dbr[k]
+				lo, hi, sum = min(lo, v), max(hi, v), sum+v
+			}
+			// Noise crosses zero often (white about 80, pink about 34
+			// times a frame); music beds and voices less than 30.
+			if hi-lo < initRangeDB && lo > h.nf+vadMarginDB && h.zsum >= initZCR*initWin {
+				h.nf = sum/initWin - 3
+				h.active = false
+				h.burstMS, h.burstGap, h.inValid = 0, 0, false
+				h.onset, h.lastEnd, h.speechMS = -1, -1, 0
+			}
+		}
 		h.ri = (h.ri + 1) % musicWin
 		if h.rn < musicWin {
 			h.rn++
@@ -132,9 +171,37 @@ func (h *humanDet) track(d *Detector, lost bool) {
 		// What looked like speech was music: forget it.
 		h.musMS += frameMS
 		h.onset, h.lastEnd, h.speechMS = -1, -1, 0
+		h.peak = -100
 		h.burstMS, h.burstGap, h.inValid = 0, 0, false
 	}
 }
+
+// steady: the last steadyWin frames moved by less than steadyStepDB per
+// frame on average and spanned less than steadyRangeDB.
+func (h *humanDet) steady() bool {
+	if h.rn < steadyWin {
+		return false
+	}
+	lo, hi := 1e9, -1e9
+	var dd float64
+	i0 := (h.ri - steadyWin + musicWin) % musicWin
+	prev := h.dbr[i0]
+	for k := 0; k < steadyWin; k++ {
+		v := h.dbr[(i0+k)%musicWin]
+		lo, hi = min(lo, v), max(hi, v)
+		if k > 0 {
+			dd += math.Abs(v - prev)
+		}
+		prev = v
+	}
+	return hi-lo < steadyRangeDB && dd/(steadyWin-1) < steadyStepDB
+}
+
+const (
+	steadyWin     = 25
+	steadyStepDB  = 0.75
+	steadyRangeDB = 3.5
+)
 
 // musicLike: the last 800 ms were all sound (no pause), within a narrow
 // level range and with a smooth envelope. Speech has syllables: its level

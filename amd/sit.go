@@ -67,7 +67,7 @@ func (s *sitDet) frame(d *Detector, lost bool) {
 	g := -1
 	fr := d.frames - 1
 	f := &d.f
-	if !lost && f.toneDB >= tonalDB && f.freq >= 850 && f.freq <= 1950 && f.dbfs >= -45 {
+	if fq, ok := f.tonal(); !lost && ok && fq >= 850 && fq <= 1950 && f.dbfs >= -45 {
 		goertzelPower(d.x[:], s.bins[:], s.p[:])
 		k := 0
 		for i := 1; i < 8; i++ {
@@ -107,6 +107,12 @@ func (s *sitDet) frame(d *Detector, lost bool) {
 		d.decide(ResultSIT, "sit", typ)
 		s.reset()
 	}
+}
+
+// busy: a segment is running or ended within the last 25 frames, so a
+// SIT may still complete.
+func (s *sitDet) busy(frame int) bool {
+	return s.cur.group >= 0 || (s.prev[1].group >= 0 && frame-s.prev[1].endFrame < 25)
 }
 
 func okSeg(frames int) bool {

@@ -44,6 +44,7 @@ commands:
   demo     run the edge, the carrier simulator and a sample campaign on loopback
   analyze  offline call-progress analysis of WAV recordings
   bench    load-test suite (bench carrier: the carrier simulator on its own)
+  cpa-report  build the labelled CPA corpus and print accuracy for both detector modes
   version  print the version
 
 Run 'dialedge <command> -h' for the command's flags.
@@ -65,6 +66,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runAnalyze(ctx, rest, stdout, stderr)
 	case "bench":
 		return runBench(ctx, rest, stdout, stderr)
+	case "cpa-report":
+		return runCPAReport(ctx, rest, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "dialedge", version)
 		return nil
@@ -73,6 +76,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	default:
 		fmt.Fprint(stderr, usage)
-		return usageError{fmt.Errorf("unknown command %q; allowed: serve, demo, analyze, bench, version", cmd)}
+		return usageError{fmt.Errorf("unknown command %q; allowed: serve, demo, analyze, bench, cpa-report, version", cmd)}
 	}
 }

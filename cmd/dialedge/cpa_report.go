@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/dialedge/dialedge/amd"
+	"github.com/dialedge/dialedge/amd/corpus"
+)
+
+// runCPAReport builds the labelled corpus (amd/corpus) and prints the
+// call progress analysis report for dialedge and asterisk mode side by side.
+func runCPAReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("cpa-report", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	def := corpus.DefaultConfig()
+	split := fs.String("split", "test", "split to score: train, dev or test (tune only on train and dev)")
+	seed := fs.Int64("seed", def.Seed, "corpus seed (same seed, same calls)")
+	per := fs.Int("per-speaker", def.PerSpeaker, "call sets per speaker")
+	reps := fs.Int("tone-reps", def.ToneReps, "tone call sets per split")
+	cache := fs.String("cache", "", "clip cache directory (default $XDG_CACHE_HOME/dialedge/cpa)")
+	out := fs.String("out", "", "also write the split's calls as WAV files and labels.jsonl into this directory")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	misses := fs.Bool("misses", false, "list the dialedge-mode misses")
+	speakers := fs.Bool("speakers", false, "print the speaker split and exit")
+	if err := fs.Parse(args); err != nil {
+		return usageError{err}
+	}
+	if *speakers {
+		fmt.Fprint(stdout, corpus.SpeakerTable())
+		return nil
+	}
+	sp, err := corpus.ParseSplit(*split)
+	if err != nil {
+		return usageError{err}
+	}
+	cfg := corpus.Config{CacheDir: *cache, Seed: *seed, Splits: []corpus.Split{sp}, PerSpeaker: *per, ToneReps: *reps, Workers: 2}
+	if err := cfg.Validate(); err != nil {
+		return usageError{err}
+	}
+	calls, err := corpus.Build(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("build corpus: %w", err)
+	}
+	if *out != "" {
+		if err := writeCorpus(*out, calls); err != nil {
+			return fmt.Errorf("write corpus: %w", err)
+		}
+	}
+	ac := amd.DefaultConfig()
+	ac.Mode = amd.ModeAsterisk
+	rep, err := corpus.NewReport(sp, calls, amd.DefaultConfig(), ac)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return rep.WriteJSON(stdout)
+	}
+	rep.WriteText(stdout)
+	if *misses {
+		for _, o := range rep.Scores[0].Misses() {
+			fmt.Fprintf(stdout, "miss %s %-20s %-24s want %s%s got %s%s (%s) at %d ms, beep %d/%d [%s]\n",
+				o.ID, o.Kind, o.Speaker, o.Want, o.WantSIT, o.Got, o.GotSIT, o.Cause, o.Decision, o.BeepWant, o.BeepGot, o.Degrade)
+		}
+	}
+	return nil
+}
+
+// writeCorpus writes each call as <id>.wav (lost frames as silence) and one
+// labels.jsonl line per call.
+func writeCorpus(dir string, calls []corpus.Call) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	lf, err := os.Create(filepath.Join(dir, "labels.jsonl"))
+	if err != nil {
+		return err
+	}
+	defer lf.Close()
+	enc := json.NewEncoder(lf)
+	for i := range calls {
+		c := &calls[i]
+		pcm := append([]int16(nil), c.PCM...)
+		for f, lost := range c.Lost {
+			if lost {
+				clear(pcm[f*amd.FrameSamples : (f+1)*amd.FrameSamples])
+			}
+		}
+		f, err := os.Create(filepath.Join(dir, c.ID+".wav"))
+		if err != nil {
+			return err
+		}
+		werr := corpus.WriteWAV(f, pcm)
+		if cerr := f.Close(); werr == nil {
+			werr = cerr
+		}
+		if werr != nil {
+			return werr
+		}
+		line := struct {
+			File  string `json:"file"`
+			Phase string `json:"phase"`
+			Want  string `json:"want"`
+			SIT   string `json:"sit,omitempty"`
+			*corpus.Call
+		}{c.ID + ".wav", c.Phase.String(), c.Want.String(), "", c}
+		if c.WantSIT != amd.SITNone {
+			line.SIT = c.WantSIT.String()
+		}
+		if err := enc.Encode(line); err != nil {
+			return err
+		}
+	}
+	return lf.Close()
+}
