@@ -132,11 +132,12 @@ func (c *Carrier) runCall(req *sip.Request, tx sip.ServerTransaction, offer sdp.
 		}
 		delay := time.Duration(c.answerDelay())
 		var st stop
+		// A zero delay answers at once (wait and loop take 0 as "forever").
 		if c.cfg.EarlyMedia && v.ring != nil {
-			if st = cl.progress(); st == stopNone {
+			if st = cl.progress(); st == stopNone && delay > 0 {
 				st = cl.loop(v.ring, delay)
 			}
-		} else {
+		} else if delay > 0 {
 			st = cl.wait(nil, delay)
 		}
 		if st != stopNone {

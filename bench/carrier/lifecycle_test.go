@@ -511,3 +511,22 @@ func TestReinvite(t *testing.T) {
 	}
 	_ = r.dlg.Bye(ctx)
 }
+
+// TestZeroAnswerDelayAnswersAtOnce: a zero ring time answers straight
+// away, with and without early media (0 once meant "ring forever").
+func TestZeroAnswerDelayAnswersAtOnce(t *testing.T) {
+	t.Parallel()
+	for _, early := range []bool{false, true} {
+		c := startCarrier(t, func(cfg *Config) {
+			cfg.AnswerDelayMin, cfg.AnswerDelayMax, cfg.EarlyMedia = 0, 0, early
+		})
+		p := newPhone(t)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		r := p.dial(t, ctx, c, "human-7", dialOpts{})
+		if r.err != nil || !r.answered.Load() {
+			t.Fatalf("early_media=%v: answered=%v err=%v", early, r.answered.Load(), r.err)
+		}
+		_ = r.dlg.Bye(ctx)
+		cancel()
+	}
+}
