@@ -22,6 +22,10 @@ const (
 	beepLevelDB  = 1.5   // level deviation within a step; music swells
 	beepStepMin  = 0.03  // a new step is at least 3% away in frequency
 	beepShare    = 0.85  // a clipped or G.711-coded beep still has 0.8
+	// beepGreetingMS: the least speech before a tone that makes it the
+	// beep after a greeting at once (less is more likely noise that
+	// passed for speech before a fax or SIT tone).
+	beepGreetingMS = 300
 )
 
 type beepDet struct {
@@ -122,6 +126,12 @@ func (b *beepDet) frame(d *Detector, lost bool) {
 }
 
 func (b *beepDet) detected(d *Detector) {
+	if d.lateBeep() && !answerTone(b.freq) {
+		// A greeting, the silence that made it a human, then a beep: a
+		// short machine greeting.
+		d.revise(b.startMS, b.freq)
+		return
+	}
 	if d.final {
 		if d.verdict.Result == ResultMachine && d.verdict.BeepMS < 0 {
 			d.verdict.BeepMS = b.startMS
@@ -129,7 +139,7 @@ func (b *beepDet) detected(d *Detector) {
 		}
 		return
 	}
-	if d.hm.validSpeech() && !faxBand(b.freq) {
+	if d.hm.validSpeech() && d.hm.speechMS >= beepGreetingMS && !answerTone(b.freq) && !sitFirst(b.freq) {
 		// A greeting and then a beep: a machine.
 		d.verdict.BeepMS = b.startMS
 		d.decide(ResultMachine, "beep", SITNone)
@@ -147,6 +157,19 @@ func (b *beepDet) end(d *Detector) {
 	b.run, b.found, b.pending = false, false, false
 	b.gap = 0
 }
+
+// sitFirst: the first segment of a SIT (913.8, 950 or 985.2 Hz, within
+// the beep's frequency precision); such a tone is decided when it ends,
+// after the SIT detector had its chance.
+func sitFirst(f float64) bool {
+	return math.Abs(f-913.8) <= 8 || math.Abs(f-950) <= 8 || math.Abs(f-985.2) <= 8
+}
+
+// answerTone: the fax/modem answer tones (ANS 2100 Hz, Bell 2225 Hz),
+// which the fax detector decides even after speech. Other fax-band tones
+// after a greeting are beeps: CNG is a fax only before anyone spoke, and
+// V.21 flags are no steady tone.
+func answerTone(f float64) bool { return near(f, 2100) || near(f, 2225) }
 
 // faxBand: frequencies of fax and modem tones, which are decided by the
 // fax detector before a tone there may count as a beep.

@@ -37,6 +37,15 @@ type Config struct {
 	// looking for a terminating tone (beep) after a machine verdict;
 	// 0 disables beep detection.
 	MaxTermToneAnalysis int `yaml:"maxTermToneAnalysis"`
+	// LateBeepGrace: after a human verdict on a greeting followed by
+	// silence, the detector keeps listening this long from the end of the
+	// greeting; a beep in that time (a short machine greeting such as
+	// "Leave a message." whose beep came after the silence that made it a
+	// human) revises the verdict to machine, once, with a second
+	// EventVerdict (Cause "late-beep"). 0 disables the revision. The caller
+	// acts on the revision if it has not yet acted on the human verdict
+	// (Detector.Listening says whether one may still come).
+	LateBeepGrace int `yaml:"lateBeepGrace"`
 
 	// TonePlans names the call progress tone plans matched in the early
 	// phase (see TonePlans); empty means all of them.
@@ -72,6 +81,7 @@ func DefaultConfig() Config {
 		MinimumValidSpeech:  100,
 		MaxTimeAnalysis:     5000,
 		MaxTermToneAnalysis: 30000,
+		LateBeepGrace:       1600,
 		DTMF:                true,
 		Asterisk:            DefaultAsteriskConfig(),
 	}
@@ -113,6 +123,7 @@ func (c Config) Validate() error {
 		{"minimumValidSpeech", c.MinimumValidSpeech, 20, 1000},
 		{"maxTimeAnalysis", c.MaxTimeAnalysis, 1000, 60000},
 		{"maxTermToneAnalysis", c.MaxTermToneAnalysis, 0, 120000},
+		{"lateBeepGrace", c.LateBeepGrace, 0, 5000},
 		{"asterisk.initialSilence", c.Asterisk.InitialSilence, 100, 60000},
 		{"asterisk.greeting", c.Asterisk.Greeting, 100, 60000},
 		{"asterisk.afterGreetingSilence", c.Asterisk.AfterGreetingSilence, 20, 60000},

@@ -61,6 +61,9 @@ type Detector struct {
 
 	verdict Verdict
 	final   bool
+	// lateUntil: position (ms) until which a beep revises a human verdict
+	// to machine (0: no revision possible).
+	lateUntil int
 
 	q      [8]Event
 	qh, qn int
@@ -103,6 +106,7 @@ func (d *Detector) Reset(phase Phase) {
 	d.f = feat{}
 	d.verdict = Verdict{BeepMS: -1}
 	d.final = false
+	d.lateUntil = 0
 	d.qh, d.qn = 0, 0
 	d.cp.reset()
 	d.sit.reset()
@@ -111,6 +115,40 @@ func (d *Detector) Reset(phase Phase) {
 	d.beep.reset()
 	d.hm.reset()
 	d.ast.reset(d.cfg.Asterisk)
+}
+
+// Listening reports whether the detector may still report something for
+// this analysis: no final verdict yet, a machine verdict still looking for
+// its beep (up to maxTermToneAnalysis), or a human verdict that a late beep
+// may still revise (Config.LateBeepGrace).
+func (d *Detector) Listening() bool {
+	switch {
+	case !d.final:
+		return true
+	case d.verdict.Result == ResultMachine:
+		return d.phase == PhaseAnswer && d.verdict.BeepMS < 0 && d.cfg.MaxTermToneAnalysis > 0 &&
+			d.nowMS() < d.cfg.MaxTermToneAnalysis
+	case d.verdict.Result == ResultHuman:
+		return d.nowMS() < d.lateUntil
+	}
+	return false
+}
+
+// lateBeep reports whether a beep now revises the human verdict.
+func (d *Detector) lateBeep() bool {
+	return d.final && d.verdict.Result == ResultHuman && d.nowMS() <= d.lateUntil
+}
+
+// revise turns a human verdict into machine on a beep that started at
+// beepMS (once).
+func (d *Detector) revise(beepMS int, freq float64) {
+	d.lateUntil = 0
+	d.verdict.Result = ResultMachine
+	d.verdict.DecisionMS = d.nowMS()
+	d.verdict.BeepMS = beepMS
+	d.verdict.Cause = "late-beep"
+	d.emit(Event{Kind: EventVerdict, AtMS: d.verdict.DecisionMS, Verdict: d.verdict})
+	d.emit(Event{Kind: EventBeep, AtMS: beepMS, FreqHz: float32(freq)})
 }
 
 // Phase reports the phase the detector analyses.
@@ -305,7 +343,7 @@ func (d *Detector) run(lost bool) {
 		d.dtmf.frame(d, lost)
 	}
 	beep := d.phase == PhaseAnswer && d.cfg.MaxTermToneAnalysis > 0 &&
-		(!d.final || (d.verdict.Result == ResultMachine && d.verdict.BeepMS < 0)) &&
+		(!d.final || (d.verdict.Result == ResultMachine && d.verdict.BeepMS < 0) || d.lateBeep()) &&
 		d.nowMS() <= d.cfg.MaxTermToneAnalysis
 	if !d.final || beep {
 		d.hm.track(d, lost) // voice activity and noise floor

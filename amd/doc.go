@@ -20,9 +20,17 @@
 // bursts of at least minimumValidSpeech, then: a greeting followed by
 // minSilencePeriod of silence (more after longer greetings) is a human;
 // speech still running analysisPeriod after the first word, or a beep after
-// speech, is a machine; music (a level-steady, pause-free bed) is not speech
+// speech, is a machine (also shortly after a human verdict: a beep within
+// lateBeepGrace of a short greeting's end revises it, once, with a second
+// verdict event); music (a level-steady, pause-free bed) is not speech
 // and extends the analysis so that the greeting after it decides; no speech
-// by maxTimeAnalysis is silence. Beeps (beep.go) are frames whose energy
+// by maxTimeAnalysis is silence. Robustness: the noise floor falls at most
+// 4 dB a frame (digital silence inside babble does not sink it), a steady
+// noise-like sound (many zero crossings, no tonal structure) that comes up
+// or fluctuates becomes the floor instead of "music", a burst ends when it
+// falls 30 dB below the speech level whatever the floor, and a speaker far
+// louder than the "speech" before (babble, a TV, music with pauses)
+// restarts the greeting at its first word. Beeps (beep.go) are frames whose energy
 // sits within ±50 Hz of one frequency, measured to a fraction of a Hz from
 // the phase advance across the frame, stable in frequency and level.
 //

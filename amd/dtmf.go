@@ -26,9 +26,9 @@ const (
 	dtmfMinTone     = -36.0 // dBFS per tone (a full-scale sine is 0 dBFS)
 	dtmfNormalTwist = 9.0   // dB, high group above low group (Q.24: accept 8)
 	dtmfRevTwist    = 5.0   // dB, low group above high group (Q.24: accept 4)
-	dtmfMinRatio    = 0.80  // the two tones' share of the window's energy
-	dtmfRelPeak     = 0.16  // other tones of a group at least 8 dB below the peak
-	dtmfHarmonic    = 0.10  // second harmonics at least 10 dB below their tone
+	dtmfMinRatio    = 0.88  // the two tones' share of the window's energy (talk-off: speech rarely has 0.8)
+	dtmfRelPeak     = 0.10  // other tones of a group at least 10 dB below the peak
+	dtmfHarmonic    = 0.05  // second harmonics at least 13 dB below their tone
 )
 
 type dtmfDet struct {

@@ -5,8 +5,13 @@ import "math"
 // dialedge's human/machine detector.
 //
 // Voice activity: a frame is active when it is 10 dB above an adaptive
-// noise floor (fast to fall, slow to rise) and above -55 dBFS, and is not a
-// pure tone or DTMF. A line that is noisy from the first frame (200 ms of
+// noise floor (fast to fall, at most 4 dB a frame, slow to rise) and above
+// -55 dBFS, and is not a tone (0.8 of its energy near one frequency) or
+// DTMF; a burst ends when the level falls 30 dB below the speech level. A
+// steady noise-like sound that passed for speech or music becomes the
+// floor, and a valid burst 12 dB (6 after music) louder than all speech
+// before it restarts the greeting there (the earlier "speech" was babble,
+// a TV or music). A line that is noisy from the first frame (200 ms of
 // steady, noise-like sound: level within 3 dB, 30+ zero crossings a frame)
 // sets the floor at once. Once speech was heard, a burst must start within
 // 16 dB of the speech level (peak, decaying 1 dB/s): background voices and
@@ -36,14 +41,28 @@ const (
 	musicConfirm  = 10 // frames
 	relGateDB     = 16.0
 	initWin       = 10
-	initRangeDB   = 3.0
+	initRangeDB   = 6.0
 	initZCR       = 30
 	relDecayDB    = 0.02 // per frame
+	// relHoldDB: a burst in progress ends when the level falls this far
+	// below the speech level, whatever the noise floor (babble behind the
+	// speaker keeps the floor low and would hold the burst on).
+	relHoldDB = 30.0
+	// nfMaxFallDB: the most the noise floor falls in one frame.
+	nfMaxFallDB = 4.0
+	// vadToneShare: a frame with this share of its energy near one
+	// frequency is a tone (speech stays below 0.5), not voice activity.
+	vadToneShare = 0.8
+	// reanchorDB: speech this much louder than all that came before is
+	// the speaker; what came before was background (babble, a TV).
+	reanchorDB      = 12.0
+	reanchorMusicDB = 6.0
 )
 
 type humanDet struct {
 	nf            float64
 	peak          float64 // speech level (dBFS), -100 before speech
+	prevPeak      float64 // speech level before the current burst
 	zsum          int     // zero crossings of the first initWin frames
 	nfInit        bool
 	active        bool
@@ -51,6 +70,7 @@ type humanDet struct {
 
 	burstMS    int
 	burstStart int
+	burstMax   float64 // loudest frame of the current burst (dBFS)
 	burstGap   int
 	inValid    bool // the current burst is speech
 
@@ -59,6 +79,10 @@ type humanDet struct {
 	speechMS int
 
 	dbr      [musicWin]float64
+	zcw      [musicWin]int     // zero crossings per frame
+	tdw      [musicWin]float64 // toneDB per frame
+	zsumW    int
+	tdsumW   float64
 	ri       int
 	rn       int
 	music    bool
@@ -67,7 +91,7 @@ type humanDet struct {
 }
 
 func (h *humanDet) reset() {
-	*h = humanDet{nf: -70, peak: -100, onset: -1, lastEnd: -1}
+	*h = humanDet{nf: -70, peak: -100, prevPeak: -100, onset: -1, lastEnd: -1}
 }
 
 func (h *humanDet) validSpeech() bool { return h.onset >= 0 }
@@ -90,16 +114,22 @@ func (h *humanDet) track(d *Detector, lost bool) {
 		// Sound far below it is background (other voices, a TV), not the
 		// speaker.
 		h.peak = max(h.peak-relDecayDB, -100)
-		h.active = f.dbfs > h.nf+margin && f.dbfs > vadMinDBFS && !f.pure() && !d.dtmf.active &&
-			(h.active || f.dbfs > h.peak-relGateDB)
+		tone := f.share >= vadToneShare // a tone, even coded or in noise
+		h.active = f.dbfs > h.nf+margin && f.dbfs > vadMinDBFS && !tone && !d.dtmf.active &&
+			f.dbfs > h.peak-relHoldDB && (h.active || f.dbfs > h.peak-relGateDB)
 		if h.active && h.inValid {
 			h.peak = max(h.peak, f.dbfs)
 		}
+		if !h.active {
+			h.prevPeak = h.peak
+		}
 		switch {
-		case f.pure() && f.dbfs > h.nf+vadMarginDB:
+		case tone && f.dbfs > h.nf+vadMarginDB:
 			// a tone is neither speech nor noise
 		case f.dbfs < h.nf:
-			h.nf += 0.3 * (f.dbfs - h.nf)
+			// Fast to fall, but a frame or two of digital silence in a
+			// noisy or babbling line does not drop the floor to nothing.
+			h.nf += max(0.3*(f.dbfs-h.nf), -nfMaxFallDB)
 		case !h.active:
 			h.nf += 0.03 * (f.dbfs - h.nf)
 		default:
@@ -110,6 +140,9 @@ func (h *humanDet) track(d *Detector, lost bool) {
 			h.heardAnything = true
 		}
 		h.dbr[h.ri] = f.dbfs
+		h.zsumW += f.zcr - h.zcw[h.ri]
+		h.tdsumW += f.toneDB - h.tdw[h.ri]
+		h.zcw[h.ri], h.tdw[h.ri] = f.zcr, f.toneDB
 		if h.rn < initWin {
 			h.zsum += f.zcr
 		}
@@ -123,7 +156,7 @@ func (h *humanDet) track(d *Detector, lost bool) {
 			}
 			// Noise crosses zero often (white about 80, pink about 34
 			// times a frame); music beds and voices less than 30.
-			if hi-lo < initRangeDB && lo > h.nf+vadMarginDB && h.zsum >= initZCR*initWin {
+			if hi-lo < initRangeDB && lo > h.nf+vadMarginDB && h.zsum >= initZCR*initWin && h.tdsumW < noiseToneDB*initWin {
 				h.nf = sum/initWin - 3
 				h.active = false
 				h.burstMS, h.burstGap, h.inValid = 0, 0, false
@@ -134,7 +167,23 @@ func (h *humanDet) track(d *Detector, lost bool) {
 		if h.rn < musicWin {
 			h.rn++
 		}
-		if h.musicLike() {
+		if h.musicLike() && h.zsumW >= noiseZCR*musicWin && h.tdsumW < noiseToneDB*musicWin {
+			// A pause-free, level-steady sound that crosses zero as often
+			// as noise and has no tonal structure is the line's noise,
+			// come up after the start or fluctuating too much at first
+			// for the initial check: take it as the floor and forget
+			// the "speech" it made.
+			sum := 0.0
+			for _, v := range h.dbr {
+				sum += v
+			}
+			h.nf = sum/musicWin - 3
+			h.active = false
+			h.musicRun = 0
+			h.burstMS, h.burstGap, h.inValid = 0, 0, false
+			h.onset, h.lastEnd, h.speechMS = -1, -1, 0
+			h.peak = -100
+		} else if h.musicLike() {
 			h.musicRun++
 		} else {
 			h.musicRun = 0
@@ -147,11 +196,24 @@ func (h *humanDet) track(d *Detector, lost bool) {
 	if h.active {
 		if h.burstMS == 0 {
 			h.burstStart = d.frameStartMS()
+			h.burstMax = -150
+		}
+		if !lost {
+			h.burstMax = max(h.burstMax, f.dbfs)
 		}
 		h.burstMS += frameMS
 		h.burstGap = 0
 		if !h.inValid && h.burstMS >= d.cfg.MinimumValidSpeech {
 			h.inValid = true
+			gate := reanchorDB
+			if h.musMS > 0 {
+				gate = reanchorMusicDB // the "speech" before may be more of the music
+			}
+			if h.onset >= 0 && h.burstMax > h.prevPeak+gate {
+				// A speaker far louder than the "speech" before: that
+				// was background. The greeting starts here.
+				h.onset, h.speechMS = -1, 0
+			}
 			if h.onset < 0 {
 				h.onset = h.burstStart
 			}
@@ -230,6 +292,12 @@ func (h *humanDet) musicLike() bool {
 }
 
 const (
+	// noiseZCR, noiseToneDB: mean zero crossings per frame at least, and
+	// mean single-sinusoid prediction gain below, of a steady sound that
+	// is noise (white about 80 and 1 dB, pink about 34 and 3 dB; music
+	// beds and voices cross zero less and fit sinusoids better).
+	noiseZCR     = 25
+	noiseToneDB  = 6.0
 	musicRangeDB = 18.0
 	musicStepDB  = 2.0
 )
@@ -277,6 +345,9 @@ func (h *humanDet) frame(d *Detector, lost bool) {
 	tone := d.beep.run || d.beep.pendAt > 0
 	if !tone && h.silenceMS(now) >= h.required(cfg, span) {
 		d.decide(ResultHuman, "greeting-then-silence", SITNone)
+		if cfg.LateBeepGrace > 0 {
+			d.lateUntil = h.lastEnd + cfg.LateBeepGrace
+		}
 		return
 	}
 	if span >= cfg.AnalysisPeriod {

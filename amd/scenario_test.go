@@ -166,3 +166,52 @@ func TestResetAndEvents(t *testing.T) {
 		t.Fatalf("position %d", d.PositionMS())
 	}
 }
+
+// TestLateBeepRevision: a short machine greeting whose beep comes after the
+// silence that made it a human is revised to machine with a second verdict
+// event; with LateBeepGrace 0 it stays human, and Listening tells the
+// caller when no revision can come any more.
+func TestLateBeepRevision(t *testing.T) {
+	greet := scaleTo(espeak(t, "en-us", 170, "Leave a message."), -18)
+	pcm := cat(silence(400), greet, silence(900), tone(300, -14, 1000), silence(3000))
+	beepAt := (len(pcm) - 8*3300) / 8
+
+	d := newDet(t, DefaultConfig(), PhaseAnswer)
+	r := feed(t, d, pcm, 0, 1, false)
+	verdicts := r.has(EventVerdict)
+	if len(verdicts) != 2 || verdicts[0].Verdict.Result != ResultHuman || verdicts[1].Verdict.Result != ResultMachine {
+		t.Fatalf("verdict events %+v, want human then machine", verdicts)
+	}
+	if r.verdict.Result != ResultMachine || r.verdict.Cause != "late-beep" || abs(r.verdict.BeepMS-beepAt) > 40 {
+		t.Fatalf("verdict %+v, want machine late-beep with the beep at %d ms", r.verdict, beepAt)
+	}
+	if len(r.has(EventBeep)) != 1 {
+		t.Fatalf("beep events %+v", r.has(EventBeep))
+	}
+	if d.Listening() {
+		t.Error("Listening after the beep was found")
+	}
+
+	cfg := DefaultConfig()
+	cfg.LateBeepGrace = 0
+	d = newDet(t, cfg, PhaseAnswer)
+	r = feed(t, d, pcm, 0, 1, false)
+	if r.verdict.Result != ResultHuman || len(r.has(EventVerdict)) != 1 || r.verdict.BeepMS >= 0 {
+		t.Fatalf("grace 0: verdict %+v events %+v, want one human verdict", r.verdict, r.events)
+	}
+
+	// A human: Listening while the grace runs, then not.
+	d = newDet(t, DefaultConfig(), PhaseAnswer)
+	hello := scaleTo(espeak(t, "en-us", 170, "Hello?"), -18)
+	fr := frames(cat(silence(300), hello, silence(4000)))
+	sawListening := false
+	for _, f := range fr {
+		d.Process(f)
+		if v, final := d.Verdict(); final && v.Result == ResultHuman && d.Listening() {
+			sawListening = true
+		}
+	}
+	if v, _ := d.Verdict(); v.Result != ResultHuman || !sawListening || d.Listening() {
+		t.Fatalf("human: verdict %+v, listening during grace %v, listening at the end %v", v, sawListening, d.Listening())
+	}
+}

@@ -159,7 +159,11 @@ func (t Tone) String() string {
 
 // Verdict is the analysis outcome. It is final once Detector.Verdict reports
 // true; BeepMS may still be filled in later (beep detection continues after
-// a machine verdict for up to Config.MaxTermToneAnalysis).
+// a machine verdict for up to Config.MaxTermToneAnalysis). One revision is
+// possible: a human verdict on a greeting followed by silence becomes
+// machine (Cause "late-beep") when a beep follows within
+// Config.LateBeepGrace of the greeting's end, reported by a second
+// EventVerdict (Detector.Listening says whether it may still come).
 type Verdict struct {
 	Result     Result
 	DecisionMS int    // audio position (ms from the first frame) at which Result became final

@@ -25,26 +25,45 @@ type ClockConfig struct {
 	// order. A session is never ticked twice at once: a tick ends when all
 	// chunks are sent.
 	Workers int `yaml:"workers"`
+	// Slots spreads the sessions over this many phases of the interval (a
+	// one-level timing wheel): the clock wakes every Interval/Slots and
+	// sends for one slot's sessions, so a tick's packets leave in small
+	// groups instead of one burst, each session still exactly once per
+	// Interval. New sessions join the slot due soonest unless it holds
+	// clearly more than the others, so a session's first packet leaves
+	// within about one slot. 0 or 1: one slot (every session on every
+	// wake). At most 50, and Interval/Slots at least 1 ms.
+	Slots int `yaml:"slots"`
+	// FineWait is the last part of each wait done with a precise sleep
+	// (nanosleep(2) on Linux, hrtimer resolution) instead of the Go runtime
+	// timer, whose wake-ups on Linux land up to ~1 ms late (millisecond
+	// epoll timeouts). 0 turns it off; at most 5 ms.
+	FineWait time.Duration `yaml:"fine_wait"`
 }
+
+// MaxClockSlots bounds ClockConfig.Slots.
+const MaxClockSlots = 50
 
 // minPerWorker is the member count per worker below which fanning out a
 // tick costs more than it saves.
 const minPerWorker = 64
 
-// DefaultClockConfig returns a 20 ms clock fanning out over up to
-// min(GOMAXPROCS, 4) workers.
+// DefaultClockConfig returns a 20 ms clock in 4 slots of 5 ms (a new
+// session's first packet within ~5 ms; more slots cost CPU per wake-up:
+// see BenchmarkClockRealtime), the last 1.5 ms of each wait on nanosleep,
+// fanning out over up to min(GOMAXPROCS, 4) workers.
 func DefaultClockConfig() ClockConfig {
-	return ClockConfig{Interval: FrameDuration, Workers: min(runtime.GOMAXPROCS(0), 4)}
+	return ClockConfig{Interval: FrameDuration, Workers: min(runtime.GOMAXPROCS(0), 4), Slots: 4, FineWait: 1500 * time.Microsecond}
 }
 
 // ClockStats is a snapshot of the clock's counters.
 type ClockStats struct {
-	Ticks        uint64        // ticks run
-	Skipped      uint64        // scheduled ticks skipped because the clock woke more than one interval late
+	Ticks        uint64        // slot ticks run (Slots per Interval)
+	Skipped      uint64        // session ticks skipped because the clock woke late (counted once per slot per missed interval)
 	Members      int           // sessions currently registered
 	LastLateness time.Duration // wake lateness of the last tick
 	MaxLateness  time.Duration // largest wake lateness seen
-	LastWork     time.Duration // time the last tick spent sending for all sessions
+	LastWork     time.Duration // time the last wake spent sending for its slot's sessions
 	MaxWork      time.Duration // largest such time
 }
 
@@ -56,14 +75,16 @@ type ticker interface {
 }
 
 // Clock is the one shared media clock. A single goroutine wakes on an
-// absolute schedule (start + n·Interval, so wake-up errors do not
-// accumulate) and calls every registered session in registration order
-// (split over ClockConfig.Workers goroutines for large member counts).
+// absolute schedule (start + n·Interval/Slots, so wake-up errors do not
+// accumulate) and calls the sessions of the slot that is due, in
+// registration order (split over ClockConfig.Workers goroutines for large
+// member counts); every session is called once per Interval.
 // The tick loop takes no lock: members are an immutable slice published
 // through an atomic pointer and replaced copy-on-write by register and
-// unregister. If the goroutine wakes more than one interval late, the missed
-// ticks are skipped (counted), not burst out, and members are told how many
-// intervals passed so RTP timestamps stay true to wall time.
+// unregister. If the goroutine wakes late by a slot or more, the slots
+// whose time passed are ticked once each (a slot missed for a whole
+// interval is skipped, counted, not burst out), and members are told how
+// many intervals passed so RTP timestamps stay true to wall time.
 //
 // While no session is registered the goroutine sleeps without ticking; the
 // schedule restarts from the first registration.
@@ -75,7 +96,8 @@ type Clock struct {
 
 	mu      sync.Mutex // serialises writers of members; never taken by the tick loop
 	closed  bool
-	members atomic.Pointer[[]ticker]
+	members atomic.Pointer[clockMembers]
+	next    atomic.Int64  // index of the next slot tick (for choosing a new member's slot)
 	wake    chan struct{} // cap 1: "members changed" while idle
 
 	stop      chan struct{}
@@ -97,6 +119,8 @@ func NewClock(cfg ClockConfig, log *slog.Logger) *Clock {
 	if cfg.Interval <= 0 {
 		cfg.Interval = FrameDuration
 	}
+	cfg.Slots = max(1, min(cfg.Slots, MaxClockSlots, int(cfg.Interval/time.Millisecond)))
+	cfg.FineWait = max(0, min(cfg.FineWait, 5*time.Millisecond, cfg.Interval/time.Duration(cfg.Slots)))
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -107,8 +131,7 @@ func NewClock(cfg ClockConfig, log *slog.Logger) *Clock {
 		stop: make(chan struct{}),
 		done: make(chan struct{}),
 	}
-	empty := []ticker{}
-	c.members.Store(&empty)
+	c.members.Store(&clockMembers{slots: make([][]ticker, cfg.Slots)})
 	for range max(cfg.Workers-1, 0) {
 		ch := make(chan clockJob)
 		c.jobs = append(c.jobs, ch)
@@ -140,12 +163,19 @@ func (c *Clock) Stats() ClockStats {
 	return ClockStats{
 		Ticks:        c.ticks.Load(),
 		Skipped:      c.skipped.Load(),
-		Members:      len(*c.members.Load()),
+		Members:      c.members.Load().n,
 		LastLateness: time.Duration(c.lastLate.Load()),
 		MaxLateness:  time.Duration(c.maxLate.Load()),
 		LastWork:     time.Duration(c.lastWork.Load()),
 		MaxWork:      time.Duration(c.maxWork.Load()),
 	}
+}
+
+// clockMembers is the immutable member set: one slice per slot, replaced
+// copy-on-write (only the changed slot's slice is copied).
+type clockMembers struct {
+	slots [][]ticker
+	n     int
 }
 
 func (c *Clock) register(m ticker) error {
@@ -154,11 +184,13 @@ func (c *Clock) register(m ticker) error {
 	if c.closed {
 		return ErrClockClosed
 	}
-	old := *c.members.Load()
-	next := make([]ticker, len(old), len(old)+1)
-	copy(next, old)
-	next = append(next, m)
-	c.members.Store(&next)
+	old := c.members.Load()
+	k := c.pickSlot(old)
+	next := &clockMembers{slots: append([][]ticker(nil), old.slots...), n: old.n + 1}
+	sl := make([]ticker, len(old.slots[k]), len(old.slots[k])+1)
+	copy(sl, old.slots[k])
+	next.slots[k] = append(sl, m)
+	c.members.Store(next)
 	select {
 	case c.wake <- struct{}{}:
 	default:
@@ -166,18 +198,54 @@ func (c *Clock) register(m ticker) error {
 	return nil
 }
 
+// pickSlot returns the slot due soonest whose size is within a small slack
+// of the smallest slot: new sessions start sending quickly and slots stay
+// balanced.
+func (c *Clock) pickSlot(ms *clockMembers) int {
+	s := len(ms.slots)
+	if s == 1 {
+		return 0
+	}
+	least := len(ms.slots[0])
+	for _, sl := range ms.slots {
+		least = min(least, len(sl))
+	}
+	slack := max(4, ms.n/(2*s)) // up to +50 % of the average: a slot tick stays short
+	first := int(c.next.Load() % int64(s))
+	if ms.n == 0 {
+		first = 1 % s // an idle clock restarts at slot tick 1
+	}
+	for i := range s {
+		k := (first + i) % s
+		if len(ms.slots[k]) <= least+slack {
+			return k
+		}
+	}
+	return first
+}
+
 // unregister removes m. A tick already in progress may still call m once.
 func (c *Clock) unregister(m ticker) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	old := *c.members.Load()
-	next := make([]ticker, 0, len(old))
-	for _, x := range old {
-		if x != m {
-			next = append(next, x)
+	old := c.members.Load()
+	for k, sl := range old.slots {
+		for _, x := range sl {
+			if x != m {
+				continue
+			}
+			next := &clockMembers{slots: append([][]ticker(nil), old.slots...), n: old.n - 1}
+			ns := make([]ticker, 0, len(sl))
+			for _, y := range sl {
+				if y != m {
+					ns = append(ns, y)
+				}
+			}
+			next.slots[k] = ns
+			c.members.Store(next)
+			return
 		}
 	}
-	c.members.Store(&next)
 }
 
 type clockJob struct {
@@ -225,13 +293,20 @@ func (c *Clock) run() {
 		c.helpers.Wait()
 	}()
 	iv := c.cfg.Interval
+	S := int64(c.cfg.Slots)
+	sub := iv / time.Duration(S)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
-	var next time.Time
+	// Slot tick i is due at start + i·sub and ticks slot i mod S. last[k]
+	// is the index of slot k's previous tick.
+	var start time.Time
+	var n int64
+	last := make([]int64, S)
+	sched := func(i int64) time.Time { return start.Add(time.Duration(i) * sub) }
 	idle := true
 	for {
-		if len(*c.members.Load()) == 0 {
+		if c.members.Load().n == 0 {
 			if !idle {
 				c.log.Debug("clock idle")
 			}
@@ -245,22 +320,31 @@ func (c *Clock) run() {
 		}
 		if idle {
 			idle = false
-			next = time.Now().Add(iv)
+			start, n = time.Now(), 1
+			for k := range last {
+				last[k] = int64(k) - S
+			}
+			last[0] = 0
+			c.next.Store(n)
 		}
-		timer.Reset(time.Until(next))
-		select {
-		case <-c.stop:
-			return
-		case <-timer.C:
+		if d := time.Until(sched(n)) - c.cfg.FineWait; d > 0 || c.cfg.FineWait == 0 {
+			timer.Reset(d)
+			select {
+			case <-c.stop:
+				return
+			case <-timer.C:
+			}
+		}
+		if c.cfg.FineWait > 0 {
+			if d := time.Until(sched(n)); d > 0 {
+				fineSleep(d)
+			}
 		}
 		now := time.Now()
-		late := now.Sub(next)
-		advance := uint32(1)
-		if late >= iv {
-			missed := late / iv
-			c.skipped.Add(uint64(missed))
-			advance += uint32(min(missed, 1<<20))
-			next = next.Add(missed * iv)
+		late := now.Sub(sched(n))
+		due := n
+		if late >= sub {
+			due += int64(late / sub)
 		}
 		if late < 0 {
 			late = 0
@@ -272,14 +356,24 @@ func (c *Clock) run() {
 		if c.cfg.OnLateness != nil {
 			c.cfg.OnLateness(late)
 		}
-		c.tickAll(*c.members.Load(), advance)
+		ms := c.members.Load()
+		for i := max(n, due-S+1); i <= due; i++ {
+			k := i % S
+			adv := (i - last[k]) / S
+			last[k] = i
+			if adv > 1 {
+				c.skipped.Add(uint64(adv - 1))
+			}
+			c.tickAll(ms.slots[k], uint32(min(adv, 1<<20)))
+			c.ticks.Add(1)
+		}
 		work := time.Since(now)
 		c.lastWork.Store(int64(work))
 		if int64(work) > c.maxWork.Load() {
 			c.maxWork.Store(int64(work))
 		}
-		c.ticks.Add(1)
-		next = next.Add(iv)
+		n = due + 1
+		c.next.Store(n)
 	}
 }
 

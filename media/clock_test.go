@@ -172,3 +172,104 @@ func TestClockWorkers(t *testing.T) {
 		_ = c.Close()
 	})
 }
+
+type phaseMember struct {
+	mu    sync.Mutex
+	times []time.Duration // since the test's start
+	adv   uint32
+	stall time.Duration
+	t0    time.Time
+}
+
+func (m *phaseMember) tick(advance uint32) {
+	m.mu.Lock()
+	m.times = append(m.times, time.Since(m.t0))
+	m.adv += advance
+	d := m.stall
+	m.stall = 0
+	m.mu.Unlock()
+	if d > 0 {
+		time.Sleep(d)
+	}
+}
+
+// Slots: every member once per interval, exactly 20 ms apart, members
+// spread over the 10 phases, a new member's first packet within one slot,
+// and time kept (sum of advances) through stalls.
+func TestClockSlots(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := NewClock(ClockConfig{Interval: 20 * time.Millisecond, Slots: 10}, nil)
+		defer c.Close()
+		t0 := time.Now()
+		ms := make([]*phaseMember, 100)
+		for i := range ms {
+			ms[i] = &phaseMember{t0: t0}
+			_ = c.register(ms[i])
+		}
+		time.Sleep(time.Second + time.Microsecond) // slot k ticks at 2k ms + 20j ms: 50 times each by 1 s
+		synctest.Wait()
+		phases := map[time.Duration]int{}
+		for i, m := range ms {
+			m.mu.Lock()
+			if len(m.times) != 50 || m.adv != 50 {
+				t.Fatalf("member %d ticked %d times (advance %d) in 1 s, want 50", i, len(m.times), m.adv)
+			}
+			for j := 1; j < len(m.times); j++ {
+				if d := m.times[j] - m.times[j-1]; d != 20*time.Millisecond {
+					t.Fatalf("member %d: ticks %v apart", i, d)
+				}
+			}
+			phases[m.times[0]%(20*time.Millisecond)]++
+			m.mu.Unlock()
+		}
+		if len(phases) != 10 {
+			t.Errorf("members in %d phases, want 10: %v", len(phases), phases)
+		}
+		for ph, k := range phases {
+			if k < 6 || k > 14 {
+				t.Errorf("phase %v holds %d members, want about 10", ph, k)
+			}
+		}
+		if st := c.Stats(); st.Ticks != 500 || st.Members != 100 {
+			t.Errorf("stats %v", st)
+		}
+
+		// A new member is ticked within one slot (2 ms).
+		time.Sleep(700 * time.Microsecond)
+		nm := &phaseMember{t0: time.Now()}
+		_ = c.register(nm)
+		time.Sleep(50 * time.Millisecond)
+		synctest.Wait()
+		nm.mu.Lock()
+		if len(nm.times) == 0 || nm.times[0] > 2*time.Millisecond {
+			t.Errorf("first tick of a new member after %v, want ≤ 2ms", nm.times)
+		}
+		nm.mu.Unlock()
+
+		// Stalls: one of 7 ms (three slots late, none missed for an
+		// interval) and one of 45 ms (slots missed): time is still kept.
+		for _, m := range ms {
+			m.mu.Lock()
+			m.adv, m.times = 0, nil
+			m.mu.Unlock()
+		}
+		ms[0].mu.Lock()
+		ms[0].stall = 7 * time.Millisecond
+		ms[0].mu.Unlock()
+		ms[50].mu.Lock()
+		ms[50].stall = 45 * time.Millisecond
+		ms[50].mu.Unlock()
+		time.Sleep(400 * time.Millisecond)
+		synctest.Wait()
+		for i, m := range ms {
+			m.mu.Lock()
+			if m.adv < 19 || m.adv > 21 {
+				t.Errorf("member %d: advances sum to %d over 400 ms, want 20±1", i, m.adv)
+			}
+			m.mu.Unlock()
+		}
+		if c.Stats().Skipped == 0 {
+			t.Error("the 45 ms stall skipped nothing")
+		}
+	})
+}

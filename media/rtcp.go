@@ -40,6 +40,7 @@ type rtpStats struct {
 	transit  int32 // relative transit time of the last audio packet (timestamp units)
 	haveTr   bool
 	jitter   float64 // interarrival jitter, timestamp units
+	accExp   uint64  // expected count before the last sequence restart
 }
 
 // rtpArrival converts wall time to 8 kHz RTP timestamp units.
@@ -60,8 +61,10 @@ func (r *rtpStats) update(seq uint16, ts, arrival uint32, audio bool) {
 			}
 			r.maxSeq = seq
 		case udelta <= 65535-maxMisorder:
-			// a very large jump: treat as a restart of the sequence
-			r.base, r.maxSeq, r.cycles, r.received = uint32(seq), seq, 0, 0
+			// A very large jump: the sender restarted its sequence. Keep
+			// the totals so far and count from here.
+			r.accExp = r.expected()
+			r.base, r.maxSeq, r.cycles = uint32(seq), seq, 0
 		default: // duplicate or reordered
 		}
 	}
@@ -87,7 +90,7 @@ func (r *rtpStats) expected() uint64 {
 	if !r.init {
 		return 0
 	}
-	return uint64(r.extMax()-r.base) + 1
+	return r.accExp + uint64(r.extMax()-r.base) + 1
 }
 
 // ---- shared quality state ----

@@ -51,6 +51,13 @@ func TestRTPStatsLossCounts(t *testing.T) {
 	if st.expected() != 7 || st.received != 6 || st.jitter != 0 {
 		t.Errorf("expected %d received %d jitter %v", st.expected(), st.received, st.jitter)
 	}
+	// The sender restarts its sequence far away: totals carry on.
+	for _, seq := range []uint16{30000, 30001, 30003} {
+		st.update(seq, 0, 0, false)
+	}
+	if st.expected() != 7+4 || st.received != 9 {
+		t.Errorf("after restart: expected %d received %d, want 11 and 9", st.expected(), st.received)
+	}
 }
 
 // RFC 3550 6.4.1's example: A = 0xb710:8000 (46864.500 s), LSR =

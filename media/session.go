@@ -628,7 +628,9 @@ func (s *Session) handleDatagramAt(b []byte, from netip.AddrPort, now time.Time)
 	// RFC 3550 reception statistics (A.1, A.8), published for RTCP.
 	rx.st.update(seq, ts, rtpArrival(now), isAudio)
 	s.q.publishRecv(rx.hdr.SSRC, &rx.st)
-	rx.jb.adapt(rx.st.jitter, uint32(max(len(payload), 1)))
+	if isAudio && len(payload) > 0 { // telephone-event packets say nothing about packet spacing
+		rx.jb.adapt(rx.st.jitter, uint32(len(payload)))
+	}
 
 	switch rx.jb.insert(seq, pt, ts, payload) {
 	case jbLate, jbDuplicate:

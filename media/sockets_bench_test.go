@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -45,7 +46,7 @@ func BenchmarkClockTick(b *testing.B) {
 					}
 					defer ss[i].Close()
 				}
-				ms := *clk.members.Load()
+				ms := clk.members.Load().slots[0]
 				b.ReportAllocs()
 				cpu0 := cpuTime()
 				for b.Loop() {
@@ -231,6 +232,70 @@ func BenchmarkSendSockets(b *testing.B) {
 				_, _ = bc.flush()
 			}
 			b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N*legs), "cpu-ns/pkt")
+		})
+	}
+}
+
+// BenchmarkClockRealtime runs 1000 real sessions on a running clock, one
+// b.N iteration per 20 ms interval (use -benchtime 100x), with all sessions
+// in one slot or spread over 10, and reports the process CPU (cores), the
+// p99 and max wake lateness and the longest single wake's send work.
+func BenchmarkClockRealtime(b *testing.B) {
+	for _, v := range []struct {
+		slots int
+		fine  time.Duration
+	}{{1, 0}, {1, 1500 * time.Microsecond}, {4, 1500 * time.Microsecond}, {10, 0}, {10, 1500 * time.Microsecond}} {
+		slots := v.slots
+		b.Run(fmt.Sprintf("sessions=1000/slots=%d/finewait=%v", slots, v.fine), func(b *testing.B) {
+			lats := make([]time.Duration, 0, 1<<16)
+			var mu sync.Mutex
+			cfg := DefaultClockConfig()
+			cfg.Slots = slots
+			cfg.FineWait = v.fine
+			cfg.OnLateness = func(d time.Duration) {
+				mu.Lock()
+				if len(lats) < cap(lats) {
+					lats = append(lats, d)
+				}
+				mu.Unlock()
+			}
+			clk := NewClock(cfg, nil)
+			defer clk.Close()
+			sink := listenB(b)
+			defer sink.Close()
+			for range 1000 {
+				conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+				if err != nil {
+					b.Fatal(err)
+				}
+				sc := DefaultSessionConfig()
+				sc.Remote = addrOf(sink)
+				s, err := NewSession(conn, clk, sc)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer s.Close()
+			}
+			time.Sleep(100 * time.Millisecond)
+			mu.Lock()
+			lats = lats[:0]
+			mu.Unlock()
+			cpu0, t0 := cpuTime(), time.Now()
+			for b.Loop() {
+				time.Sleep(FrameDuration)
+			}
+			cores := (cpuTime() - cpu0).Seconds() / time.Since(t0).Seconds()
+			mu.Lock()
+			slices.Sort(lats)
+			var p99, mx time.Duration
+			if len(lats) > 0 {
+				p99, mx = lats[len(lats)*99/100], lats[len(lats)-1]
+			}
+			mu.Unlock()
+			b.ReportMetric(cores, "cpu-cores")
+			b.ReportMetric(float64(p99.Microseconds()), "p99-late-µs")
+			b.ReportMetric(float64(mx.Microseconds()), "max-late-µs")
+			b.ReportMetric(float64(clk.Stats().MaxWork.Microseconds()), "max-work-µs")
 		})
 	}
 }

@@ -142,18 +142,26 @@ func TestReportTargets(t *testing.T) {
 			t.Errorf("%s accuracy %.1f%% < 99%%", c, a)
 		}
 	}
-	// Regression floors: the figures measured when this test was written
-	// (see the package report); raise them as the detector improves.
+	// Regression floors: the figures measured on this reduced split when
+	// this test was last tuned (95.6% accuracy, 89.7% first verdict, 0%
+	// humans called machine, 90.5% beeps within 250 ms, fax 6/7, SIT
+	// 18/18) less a small margin; raise them as the detector improves.
 	floors := []struct {
 		name      string
 		got, want float64
 		lower     bool // got must be <= want
 	}{
-		{"human/machine accuracy %", de.HMAccuracy, 75, false},
-		{"dialedge beats asterisk accuracy by pct points", de.HMAccuracy - rep.Scores[1].HMAccuracy, 0, false},
-		{"fax accuracy %", de.ToneAccuracy("fax"), 80, false},
-		{"sit accuracy %", de.ToneAccuracy("sit"), 85, false},
-		{"false beeps on humans", float64(de.FalseBeepHumans), 3, true},
+		{"human/machine accuracy %", de.HMAccuracy, 94, false},
+		{"first-verdict accuracy % (before late-beep revisions)", de.FirstHMAccuracy, 88, false},
+		{"humans called machine %", de.HumanAsMachine, 3, true},
+		{"late-beep revisions on humans", float64(de.RevisedWrong), 0, true},
+		{"dialedge beats asterisk accuracy by pct points", de.HMAccuracy - rep.Scores[1].HMAccuracy, 15, false},
+		{"beep start within 250 ms %", de.BeepWithin250, 85, false},
+		{"fax accuracy %", de.ToneAccuracy("fax"), 85, false},
+		{"sit accuracy %", de.ToneAccuracy("sit"), 99, false},
+		{"NA SIT type correct", float64(de.SITTypeOK) / float64(max(1, de.SITTypeN)) * 100, 99, false},
+		{"false beeps on humans", float64(de.FalseBeepHumans), 0, true},
+		{"dead air p50 ms", float64(de.DeadAirP50), 600, true},
 	}
 	for _, f := range floors {
 		if (f.lower && f.got > f.want) || (!f.lower && f.got < f.want) {

@@ -14,6 +14,8 @@ import (
 // CPA_SPLIT set (train or dev: tune on those, never on test).
 //
 //	CPA_SPLIT=dev CPA_PER=4 go test ./amd/corpus -run DevReport -v
+//
+// CPA_TONEREPS sets Config.ToneReps (more tone calls).
 func TestDevReport(t *testing.T) {
 	sp := os.Getenv("CPA_SPLIT")
 	if sp == "" {
@@ -27,6 +29,9 @@ func TestDevReport(t *testing.T) {
 	cfg.Splits = []Split{split}
 	if v, err := strconv.Atoi(os.Getenv("CPA_PER")); err == nil {
 		cfg.PerSpeaker = v
+	}
+	if v, err := strconv.Atoi(os.Getenv("CPA_TONEREPS")); err == nil {
+		cfg.ToneReps = v
 	}
 	calls, err := Build(context.Background(), cfg)
 	if err != nil {

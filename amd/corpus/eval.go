@@ -12,11 +12,14 @@ import (
 
 // Outcome is one call's result under one configuration.
 type Outcome struct {
-	ID       string `json:"id"`
-	Kind     string `json:"kind"`
-	Speaker  string `json:"speaker,omitempty"`
-	Want     string `json:"want"`
-	Got      string `json:"got"`
+	ID      string `json:"id"`
+	Kind    string `json:"kind"`
+	Speaker string `json:"speaker,omitempty"`
+	Want    string `json:"want"`
+	Got     string `json:"got"`
+	// First is the first verdict reported; it differs from Got when a late
+	// beep revised a human verdict to machine (amd Config.LateBeepGrace).
+	First    string `json:"first"`
 	WantSIT  string `json:"want_sit,omitempty"`
 	GotSIT   string `json:"got_sit,omitempty"`
 	Cause    string `json:"cause"`
@@ -46,13 +49,19 @@ func Run(cfg amd.Config, c *Call) (Outcome, error) {
 			ev = d.Process(c.PCM[i : i+amd.FrameSamples])
 		}
 		for ; ev.Kind != amd.EventNone; ev = d.Next() {
-			if ev.Kind == amd.EventDTMF {
+			switch {
+			case ev.Kind == amd.EventDTMF:
 				o.DTMF++
+			case ev.Kind == amd.EventVerdict && o.First == "":
+				o.First = ev.Verdict.Result.String()
 			}
 		}
 	}
 	v := d.End()
 	o.Got, o.Cause, o.Decision, o.BeepGot = v.Result.String(), v.Cause, v.DecisionMS, v.BeepMS
+	if o.First == "" {
+		o.First = o.Got
+	}
 	if v.SIT != amd.SITNone {
 		o.GotSIT = v.SIT.String()
 	}
@@ -66,9 +75,16 @@ type Score struct {
 	// Confusion[want][got] over the human and machine calls.
 	Confusion map[string]map[string]int `json:"confusion"`
 
-	Humans          int     `json:"humans"`
-	Machines        int     `json:"machines"`
-	HMAccuracy      float64 `json:"human_machine_accuracy_pct"`
+	Humans     int     `json:"humans"`
+	Machines   int     `json:"machines"`
+	HMAccuracy float64 `json:"human_machine_accuracy_pct"`
+	// FirstHMAccuracy scores the first verdict, before any late-beep
+	// revision (what a caller that acts at once on a human verdict gets).
+	FirstHMAccuracy float64 `json:"first_verdict_accuracy_pct"`
+	// Revised counts human verdicts revised to machine by a late beep
+	// (RevisedWrong: of them, on humans).
+	Revised         int     `json:"late_beep_revisions"`
+	RevisedWrong    int     `json:"late_beep_revisions_on_humans"`
 	HumanAsMachine  float64 `json:"humans_called_machine_pct"`
 	MachineAsHuman  float64 `json:"machines_called_human_pct"`
 	DeadAirP50      int     `json:"dead_air_p50_ms"`
@@ -99,7 +115,7 @@ type Score struct {
 func Evaluate(cfg amd.Config, calls []Call) (Score, error) {
 	s := Score{Mode: cfg.Mode, Confusion: map[string]map[string]int{}, ToneOK: map[string]int{}, ToneN: map[string]int{}}
 	var dead, dec, hdec, mdec, beepErr []int
-	hm, hmOK, h2m, m2h, beepOK := 0, 0, 0, 0, 0
+	hm, hmOK, h2m, m2h, beepOK, firstOK := 0, 0, 0, 0, 0, 0
 	for i := range calls {
 		c := &calls[i]
 		o, err := Run(cfg, c)
@@ -133,6 +149,15 @@ func Evaluate(cfg amd.Config, calls []Call) (Score, error) {
 		dec = append(dec, o.Decision)
 		if o.Got == o.Want {
 			hmOK++
+		}
+		if o.First == o.Want {
+			firstOK++
+		}
+		if o.First != o.Got {
+			s.Revised++
+			if c.Want == amd.ResultHuman {
+				s.RevisedWrong++
+			}
 		}
 		if c.Want == amd.ResultHuman {
 			s.Humans++
@@ -177,6 +202,7 @@ func Evaluate(cfg amd.Config, calls []Call) (Score, error) {
 		}
 	}
 	s.HMAccuracy = pct(hmOK, hm)
+	s.FirstHMAccuracy = pct(firstOK, hm)
 	s.HumanAsMachine = pct(h2m, s.Humans)
 	s.MachineAsHuman = pct(m2h, s.Machines)
 	s.DeadAirP50, s.DeadAirP90 = quantile(dead, 0.5), quantile(dead, 0.9)
@@ -276,6 +302,8 @@ func (r *Report) WriteText(w io.Writer) {
 	p := func(v float64) string { return fmt.Sprintf("%.1f%%", v) }
 	row("human/machine calls", func(s *Score) string { return fmt.Sprintf("%d/%d", s.Humans, s.Machines) })
 	row("human/machine accuracy (target >= 98%)", func(s *Score) string { return p(s.HMAccuracy) })
+	row("  first verdict, before late-beep revision", func(s *Score) string { return p(s.FirstHMAccuracy) })
+	row("  late-beep revisions (of them on humans)", func(s *Score) string { return fmt.Sprintf("%d (%d)", s.Revised, s.RevisedWrong) })
 	row("humans called machine (target <= 1%)", func(s *Score) string { return p(s.HumanAsMachine) })
 	row("machines called human", func(s *Score) string { return p(s.MachineAsHuman) })
 	row("dead air after human speech p50 (<= 600)", func(s *Score) string { return ms(s.DeadAirP50) })

@@ -153,8 +153,9 @@ func analyzeFile(cfg amd.Config, phase amd.Phase, path string) (amd.Verdict, err
 
 // analyzePCM feeds 8 kHz mono audio to a detector in 20 ms frames exactly as
 // a live call would, and returns the streaming verdict: the decision is the
-// position at which it became final. After a machine verdict it keeps
-// listening for the terminating tone up to maxTermToneAnalysis. lost, if
+// position at which it became final. It keeps listening as long as the
+// detector may still report: a machine's beep (up to maxTermToneAnalysis),
+// or a late beep revising a human verdict. lost, if
 // non-nil, marks frames (by index) that are signalled lost instead of fed.
 func analyzePCM(cfg amd.Config, phase amd.Phase, pcm []int16, lost func(frame int) bool) (amd.Verdict, error) {
 	d, err := amd.New(cfg, phase)
@@ -174,10 +175,8 @@ func analyzePCM(cfg amd.Config, phase amd.Phase, pcm []int16, lost func(frame in
 		}
 		for ; ev.Kind != amd.EventNone; ev = d.Next() {
 		}
-		if v, final := d.Verdict(); final {
-			if v.Result != amd.ResultMachine || v.BeepMS >= 0 || d.PositionMS() >= cfg.MaxTermToneAnalysis {
-				return v, nil
-			}
+		if v, final := d.Verdict(); final && !d.Listening() {
+			return v, nil
 		}
 	}
 	return d.End(), nil

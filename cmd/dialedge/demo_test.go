@@ -33,7 +33,7 @@ func TestDemoJSON(t *testing.T) {
 	for _, c := range sum.PerCall {
 		personas[c.Persona] = true
 		if !personaMatches(c.Persona, c.Result) {
-			t.Errorf("%s: persona %s (%s) reported %s (cpa %s)", c.Contact, c.Persona, c.Variant, c.Result, c.CPA)
+			t.Errorf("%s: persona %s (%s) reported %s (cpa %s at %d ms, cause %q, rtp in/out %d/%d)", c.Contact, c.Persona, c.Variant, c.Result, c.CPA, c.DecisionMS, c.Cause, c.PacketsIn, c.PacketsTx)
 		}
 	}
 	if len(personas) < 6 {

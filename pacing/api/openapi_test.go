@@ -8,12 +8,44 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dialedge/dialedge/pacing/campaign"
 	"gopkg.in/yaml.v3"
 )
 
+// stateFields are campaign.Status's own fields (it embeds campaign.Spec).
+type stateFields struct {
+	State     string `json:"state"`
+	Reason    string `json:"reason"`
+	CreatedAt string `json:"createdAt"`
+	UpdatedAt string `json:"updatedAt"`
+	Version   uint64 `json:"version"`
+}
+
+// TestStatusFieldsMatchState: campaign.Status is Spec plus exactly the
+// CampaignState fields.
+func TestStatusFieldsMatchState(t *testing.T) {
+	rt := reflect.TypeOf(campaign.Status{})
+	var own []string
+	for i := range rt.NumField() {
+		f := rt.Field(i)
+		if f.Anonymous {
+			if f.Type != reflect.TypeOf(campaign.Spec{}) {
+				t.Errorf("Status embeds %v", f.Type)
+			}
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		own = append(own, name)
+	}
+	sort.Strings(own)
+	if want := jsonNames(stateFields{}); !reflect.DeepEqual(own, want) {
+		t.Errorf("Status fields %v, CampaignState %v", own, want)
+	}
+}
+
 type openAPIDoc struct {
-	OpenAPI string                               `yaml:"openapi"`
-	Paths   map[string]map[string]map[string]any `yaml:"paths"`
+	OpenAPI string                    `yaml:"openapi"`
+	Paths   map[string]map[string]any `yaml:"paths"`
 	Comps   struct {
 		Schemas map[string]struct {
 			Required             []string       `yaml:"required"`
@@ -96,7 +128,7 @@ func TestOpenAPIPathsRespond(t *testing.T) {
 			if !slices.Contains(httpMethods, method) {
 				continue
 			}
-			p := strings.ReplaceAll(path, "{attemptId}", "x")
+			p := strings.ReplaceAll(strings.ReplaceAll(path, "{attemptId}", "x"), "{campaignId}", "x")
 			if path == "/v1/events" {
 				p += "?after=x" // a bad cursor answers at once instead of streaming
 			}
@@ -126,6 +158,18 @@ func TestOpenAPISchemasMatchStructs(t *testing.T) {
 		"CallStatus":    CallStatus{},
 		"CallCancelled": CallCancelled{},
 		"Error":         FieldError{},
+		// Campaigns (pacing/campaign); Campaign is allOf CampaignSpec + CampaignState.
+		"CampaignSpec":       campaign.Spec{},
+		"CPAParams":          campaign.CPAParams{},
+		"CallingWindows":     campaign.CallingWindows{},
+		"CallingWindow":      campaign.Window{},
+		"CampaignState":      stateFields{},
+		"CampaignList":       CampaignList{},
+		"Contact":            campaign.Contact{},
+		"ContactBatch":       campaign.ContactBatch{},
+		"AddContactsResult":  campaign.AddResult{},
+		"AbandonWindowStats": campaign.WindowStats{},
+		"CampaignStats":      campaign.Stats{},
 	} {
 		sch, ok := doc.Comps.Schemas[name]
 		if !ok {

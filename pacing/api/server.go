@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dialedge/dialedge/pacing/campaign"
 	"github.com/dialedge/dialedge/pacing/outbox"
 	"github.com/dialedge/dialedge/ports/call"
 	"github.com/prometheus/client_golang/prometheus"
@@ -53,6 +54,8 @@ type Deps struct {
 	// Gatherer is served at /metrics together with the API's own metrics.
 	// Nil serves only the API's metrics.
 	Gatherer prometheus.Gatherer
+	// Campaigns, if set, serves /v1/campaigns; nil answers 501 there.
+	Campaigns *campaign.Runtime
 	// Ready, if set, is asked by /healthz; an error makes it answer 503.
 	Ready func() error
 }
@@ -70,6 +73,15 @@ var routes = []route{
 	{"DELETE", "/v1/calls/{attemptId}", (*Server).handleCancelCall},
 	{"GET", "/v1/events", (*Server).handleEvents},
 	{"GET", "/v1/openapi.yaml", (*Server).handleOpenAPI},
+	{"POST", "/v1/campaigns", (*Server).handleCreateCampaign},
+	{"GET", "/v1/campaigns", (*Server).handleListCampaigns},
+	{"GET", "/v1/campaigns/{campaignId}", (*Server).handleGetCampaign},
+	{"PATCH", "/v1/campaigns/{campaignId}", (*Server).handlePatchCampaign},
+	{"POST", "/v1/campaigns/{campaignId}/pause", (*Server).handlePauseCampaign},
+	{"POST", "/v1/campaigns/{campaignId}/resume", (*Server).handleResumeCampaign},
+	{"POST", "/v1/campaigns/{campaignId}/stop", (*Server).handleStopCampaign},
+	{"POST", "/v1/campaigns/{campaignId}/contacts", (*Server).handleAddContacts},
+	{"GET", "/v1/campaigns/{campaignId}/stats", (*Server).handleCampaignStats},
 	{"GET", "/healthz", (*Server).handleHealthz},
 	{"GET", "/metrics", (*Server).handleMetrics},
 }

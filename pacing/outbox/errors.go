@@ -20,3 +20,13 @@ var (
 	// ErrCorrupt is returned when a stored record cannot be decoded.
 	ErrCorrupt = errors.New("outbox: corrupt record")
 )
+
+// Campaign sentinels.
+var (
+	// ErrCampaignExists is returned by CreateCampaign for an id in use.
+	ErrCampaignExists = errors.New("outbox: campaign already exists")
+	// ErrUnknownCampaign is returned for a campaign id never created.
+	ErrUnknownCampaign = errors.New("outbox: unknown campaign")
+	// ErrUnknownContact is returned for a contact never added to the campaign.
+	ErrUnknownContact = errors.New("outbox: unknown contact")
+)

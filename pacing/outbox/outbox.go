@@ -168,7 +168,7 @@ func Open(path string, opts Options) (*Store, error) {
 	}
 	db.MaxBatchDelay = opts.BatchDelay
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketAttempts, bucketContacts, bucketPending, bucketEvents, bucketMeta} {
+		for _, b := range append([][]byte{bucketAttempts, bucketContacts, bucketPending, bucketEvents, bucketMeta}, campaignBuckets...) {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return fmt.Errorf("create bucket %s: %w", b, err)
 			}
@@ -272,41 +272,52 @@ func (s *Store) Accept(o call.Order) (attemptID string, duplicate bool, err erro
 	err = s.db.Batch(func(tx *bolt.Tx) error {
 		// Batch may run this more than once; every output is reset here.
 		attemptID, duplicate = "", false
-		contacts := tx.Bucket(bucketContacts)
-		if v := contacts.Get(key); v != nil {
-			attemptID, duplicate = string(v), true
-			return nil
-		}
-		meta := tx.Bucket(bucketMeta)
-		ms := now.UnixMilli()
-		if v := meta.Get(keyLastMS); len(v) == 8 {
-			ms = max(ms, int64(binary.BigEndian.Uint64(v)))
-		}
-		attempts := tx.Bucket(bucketAttempts)
-		seq, err := attempts.NextSequence()
-		if err != nil {
-			return err
-		}
-		id := newAttemptID(ms, seq)
-		if err := meta.Put(keyLastMS, binary.BigEndian.AppendUint64(nil, uint64(ms))); err != nil {
-			return err
-		}
-		if err := attempts.Put([]byte(id), rec); err != nil {
-			return err
-		}
-		if err := contacts.Put(key, []byte(id)); err != nil {
-			return err
-		}
-		if err := tx.Bucket(bucketPending).Put([]byte(id), nil); err != nil {
-			return err
-		}
-		attemptID = id
-		return nil
+		id, dup, err := acceptTx(tx, key, rec, now, o.CampaignID)
+		attemptID, duplicate = id, dup
+		return err
 	})
 	if err != nil {
 		return "", false, fmt.Errorf("accept order: %w", mapErr(err))
 	}
 	return attemptID, duplicate, nil
+}
+
+// acceptTx is Accept inside tx: it returns the existing attempt of key, or
+// stores rec as a new pending attempt.
+func acceptTx(tx *bolt.Tx, key, rec []byte, now time.Time, campaign string) (string, bool, error) {
+	contacts := tx.Bucket(bucketContacts)
+	if v := contacts.Get(key); v != nil {
+		return string(v), true, nil
+	}
+	meta := tx.Bucket(bucketMeta)
+	ms := now.UnixMilli()
+	if v := meta.Get(keyLastMS); len(v) == 8 {
+		ms = max(ms, int64(binary.BigEndian.Uint64(v)))
+	}
+	attempts := tx.Bucket(bucketAttempts)
+	seq, err := attempts.NextSequence()
+	if err != nil {
+		return "", false, err
+	}
+	id := newAttemptID(ms, seq)
+	if err := meta.Put(keyLastMS, binary.BigEndian.AppendUint64(nil, uint64(ms))); err != nil {
+		return "", false, err
+	}
+	if err := attempts.Put([]byte(id), rec); err != nil {
+		return "", false, err
+	}
+	if err := contacts.Put(key, []byte(id)); err != nil {
+		return "", false, err
+	}
+	if err := tx.Bucket(bucketPending).Put([]byte(id), nil); err != nil {
+		return "", false, err
+	}
+	if campaign != "" {
+		if err := countAttemptTx(tx, campaign); err != nil {
+			return "", false, err
+		}
+	}
+	return id, false, nil
 }
 
 // validOutcome reports whether o is one of call.Outcomes.
@@ -389,6 +400,9 @@ func (s *Store) completeTx(tx *bolt.Tx, r call.Result) (uint64, error) {
 		return 0, err
 	}
 	if err := tx.Bucket(bucketPending).Delete([]byte(r.AttemptID)); err != nil {
+		return 0, err
+	}
+	if err := accountResultTx(tx, r, rec.Order.TimeZone); err != nil {
 		return 0, err
 	}
 	return id, nil

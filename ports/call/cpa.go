@@ -66,7 +66,7 @@ func newAnalyzer(cfg amd.Config) (*analyzer, error) {
 	if err != nil {
 		return nil, err
 	}
-	an := &analyzer{det: d, cur: amd.PhaseEarly, out: make(chan amd.Event, 8), maxLen: cfg.MaxTermToneAnalysis}
+	an := &analyzer{det: d, cur: amd.PhaseEarly, out: make(chan amd.Event, 8)}
 	an.want.Store(int32(amd.PhaseEarly))
 	return an, nil
 }
@@ -91,16 +91,15 @@ func (an *analyzer) frame(pcm []int16, lost int) {
 		an.drain(an.det.Lost())
 	}
 	an.drain(an.det.Process(pcm))
-	if v, final := an.det.Verdict(); final {
-		switch {
-		case an.cur == amd.PhaseEarly && v.Result != amd.ResultRingback:
-			an.done = true // SIT, busy, reorder, fax: the call goroutine acts
-		case an.cur == amd.PhaseAnswer && v.Result != amd.ResultMachine:
-			an.done = true
-		case an.cur == amd.PhaseAnswer && (v.BeepMS >= 0 || an.det.PositionMS() >= an.maxLen):
-			an.done = true
-		}
+	if an.cur == amd.PhaseEarly {
+		// Ringback is final but the call goes on; anything else decides.
+		v, final := an.det.Verdict()
+		an.done = final && v.Result != amd.ResultRingback
+		return
 	}
+	// After answer: a machine still looking for its beep, or a human a
+	// late beep may still revise, keep the detector listening.
+	an.done = !an.det.Listening()
 }
 
 func (an *analyzer) drain(ev amd.Event) {

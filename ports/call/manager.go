@@ -612,7 +612,15 @@ func (l *callLoop) earlyVerdict(v amd.Verdict) {
 func (l *callLoop) verdict(v amd.Verdict) {
 	a := l.a
 	if l.decided {
-		return
+		// Only a late beep revises an answer: the greeting was a short
+		// machine greeting after all. The prompt already playing to the
+		// "human" restarts as the voicemail, after the beep.
+		if v.Result == amd.ResultMachine && a.res.Result == LiveVoice && l.playDone != nil {
+			a.log.Info("late beep: human verdict revised to machine", "beep_ms", v.BeepMS)
+			l.decided = false
+		} else {
+			return
+		}
 	}
 	l.decided, l.cpaTimer = true, nil
 	a.res.CPA = cpaOf(v)
@@ -711,6 +719,7 @@ func (a *attempt) startMedia(md sdp.Media, early bool) error {
 			cfg.DTMFPayloadType = md.DTMFPayloadType
 		}
 		cfg.Counters = a.m.deps.Counters
+		cfg.RTCPConn = a.lease.RTCPConn // the session owns it from here
 		hook, an := a.hook, a.an
 		switch {
 		case hook != nil && an != nil:
@@ -775,8 +784,10 @@ func (a *attempt) teardown() {
 		a.dtmfMu.Lock()
 		digits := string(a.dtmf)
 		a.dtmfMu.Unlock()
+		q := a.sess.Quality()
 		a.res.Media = &MediaStats{PacketsIn: st.PacketsIn, PacketsOut: st.PacketsOut,
-			BytesIn: st.BytesIn, BytesOut: st.BytesOut, Lost: st.Lost, DTMF: digits, Codec: a.codec.String()}
+			BytesIn: st.BytesIn, BytesOut: st.BytesOut, Lost: st.Lost, DTMF: digits, Codec: a.codec.String(),
+			Quality: &q}
 	}
 	if a.sc != nil {
 		a.sc.Close()

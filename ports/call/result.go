@@ -1,6 +1,10 @@
 package call
 
-import "time"
+import (
+	"time"
+
+	"github.com/dialedge/dialedge/media"
+)
 
 // Outcome is the final result name of one dial attempt (DESIGN 3.2). The
 // names are a fixed contract: they appear in events, the API and /metrics.
@@ -84,6 +88,8 @@ type MediaStats struct {
 	Lost       uint64 `json:"lost"`
 	DTMF       string `json:"dtmf,omitempty"`
 	Codec      string `json:"codec,omitempty"`
+	// Quality is the leg's RTCP view: loss, jitter, RTT and an E-model MOS.
+	Quality *media.QualityStats `json:"quality,omitempty"`
 }
 
 // Result is the one final report of one dial attempt.

@@ -305,6 +305,10 @@ func TestSIPpAnsweredCallPlaysPromptBothWays(t *testing.T) {
 	if in, out := res.Media.PacketsIn, res.Media.PacketsOut; in+5 < out || in > out {
 		t.Fatalf("peer echoed %d of our %d packets", in, out)
 	}
+	// Loopback, no loss: the leg's quality report says so.
+	if q := res.Media.Quality; q == nil || q.Lost != 0 || q.MOS < 4.0 || q.Received == 0 {
+		t.Fatalf("media quality = %+v, want received packets, no loss and MOS ≥ 4.0", q)
+	}
 	// The echoed audio contains the whole prompt, in order.
 	got := r.hook("c-answer").audio()
 	if off, corr := bestAlignment(got, prompt.PCM()); corr < 0.99 {

@@ -23,6 +23,7 @@ import (
 	"github.com/dialedge/dialedge/cmd/dialedge/internal/conf"
 	"github.com/dialedge/dialedge/media"
 	"github.com/dialedge/dialedge/pacing/api"
+	"github.com/dialedge/dialedge/pacing/campaign"
 	"github.com/dialedge/dialedge/pacing/outbox"
 	"github.com/dialedge/dialedge/ports"
 	"github.com/dialedge/dialedge/ports/call"
@@ -46,6 +47,9 @@ type Config struct {
 	Calls  call.Config       `yaml:"calls"`
 	API    api.Config        `yaml:"api"`
 	Outbox outbox.Config     `yaml:"outbox"`
+	// Campaigns is the campaign runtime (pacing/campaign): pacing loops,
+	// dialing-list fetches, pre-dial webhook, result webhooks.
+	Campaigns campaign.Config `yaml:"campaigns"`
 	// PprofListen, when set (e.g. 127.0.0.1:6060), serves net/http/pprof
 	// on that address for profiling. Off by default: profiles expose
 	// internals, so bind it to loopback only.
@@ -63,6 +67,8 @@ func DefaultConfig() Config {
 		Calls:  call.DefaultConfig(),
 		API:    api.DefaultConfig(),
 		Outbox: outbox.DefaultConfig(),
+
+		Campaigns: campaign.DefaultConfig(),
 	}
 }
 
@@ -93,6 +99,7 @@ func (c Config) Validate() error {
 		{"calls", c.Calls.Validate()},
 		{"api", c.API.Validate()},
 		{"outbox", c.Outbox.Validate()},
+		{"campaigns", c.Campaigns.Validate()},
 	} {
 		if s.err != nil {
 			return fmt.Errorf("config: %s: %w", s.name, s.err)
@@ -107,6 +114,12 @@ func validateClock(c media.ClockConfig) error {
 	}
 	if c.Workers < 0 || c.Workers > 64 {
 		return fmt.Errorf("workers: %d out of range; allowed 0..64 (0 = one per core, at most 4)", c.Workers)
+	}
+	if c.Slots < 0 || c.Slots > 50 {
+		return fmt.Errorf("slots: %d out of range; allowed 0..50 (phases of the 20 ms interval)", c.Slots)
+	}
+	if c.FineWait < 0 || c.FineWait > 5*time.Millisecond {
+		return fmt.Errorf("fine_wait: %v out of range; allowed 0s..5ms", c.FineWait)
 	}
 	return nil
 }
@@ -159,6 +172,7 @@ type Edge struct {
 	Clock    *media.Clock
 	Pool     *ports.Pool
 	Calls    *call.Manager
+	Campaign *campaign.Runtime
 	API      *api.Server
 	apiLn    net.Listener
 	pprof    *http.Server
@@ -217,7 +231,14 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Edge, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.API, err = api.New(cfg.API, api.Deps{Store: e.Store, Dialer: e.Calls, Gatherer: e.Registry}, log)
+	e.Campaign, err = campaign.New(cfg.Campaigns, campaign.Deps{Store: e.Store, Dialer: e.Calls, Registerer: e.Registry, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	if err := e.Campaign.Start(); err != nil {
+		return nil, err
+	}
+	e.API, err = api.New(cfg.API, api.Deps{Store: e.Store, Dialer: e.Calls, Gatherer: e.Registry, Campaigns: e.Campaign}, log)
 	if err != nil {
 		return nil, fmt.Errorf("api: %w", err)
 	}
@@ -299,6 +320,9 @@ func (e *Edge) Close() error {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			errs = append(errs, e.API.Shutdown(ctx))
 			cancel()
+		}
+		if e.Campaign != nil {
+			errs = append(errs, e.Campaign.Close())
 		}
 		if e.Calls != nil {
 			errs = append(errs, e.Calls.Close())

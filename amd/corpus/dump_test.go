@@ -1,0 +1,56 @@
+package corpus
+
+import (
+	"context"
+	"encoding/binary"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestDumpCall writes one call's audio (raw int16 LE, lost frames zeroed
+// and listed) for tracing with amd's TestTraceCall; it runs only with
+// CPA_DUMP=<call id> (and CPA_PER as in TestDevReport).
+//
+//	CPA_DUMP=dev-0005 CPA_PER=4 go test ./amd/corpus -run DumpCall
+func TestDumpCall(t *testing.T) {
+	id := os.Getenv("CPA_DUMP")
+	if id == "" {
+		t.Skip("set CPA_DUMP=<call id>")
+	}
+	split, err := ParseSplit(strings.SplitN(id, "-", 2)[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.Splits = []Split{split}
+	if v, err := strconv.Atoi(os.Getenv("CPA_PER")); err == nil {
+		cfg.PerSpeaker = v
+	}
+	calls, err := Build(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range calls {
+		if c.ID != id {
+			continue
+		}
+		f, err := os.Create("/tmp/cpa-" + id + ".raw")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		binary.Write(f, binary.LittleEndian, c.PCM)
+		var lost []string
+		for i, l := range c.Lost {
+			if l {
+				lost = append(lost, strconv.Itoa(i))
+			}
+		}
+		os.WriteFile("/tmp/cpa-"+id+".lost", []byte(strings.Join(lost, "\n")), 0o644)
+		t.Logf("%s %s %s %q speech %v beep %d [%s]", c.ID, c.Kind, c.Speaker, c.Text, c.Speech, c.BeepMS, c.Degrade)
+		return
+	}
+	t.Fatalf("no call %s", id)
+}

@@ -1,0 +1,8 @@
+//go:build !linux
+
+package media
+
+import "time"
+
+// fineSleep falls back to the runtime timer.
+func fineSleep(d time.Duration) { time.Sleep(d) }
