@@ -17,7 +17,7 @@ func testPool(t *testing.T, min, max int) *Pool {
 }
 
 func TestLeaseEvenPortsAndRelease(t *testing.T) {
-	p := testPool(t, 41001, 41010) // pairs start at 41002: 41002,41004,41006,41008
+	p := testPool(t, 61001, 61010) // pairs start at 61002: 61002,61004,61006,61008
 	if p.Size() != 4 {
 		t.Fatalf("size = %d, want 4", p.Size())
 	}
@@ -28,7 +28,7 @@ func TestLeaseEvenPortsAndRelease(t *testing.T) {
 		if err != nil {
 			t.Fatalf("lease %d: %v", i, err)
 		}
-		if l.Port()%2 != 0 || l.Port() < 41002 || l.Port() > 41008 {
+		if l.Port()%2 != 0 || l.Port() < 61002 || l.Port() > 61008 {
 			t.Fatalf("port %d not an even port in range", l.Port())
 		}
 		if seen[l.Port()] {
@@ -64,8 +64,8 @@ func TestLeaseEvenPortsAndRelease(t *testing.T) {
 }
 
 func TestLeaseSkipsPortTakenElsewhere(t *testing.T) {
-	p := testPool(t, 41020, 41023)
-	other, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 41020})
+	p := testPool(t, 61020, 61023)
+	other, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 61020})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,8 +75,8 @@ func TestLeaseSkipsPortTakenElsewhere(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Release()
-	if l.Port() != 41022 {
-		t.Fatalf("port = %d, want 41022 (41020 is taken by another socket)", l.Port())
+	if l.Port() != 61022 {
+		t.Fatalf("port = %d, want 61022 (61020 is taken by another socket)", l.Port())
 	}
 }
 
@@ -102,7 +102,7 @@ func TestConfigValidate(t *testing.T) {
 }
 
 func TestAdvertiseDefaultsToLoopbackForWildcard(t *testing.T) {
-	p, err := NewPool(Config{Min: 41030, Max: 41033, BindIP: "0.0.0.0"})
+	p, err := NewPool(Config{Min: 61030, Max: 61033, BindIP: "0.0.0.0"})
 	if err != nil {
 		t.Fatal(err)
 	}
