@@ -6,32 +6,42 @@ BIN := bin/dialedge
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-# Debian packages the tests, the demo and the carrier simulator use.
-DEB_PKGS := sip-tester espeak-ng sox baresip tshark iproute2 \
+# Debian packages: the demo and the carrier simulator need the voices and
+# sox; the tests also need SIPp, baresip and tshark. Each package is checked
+# by a file it installs; apt runs only when one is missing.
+DEMO_PKGS := espeak-ng sox \
 	asterisk-core-sounds-en-wav asterisk-core-sounds-es-wav asterisk-core-sounds-fr-wav \
 	asterisk-core-sounds-it-wav asterisk-core-sounds-ru-wav asterisk-moh-opsound-wav
-# Each package is checked by a file it installs; apt runs only when one is missing.
-DEB_MARKERS := /usr/bin/sipp /usr/bin/espeak-ng /usr/bin/sox /usr/bin/baresip /usr/bin/tshark \
-	/usr/share/asterisk/sounds/en/vm-intro.wav /usr/share/asterisk/sounds/es \
-	/usr/share/asterisk/sounds/fr /usr/share/asterisk/sounds/it /usr/share/asterisk/sounds/ru \
-	/usr/share/asterisk/moh
+DEMO_MARKERS := /usr/bin/espeak-ng /usr/bin/sox /usr/share/asterisk/sounds/en/vm-intro.wav \
+	/usr/share/asterisk/sounds/es /usr/share/asterisk/sounds/fr /usr/share/asterisk/sounds/it \
+	/usr/share/asterisk/sounds/ru /usr/share/asterisk/moh
+TEST_PKGS := $(DEMO_PKGS) sip-tester baresip tshark iproute2
+TEST_MARKERS := $(DEMO_MARKERS) /usr/bin/sipp /usr/bin/baresip /usr/bin/tshark /usr/sbin/ip
 
 # Packages with goroutines or sockets, run under the race detector too.
 RACE_PKGS := ./ports/... ./media/... ./sip/... ./pacing/... ./bench/... ./cmd/...
 
-.PHONY: all build test demo bench lint deps deps-deb deps-go clean fuzz
+.PHONY: all build test demo bench lint deps deps-deb deps-demo deps-go clean fuzz
 all: build
+
+# apt_install MARKERS PACKAGES: apt-get update once and install when a marker is missing.
+define apt_install
+	@missing=0; for f in $(1); do [ -e "$$f" ] || missing=1; done; \
+	if [ $$missing = 1 ]; then \
+		echo ">> installing Debian packages: $(2)"; \
+		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $(2); \
+	fi
+endef
 
 deps: deps-deb deps-go
 
 deps-deb:
-	@missing=0; for f in $(DEB_MARKERS); do [ -e "$$f" ] || missing=1; done; \
-	if [ $$missing = 1 ]; then \
-		echo ">> installing Debian packages: $(DEB_PKGS)"; \
-		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-		$$SUDO apt-get update -q && \
-		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $(DEB_PKGS); \
-	fi
+	$(call apt_install,$(TEST_MARKERS),$(TEST_PKGS))
+
+deps-demo:
+	$(call apt_install,$(DEMO_MARKERS),$(DEMO_PKGS))
 
 deps-go:
 	$(GO) mod download
@@ -46,7 +56,7 @@ test: deps
 	$(GO) test -count=1 -timeout 20m ./...
 	$(GO) test -count=1 -race -timeout 25m $(RACE_PKGS)
 
-demo: deps build
+demo: deps-demo build
 	./$(BIN) demo
 
 bench: build
