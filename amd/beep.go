@@ -74,7 +74,7 @@ func (b *beepDet) frame(d *Detector, lost bool) {
 		// claimed it: a beep-only machine. Tones in the fax band are
 		// the fax detector's to decide (a fax tone in noise may break
 		// up into runs that look like beeps).
-		if !d.final && !faxBand(b.pendFreq) {
+		if !d.final && (!faxBand(b.pendFreq) || (decideAtEnd(b.pendFreq) && d.hm.speechMS >= beepGreetingMS)) {
 			d.verdict.BeepMS = b.pendMS
 			d.decide(ResultMachine, "beep", SITNone)
 			d.emit(Event{Kind: EventBeep, AtMS: b.pendMS, FreqHz: float32(b.pendFreq)})
@@ -139,7 +139,7 @@ func (b *beepDet) detected(d *Detector) {
 		}
 		return
 	}
-	if d.hm.validSpeech() && d.hm.speechMS >= beepGreetingMS && !answerTone(b.freq) && !sitFirst(b.freq) {
+	if d.hm.validSpeech() && d.hm.speechMS >= beepGreetingMS && !answerTone(b.freq) && !decideAtEnd(b.freq) {
 		// A greeting and then a beep: a machine.
 		d.verdict.BeepMS = b.startMS
 		d.decide(ResultMachine, "beep", SITNone)
@@ -158,12 +158,23 @@ func (b *beepDet) end(d *Detector) {
 	b.gap = 0
 }
 
-// sitFirst: the first segment of a SIT (913.8, 950 or 985.2 Hz, within
-// the beep's frequency precision); such a tone is decided when it ends,
-// after the SIT detector had its chance.
-func sitFirst(f float64) bool {
-	return math.Abs(f-913.8) <= 8 || math.Abs(f-950) <= 8 || math.Abs(f-985.2) <= 8
+// sitFreq: a SIT segment frequency (913.8, 950, 985.2, 1370.6, 1400,
+// 1428.5, 1776.7 or 1800 Hz, within the beep's frequency precision); such
+// a tone is decided when it ends, after the SIT detector had its chance
+// (a SIT's first segment in noise may pass for a short greeting).
+func sitFreq(f float64) bool {
+	for _, s := range sitFreqs {
+		if math.Abs(f-s) <= 8 {
+			return true
+		}
+	}
+	return false
 }
+
+// decideAtEnd: tones that may belong to a SIT or be a fax's CNG (1100 Hz)
+// in noise, whose frames may have passed for a greeting: a beep there is
+// decided when it ends, after the SIT and fax detectors had their chance.
+func decideAtEnd(f float64) bool { return sitFreq(f) || near(f, 1100) }
 
 // answerTone: the fax/modem answer tones (ANS 2100 Hz, Bell 2225 Hz),
 // which the fax detector decides even after speech. Other fax-band tones

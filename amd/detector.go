@@ -47,6 +47,15 @@ const (
 	// noisyToneShare: energy share near the fitted frequency of a tone in
 	// noise (15 dB SNR white or pink noise leaves about 0.7).
 	noisyToneShare = 0.6
+	// clipLevel: a sample this close to full scale is clipped (G.711
+	// decodes full scale as 32124 or 32256).
+	clipLevel = 31000
+	// clipShare: the energy share of the fundamental of a clipped tone.
+	clipShare = 0.81
+	// cleanFitDB: a sinusoid fit with this prediction gain is a tone with
+	// noise 20 dB or more below it; its frequency needs no noise
+	// correction.
+	cleanFitDB = 20.0
 )
 
 // Detector analyses one call's audio. See the package comment for ownership.
@@ -248,7 +257,8 @@ func (d *Detector) features(frame []int16) {
 		n = FrameSamples
 	}
 	var sumAbs, e float64
-	zc := 0
+	zc, clipped, zin := 0, 0, 0
+	var tFirst, tLast float64
 	prev := d.h1
 	for i := 0; i < n; i++ {
 		s := float64(frame[i])
@@ -257,11 +267,23 @@ func (d *Detector) features(frame []int16) {
 		} else {
 			sumAbs += s
 		}
+		if s >= clipLevel || s <= -clipLevel {
+			clipped++
+		}
 		v := s * (1.0 / 32768)
 		d.x[i] = v
 		e += v * v
 		if (v >= 0) != (prev >= 0) {
 			zc++
+			if i > 0 {
+				// where the line between the two samples crosses zero
+				t := float64(i-1) + prev/(prev-v)
+				if zin == 0 {
+					tFirst = t
+				}
+				tLast = t
+				zin++
+			}
 		}
 		prev = v
 	}
@@ -301,12 +323,21 @@ func (d *Detector) features(frame []int16) {
 		f.freq = math.Acos(c) * sampleRate / (2 * math.Pi)
 	}
 	f.fq, f.share = f.freq, 0
-	if f.toneDB >= noisyGateDB && f.dbfs > -60 {
+	// A tone driven into clipping (a loud beep on a hot line) is nearly a
+	// square wave: its harmonics drag the sinusoid fit away from the
+	// fundamental, but the zero crossings still mark its period.
+	clip := clipped >= FrameSamples/8 && zin >= 4
+	if clip {
+		f.fq = float64(zin-1) / 2 / (tLast - tFirst) * sampleRate
+	}
+	if clip || (f.toneDB >= noisyGateDB && f.dbfs > -60) {
 		// Smooth, low-passed sound fits a sinusoid well too; only a tone
 		// concentrates its energy at the fitted frequency. Noise inflates
 		// sum x[k-1]^2 and pulls the fit towards 2 kHz: take the noise
 		// floor's energy out first.
-		if nb := b - FrameSamples*math.Pow(10, d.hm.nf/10)/2; nb > 0.5*b {
+		// A fit this clean has little noise to take out (and the floor
+		// may be wrong: a tone from the first frame sets it).
+		if nb := b - FrameSamples*math.Pow(10, d.hm.nf/10)/2; nb > 0.5*b && !clip && f.toneDB < cleanFitDB {
 			f.fq = math.Acos(max(-1, min(1, a/(2*nb)))) * sampleRate / (2 * math.Pi)
 		}
 		// The fit is not exact in noise: take the best of three bins.
@@ -321,6 +352,12 @@ func (d *Detector) features(frame []int16) {
 			k = 2
 		}
 		f.share = 2 * p[k] / (FrameSamples * e)
+		if clip {
+			// a square wave holds 8/pi^2 (0.81) of its energy in the
+			// fundamental: scale so that a clipped tone scores as a
+			// clean one, and a clipped voice (no stable period) does not
+			f.share = min(1, f.share/clipShare)
+		}
 		if f.share >= 0.5 {
 			// Refine: the phase advance between the frame's halves at
 			// the best bin gives the frequency to a fraction of a Hz.

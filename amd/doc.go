@@ -32,7 +32,10 @@
 // louder than the "speech" before (babble, a TV, music with pauses)
 // restarts the greeting at its first word. Beeps (beep.go) are frames whose energy
 // sits within ±50 Hz of one frequency, measured to a fraction of a Hz from
-// the phase advance across the frame, stable in frequency and level.
+// the phase advance across the frame, stable in frequency and level; a
+// beep driven into clipping is measured from its zero crossings. A
+// "greeting" of less than 200 ms of speech followed by silence (a note of
+// a music bed, a click) does not make a human verdict.
 //
 // Input is one frame of FrameSamples int16 samples per call to Process, in
 // order, exactly as frames arrive in a call; a frame that never arrived is

@@ -29,6 +29,10 @@ const (
 	dtmfMinRatio    = 0.88  // the two tones' share of the window's energy (talk-off: speech rarely has 0.8)
 	dtmfRelPeak     = 0.10  // other tones of a group at least 10 dB below the peak
 	dtmfHarmonic    = 0.05  // second harmonics at least 13 dB below their tone
+	// dtmfDrift: the most each tone's relative frequency may move between
+	// the windows of one digit; a generator holds its frequency, while
+	// voice harmonics that happen to sit on a DTMF pair glide (talk-off).
+	dtmfDrift = 0.012
 )
 
 type dtmfDet struct {
@@ -46,6 +50,8 @@ type dtmfDet struct {
 	hp         [2]float64
 
 	cand      byte
+	candDev   [2]float64 // the candidate's frequency deviations (row, column)
+	dev       [2]float64 // the last window's, set by eval
 	candStart int
 	candN     int
 	digit     byte // digit reported and still on
@@ -166,6 +172,7 @@ func (t *dtmfDet) eval(ar, ai, br, bi *[8]float64, ea, eb float64) byte {
 	if math.Abs(dev[0]) > dtmfMaxDev || math.Abs(dev[1]) > dtmfMaxDev {
 		return 0
 	}
+	t.dev = dev
 	// Talk-off: speech and music carry harmonics, DTMF does not.
 	hb := [2]bin{t.harm[r], t.harm[c]}
 	goertzelPower(t.win[:], hb[:], t.hp[:])
@@ -194,8 +201,8 @@ func (t *dtmfDet) step(d *Detector, k byte, startMS int) {
 		t.cand, t.candN = 0, 0
 		return
 	}
-	if k != t.cand {
-		t.cand, t.candN, t.candStart = k, 1, startMS
+	if k != t.cand || math.Abs(t.dev[0]-t.candDev[0]) > dtmfDrift || math.Abs(t.dev[1]-t.candDev[1]) > dtmfDrift {
+		t.cand, t.candN, t.candStart, t.candDev = k, 1, startMS, t.dev
 		return
 	}
 	t.candN++

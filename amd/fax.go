@@ -13,12 +13,16 @@ const (
 	cngMinFrames = 20   // CNG bursts are 0.5 s ±15%
 	cngMaxFrames = 32
 	v21MinFrames = 15 // 300 ms of flags (the preamble is 1 s)
-	v21Ratio     = 0.45
-	faxMaxGap    = 2 // phase reversals and lost frames
+	// v21Band: share of a frame's energy in 1550-1950 Hz for V.21
+	// flags; the FSK spreads it over the band's DFT bins, so the band
+	// is summed rather than the two tone frequencies alone.
+	v21Band   = 0.6
+	faxMaxGap = 2 // phase reversals and lost frames
 )
 
 type toneRun struct {
 	frames  int
+	span    int // frames from the first hit to the last, gaps included
 	gap     int
 	startMS int
 	sumA    float64 // frame rms, for ANSam's 15 Hz AM
@@ -31,7 +35,9 @@ func (r *toneRun) step(hit bool, startMS int, rms float64) (ended bool) {
 	if hit {
 		if r.frames == 0 {
 			r.startMS = startMS
+			r.span = 0
 		}
+		r.span += r.gap + 1
 		r.frames++
 		r.gap = 0
 		r.sumA += rms
@@ -49,8 +55,8 @@ func (r *toneRun) step(hit bool, startMS int, rms float64) (ended bool) {
 }
 
 type faxDet struct {
-	v21   [2]bin
-	p     [2]float64
+	v21   [9]bin // 1550 to 1950 Hz in 50 Hz steps (DFT bins 31-39)
+	p     [9]float64
 	ced   toneRun
 	bell  toneRun
 	cng   toneRun
@@ -58,8 +64,9 @@ type faxDet struct {
 }
 
 func (x *faxDet) init() {
-	x.v21[0] = newBin(1650)
-	x.v21[1] = newBin(1850)
+	for i := range x.v21 {
+		x.v21[i] = newBin(1550 + 50*float64(i))
+	}
 }
 
 func (x *faxDet) reset() {
@@ -77,8 +84,7 @@ func (x *faxDet) frame(d *Detector, lost bool) {
 	if !lost && f.dbfs >= -45 {
 		freq, tonal = f.tonal()
 		rms = math.Sqrt(f.energy / FrameSamples)
-		goertzelPower(d.x[:], x.v21[:], x.p[:])
-		flags = 2*(x.p[0]+x.p[1])/(FrameSamples*f.energy) >= v21Ratio && x.p[0] > 0.05*x.p[1] && x.p[1] > 0.05*x.p[0]
+		flags = x.flagsFrame(d)
 	}
 	if lost { // bridge: a lost frame neither starts nor ends a tone
 		for _, r := range [...]*toneRun{&x.ced, &x.bell, &x.cng, &x.flags} {
@@ -119,7 +125,12 @@ func (x *faxDet) frame(d *Detector, lost bool) {
 		return
 	}
 	if x.cng.step(tonal && near(freq, 1100), start, rms) {
-		n := x.cng.frames
+		// the burst's length is its span: noise and lost frames make
+		// misses inside it
+		n := x.cng.span
+		if 2*x.cng.frames < n {
+			n = 0
+		}
 		at := x.cng.startMS
 		x.cng = toneRun{}
 		// A CNG burst; after answer only before anyone spoke (a machine's
@@ -129,4 +140,22 @@ func (x *faxDet) frame(d *Detector, lost bool) {
 			d.decide(ResultFax, ToneCNG.String(), SITNone)
 		}
 	}
+}
+
+// flagsFrame: the frame's energy sits in the V.21 channel 2 band with
+// both the mark (1650 Hz) and the space (1850 Hz) side present, and it is
+// no single clean tone (a beep in the band).
+func (x *faxDet) flagsFrame(d *Detector) bool {
+	f := &d.f
+	if f.pure() || f.zcr < 40 {
+		return false
+	}
+	goertzelPower(d.x[:], x.v21[:], x.p[:])
+	var band float64
+	for _, v := range x.p {
+		band += v
+	}
+	lo := x.p[1] + x.p[2] + x.p[3] // 1600-1700 Hz
+	hi := x.p[5] + x.p[6] + x.p[7] // 1800-1900 Hz
+	return 2*band/(FrameSamples*f.energy) >= v21Band && lo >= 0.1*band && hi >= 0.05*band
 }

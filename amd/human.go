@@ -57,6 +57,11 @@ const (
 	// the speaker; what came before was background (babble, a TV).
 	reanchorDB      = 12.0
 	reanchorMusicDB = 6.0
+	// minGreetingMS: the least speech that makes a greeting a human's
+	// when silence follows it; the shortest "hi" lasts about 250 ms, and
+	// a 100 ms blip (a note or a drum of a music bed, a click) followed
+	// by silence is not an answer: keep listening.
+	minGreetingMS = 200
 )
 
 type humanDet struct {
@@ -343,7 +348,7 @@ func (h *humanDet) frame(d *Detector, lost bool) {
 	// A tone in progress (or one just ended and not yet claimed) is not
 	// the silence of someone waiting for an answer.
 	tone := d.beep.run || d.beep.pendAt > 0
-	if !tone && h.silenceMS(now) >= h.required(cfg, span) {
+	if !tone && h.speechMS >= minGreetingMS && h.silenceMS(now) >= h.required(cfg, span) {
 		d.decide(ResultHuman, "greeting-then-silence", SITNone)
 		if cfg.LateBeepGrace > 0 {
 			d.lateUntil = h.lastEnd + cfg.LateBeepGrace

@@ -101,7 +101,7 @@ func (s *sitDet) frame(d *Detector, lost bool) {
 	if s.cur.group == 2 && s.cur.frames >= 8 && s.prev[0].group == 0 && s.prev[1].group == 1 &&
 		s.prev[1].startFrame-s.prev[0].endFrame <= sitMaxGap+1 &&
 		s.cur.startFrame-s.prev[1].endFrame <= sitMaxGap+1 &&
-		okSeg(s.prev[0].frames) && okSeg(s.prev[1].frames) {
+		okSeg(s.prev[0].span()) && okSeg(s.prev[1].span()) {
 		typ := s.classify()
 		d.emit(Event{Kind: EventTone, Tone: ToneSIT, AtMS: s.prev[0].startFrame * frameMS})
 		d.decide(ResultSIT, "sit", typ)
@@ -114,6 +114,10 @@ func (s *sitDet) frame(d *Detector, lost bool) {
 func (s *sitDet) busy(frame int) bool {
 	return s.cur.group >= 0 || (s.prev[1].group >= 0 && frame-s.prev[1].endFrame < 25)
 }
+
+// span is the segment's length in frames from its first to its last
+// frame (lost and missed frames inside it included).
+func (g *sitSeg) span() int { return g.endFrame - g.startFrame + 1 }
 
 func okSeg(frames int) bool {
 	ms := frames * frameMS
@@ -140,8 +144,8 @@ func (s *sitDet) classify() SIT {
 	}
 	hi1 := a[2] > a[0]
 	hi2 := b[5] > b[3]
-	long1 := s.prev[0].frames*frameMS >= sitShortLongMS
-	long2 := s.prev[1].frames*frameMS >= sitShortLongMS
+	long1 := s.prev[0].span()*frameMS >= sitShortLongMS
+	long2 := s.prev[1].span()*frameMS >= sitShortLongMS
 	switch {
 	case !hi1 && !hi2 && !long1 && !long2:
 		return SITIC

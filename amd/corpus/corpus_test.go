@@ -145,7 +145,10 @@ func TestReportTargets(t *testing.T) {
 	// Regression floors: the figures measured on this reduced split when
 	// this test was last tuned (95.6% accuracy, 89.7% first verdict, 0%
 	// humans called machine, 90.5% beeps within 250 ms, fax 6/7, SIT
-	// 18/18) less a small margin; raise them as the detector improves.
+	// 18/18, NA SIT type 16/16, no DTMF digit) less a small margin; raise
+	// them as the detector improves. (The full test split, CPA_PER=4:
+	// 95.2%, 3.9% humans called machine, beeps 93.6%, fax 12/14, SIT
+	// 36/36.)
 	floors := []struct {
 		name      string
 		got, want float64
@@ -153,10 +156,10 @@ func TestReportTargets(t *testing.T) {
 	}{
 		{"human/machine accuracy %", de.HMAccuracy, 94, false},
 		{"first-verdict accuracy % (before late-beep revisions)", de.FirstHMAccuracy, 88, false},
-		{"humans called machine %", de.HumanAsMachine, 3, true},
+		{"humans called machine %", de.HumanAsMachine, 1, true},
 		{"late-beep revisions on humans", float64(de.RevisedWrong), 0, true},
 		{"dialedge beats asterisk accuracy by pct points", de.HMAccuracy - rep.Scores[1].HMAccuracy, 15, false},
-		{"beep start within 250 ms %", de.BeepWithin250, 85, false},
+		{"beep start within 250 ms %", de.BeepWithin250, 88, false},
 		{"fax accuracy %", de.ToneAccuracy("fax"), 85, false},
 		{"sit accuracy %", de.ToneAccuracy("sit"), 99, false},
 		{"NA SIT type correct", float64(de.SITTypeOK) / float64(max(1, de.SITTypeN)) * 100, 99, false},

@@ -37,9 +37,18 @@ func TestDevReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	dc := amd.DefaultConfig()
+	// CPA_AP and CPA_MINSIL override analysisPeriod and minSilencePeriod
+	// (for sweeps on train and dev).
+	if v, err := strconv.Atoi(os.Getenv("CPA_AP")); err == nil {
+		dc.AnalysisPeriod = v
+	}
+	if v, err := strconv.Atoi(os.Getenv("CPA_MINSIL")); err == nil {
+		dc.MinSilencePeriod = v
+	}
 	ac := amd.DefaultConfig()
 	ac.Mode = amd.ModeAsterisk
-	rep, err := NewReport(split, calls, amd.DefaultConfig(), ac)
+	rep, err := NewReport(split, calls, dc, ac)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,6 +28,9 @@ func TestDumpCall(t *testing.T) {
 	if v, err := strconv.Atoi(os.Getenv("CPA_PER")); err == nil {
 		cfg.PerSpeaker = v
 	}
+	if v, err := strconv.Atoi(os.Getenv("CPA_TONEREPS")); err == nil {
+		cfg.ToneReps = v
+	}
 	calls, err := Build(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
