@@ -15,8 +15,8 @@ DEMO_PKGS := espeak-ng sox \
 DEMO_MARKERS := /usr/bin/espeak-ng /usr/bin/sox /usr/share/asterisk/sounds/en/vm-intro.wav \
 	/usr/share/asterisk/sounds/es /usr/share/asterisk/sounds/fr /usr/share/asterisk/sounds/it \
 	/usr/share/asterisk/sounds/ru /usr/share/asterisk/moh
-TEST_PKGS := $(DEMO_PKGS) sip-tester baresip tshark iproute2
-TEST_MARKERS := $(DEMO_MARKERS) /usr/bin/sipp /usr/bin/baresip /usr/bin/tshark /usr/sbin/ip
+TEST_PKGS := $(DEMO_PKGS) sip-tester baresip tshark iproute2 rtpengine-daemon
+TEST_MARKERS := $(DEMO_MARKERS) /usr/bin/sipp /usr/bin/baresip /usr/bin/tshark /usr/sbin/ip /usr/bin/rtpengine
 
 # Packages with goroutines or sockets, run under the race detector too.
 RACE_PKGS := ./ports/... ./media/... ./sip/... ./pacing/... ./bench/... ./cmd/...

@@ -22,6 +22,8 @@ const (
 	recvBufferSize     = 2048
 	maxDropout         = 3000 // RFC 3550 MAX_DROPOUT: larger forward jumps resynchronise
 	maxMisorder        = 100  // RFC 3550 MAX_MISORDER: larger backward jumps resynchronise
+
+	defaultLatchProbation = 3 // packets in sequence before latching to a non-SDP source
 )
 
 // SessionConfig configures one RTP leg.
@@ -40,6 +42,14 @@ type SessionConfig struct {
 	// MaxReportedLoss bounds the lost count passed to OnFrame for one gap.
 	// Default 50 (1 s).
 	MaxReportedLoss int `yaml:"max_reported_loss"`
+	// LatchProbation is how many packets in sequence (one SSRC) a source
+	// other than the SDP address must send before symmetric RTP latches
+	// to it; the SDP address latches at once (and without an SDP address
+	// the first packet does). It keeps a stray packet (a
+	// previous call's peer still sending to a reused port) from capturing
+	// the leg, as Asterisk's strictrtp learning does. 0 means 3; 1 latches
+	// on the first packet.
+	LatchProbation int `yaml:"latch_probation"`
 
 	// OnFrame is called on the receive goroutine for every 20 ms of decoded
 	// audio (160 samples). pcm is valid only during the call. lost is the
@@ -194,7 +204,8 @@ type sendState struct {
 
 type recvState struct {
 	hdr      rtp.Header
-	have     bool // ssrc valid
+	probe    latchProbe // a non-SDP source working towards the latch
+	have     bool       // ssrc valid
 	ssrc     uint32
 	lostPend uint64 // lost packets not yet reported through OnFrame
 	lastLen  int    // payload length of the last audio packet (for loss → frames)
@@ -739,6 +750,11 @@ func (s *Session) acceptSource(from netip.AddrPort) bool {
 		r := s.remote.Load()
 		return r != nil && *r == from
 	}
+	// With no address from SDP there is nothing to prefer: the first
+	// packet latches.
+	if r := s.remote.Load(); r != nil && *r != from && !s.probation(from) {
+		return false
+	}
 	s.remoteMu.Lock()
 	defer s.remoteMu.Unlock()
 	if s.latched.Load() { // latched meanwhile
@@ -751,6 +767,30 @@ func (s *Session) acceptSource(from netip.AddrPort) bool {
 	}
 	s.latched.Store(true)
 	return true
+}
+
+// latchProbe is the candidate source during latch probation.
+type latchProbe struct {
+	from netip.AddrPort
+	ssrc uint32
+	seq  uint16
+	n    int
+}
+
+// probation counts packets in sequence from a source that is not the SDP
+// address and reports whether it has earned the latch.
+func (s *Session) probation(from netip.AddrPort) bool {
+	p, h := &s.rx.probe, &s.rx.hdr
+	if p.n > 0 && p.from == from && p.ssrc == h.SSRC && h.SequenceNumber == p.seq+1 {
+		p.seq, p.n = h.SequenceNumber, p.n+1
+	} else {
+		p.from, p.ssrc, p.seq, p.n = from, h.SSRC, h.SequenceNumber, 1
+	}
+	need := s.cfg.LatchProbation
+	if need <= 0 {
+		need = defaultLatchProbation
+	}
+	return p.n >= need
 }
 
 func (s *Session) deliverAudio(c Codec, payload []byte) {

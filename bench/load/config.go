@@ -98,7 +98,7 @@ func DefaultConfig(mode string) Config {
 		Mode: mode, Ports: 100, Duration: 30 * time.Second, Prompt: 20 * time.Second,
 		Drain: 60 * time.Second, Sample: time.Second, Mix: carrier.DefaultMix(), Seed: 1,
 		Submitters: 16, RampCPS: 200, Carrier: carrier.DefaultConfig(), Audio: audio.DefaultConfig(),
-		RTPEngine: "rtpengine", PacketSize: 160, RelayEngine: EngineRelay,
+		RTPEngine: "rtpengine", PacketSize: 160, RelayEngine: EngineShared,
 	}
 	c.Carrier.Listen = "127.0.0.1:0"
 	c.Carrier.HumanHold = 60 * time.Second
@@ -115,7 +115,7 @@ func DefaultConfig(mode string) Config {
 		// 0 would mean "never" to the simulator's wait; 1 ms answers at once.
 		c.Carrier.AnswerDelayMin, c.Carrier.AnswerDelayMax = time.Millisecond, time.Millisecond
 		c.Carrier.EarlyMedia = false
-		c.Submitters = 32
+		c.Submitters = 64
 	case ModeRelayCompare, ModeBridge:
 		c.Ports = 500
 		c.Duration = 20 * time.Second

@@ -239,16 +239,23 @@ func relayLoad(ctx context.Context, cfg Config, name string, ng *rtpengine.Clien
 		}
 		pkt[0] = 0x80
 		t0 := time.Now()
+		timer := time.NewTimer(0)
+		defer timer.Stop()
 		for n := int64(0); ; n++ {
 			at := t0.Add(time.Duration(n) * 20 * time.Millisecond)
 			if d := time.Until(at); d > 0 {
+				timer.Reset(d)
 				select {
-				case <-time.After(d):
+				case <-timer.C:
 				case <-sctx.Done():
 					return
 				}
 			} else if sctx.Err() != nil {
 				return
+			} else if -d > 20*time.Millisecond {
+				// More than a tick late (CPU starved): skip the missed
+				// ticks rather than bursting them out.
+				n += int64(-d / (20 * time.Millisecond))
 			}
 			ts := uint32(n * 160)
 			for i, p := range pairs {
@@ -293,16 +300,22 @@ wait:
 				return run, fmt.Errorf("%s exited during the run: %w", name, err)
 			}
 			peakRSS = max(peakRSS, ps.RSSBytes)
-			if progress != nil {
-				el := time.Since(t0).Seconds()
-				fmt.Fprintf(progress, "bench relay-compare %-9s %5.1fs/%.0fs  pairs %d  forwarded %8.0f pps  cpu %4.2f\n", name, el, cfg.Duration.Seconds(),
-					cfg.Ports, float64(received.Load()-r0)/el, (ps.CPUSeconds-p0.CPUSeconds)/el)
+			if el := time.Since(t0).Seconds(); progress != nil && (cfg.ProgressTTY || int(el)%5 == 0) {
+				lead, end := "", "\n"
+				if cfg.ProgressTTY {
+					lead, end = "\r", ""
+				}
+				fmt.Fprintf(progress, "%sbench %s %-16s %5.1fs/%.0fs  pairs %d  sent %8.0f pps  forwarded %8.0f pps  cpu %4.2f %s", lead, cfg.Mode, name, el,
+					cfg.Duration.Seconds(), cfg.Ports, float64(sent.Load()-s0)/el, float64(received.Load()-r0)/el, (ps.CPUSeconds-p0.CPUSeconds)/el, end)
 			}
 		case <-deadline:
 			break wait
 		case <-ctx.Done():
 			return run, ctx.Err()
 		}
+	}
+	if progress != nil && cfg.ProgressTTY {
+		fmt.Fprintln(progress)
 	}
 	p1, err := ReadProc(pid)
 	if err != nil {
@@ -313,7 +326,10 @@ wait:
 	run.Sent, run.Received = s1-s0, r1-r0
 	run.PPS = Num(float64(run.Received) / secs)
 	run.CPUCores = Num((p1.CPUSeconds - p0.CPUSeconds) / secs)
-	run.PPSPerCore = Num(float64(run.PPS) / float64(run.CPUCores))
+	run.PPSPerCore = Num(math.NaN()) // CPU below /proc's 10 ms resolution: not measurable
+	if run.CPUCores > 0 {
+		run.PPSPerCore = Num(float64(run.PPS) / float64(run.CPUCores))
+	}
 	run.LossRatio = Num(max(0, 1-float64(run.Received)/float64(run.Sent)))
 	run.RSSMiB = Num(float64(max(peakRSS, p1.RSSBytes)) / (1 << 20))
 	return run, nil

@@ -30,8 +30,8 @@ type RelayServer struct {
 	conn   *net.UDPConn
 	clock  *media.Clock
 	shared *media.SharedRelay
-	log   *slog.Logger
-	ctr   media.Counters
+	log    *slog.Logger
+	ctr    media.Counters
 
 	mu    sync.Mutex
 	calls map[string]*relayCall

@@ -99,34 +99,37 @@ type Sample struct {
 
 // Summary is the outcome of one bench run: `--json` prints it.
 type Summary struct {
-	Mode           string         `json:"mode"`
-	Ports          int            `json:"ports"`
-	DurationS      Num            `json:"duration_s"`
-	CallsSubmitted int            `json:"calls_submitted"`
-	CallsCompleted int            `json:"calls_completed"`
-	CPS            Num            `json:"cps"`
-	PeakLegs       int            `json:"peak_legs"`
-	PeakCalls      int            `json:"peak_calls"`
-	EdgeCPUCores   Num            `json:"edge_cpu_cores"`
-	EdgeCPUPerCall Num            `json:"edge_cpu_s_per_call_s"`
-	EdgeRSSMiB     Num            `json:"edge_rss_mib"`
-	EdgeIdleRSSMiB Num            `json:"edge_rss_idle_mib"`
-	EdgeRSSPerPort Num            `json:"edge_rss_per_port_kib"`
-	Lateness       Quant          `json:"rtp_send_lateness_ms"`
-	RTPLossRatio   Num            `json:"rtp_loss_ratio"`
-	RTP            RTPCounts      `json:"rtp"`
-	Setup          Quant          `json:"setup_ms"`
-	FirstRTP       *Quant         `json:"first_rtp_ms"`
-	AnswerToRTP    *Quant         `json:"answer_to_first_rtp_ms,omitempty"`
-	CPA            CPASummary     `json:"cpa"`
-	Results        map[string]int `json:"results"`
-	ResultsLost    int            `json:"results_lost"`
-	ResultsDup     int            `json:"results_duplicated"`
-	SubmitErrors   int            `json:"submit_errors"`
-	Relay          *RelayPPS      `json:"relay_pps_per_core,omitempty"`
-	RelayRuns      []RelayRun     `json:"relay_runs,omitempty"`
-	Profile        string         `json:"cpu_profile,omitempty"`
-	Notes          []string       `json:"notes,omitempty"`
+	Mode           string `json:"mode"`
+	Ports          int    `json:"ports"`
+	DurationS      Num    `json:"duration_s"`
+	CallsSubmitted int    `json:"calls_submitted"`
+	CallsCompleted int    `json:"calls_completed"`
+	CPS            Num    `json:"cps"`
+	PeakLegs       int    `json:"peak_legs"`
+	PeakCalls      int    `json:"peak_calls"`
+	EdgeCPUCores   Num    `json:"edge_cpu_cores"`
+	EdgeCPUPerCall Num    `json:"edge_cpu_s_per_call_s"`
+	EdgeRSSMiB     Num    `json:"edge_rss_mib"`
+	EdgeIdleRSSMiB Num    `json:"edge_rss_idle_mib"`
+	EdgeRSSPerPort Num    `json:"edge_rss_per_port_kib"`
+	Lateness       Quant  `json:"rtp_send_lateness_ms"`
+	// LatenessWithin1ms is the share of media clock ticks that woke at
+	// most 1 ms late.
+	LatenessWithin1ms Num            `json:"rtp_send_lateness_within_1ms"`
+	RTPLossRatio      Num            `json:"rtp_loss_ratio"`
+	RTP               RTPCounts      `json:"rtp"`
+	Setup             Quant          `json:"setup_ms"`
+	FirstRTP          *Quant         `json:"first_rtp_ms"`
+	AnswerToRTP       *Quant         `json:"answer_to_first_rtp_ms,omitempty"`
+	CPA               CPASummary     `json:"cpa"`
+	Results           map[string]int `json:"results"`
+	ResultsLost       int            `json:"results_lost"`
+	ResultsDup        int            `json:"results_duplicated"`
+	SubmitErrors      int            `json:"submit_errors"`
+	Relay             *RelayPPS      `json:"relay_pps_per_core,omitempty"`
+	RelayRuns         []RelayRun     `json:"relay_runs,omitempty"`
+	Profile           string         `json:"cpu_profile,omitempty"`
+	Notes             []string       `json:"notes,omitempty"`
 
 	// Timeline and LatencyBuckets feed the HTML report.
 	Timeline        []Sample  `json:"-"`

@@ -346,6 +346,7 @@ func Write(w io.Writer, s *load.Summary, when time.Time) error {
 		{"edge CPU", f(s.EdgeCPUCores, " cores")},
 		{"edge RSS (peak)", f(s.EdgeRSSMiB, " MiB")},
 		{"RTP send lateness p50 / p99 / max", f(s.Lateness.P50, " ms") + " / " + f(s.Lateness.P99, " ms") + " / " + f(s.Lateness.Max, " ms")},
+		{"clock ticks ≤ 1 ms late", f(s.LatenessWithin1ms, "")},
 		{"RTP loss ratio", f(s.RTPLossRatio, "")},
 		{"setup p50 / p99", f(s.Setup.P50, " ms") + " / " + f(s.Setup.P99, " ms")},
 		{"CPA accuracy", f(s.CPA.Accuracy, "")},

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/dialedge/dialedge/bench/load"
@@ -36,6 +37,7 @@ func runBenchLoad(ctx context.Context, mode string, args []string, stdout, stder
 		asJSON    = fs.Bool("json", false, "print the summary as one JSON object on stdout")
 		reportTo  = fs.String("report", "", "HTML report `file` (default bench-<mode>-<time>.html; \"-\" for none)")
 		cpuprof   = fs.String("cpuprofile", "", "capture a CPU profile of the edge (opt-in pprof endpoint) into `file`")
+		selfProf  = fs.String("bench-cpuprofile", "", "CPU profile of this process (simulator and load driver) into `file`")
 		rtpengine = fs.String("rtpengine", def.RTPEngine, "rtpengine `binary` for relay-compare")
 		edgeBin   = fs.String("edge-bin", "", "dialedge `binary` to run as the edge (default: this executable)")
 		cfgPath   = fs.String("config", "", "YAML `file` with the bench config (keys as in --print-config)")
@@ -149,6 +151,17 @@ func runBenchLoad(ctx context.Context, mode string, args []string, stdout, stder
 		return usageError{fmt.Errorf("bench %s: %w", mode, err)}
 	}
 
+	if *selfProf != "" {
+		f, err := os.Create(*selfProf)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	start := time.Now()
 	sum, err := load.Run(ctx, cfg)
 	if err != nil {
