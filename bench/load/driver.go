@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/dialedge/dialedge/pacing/api"
+	apiclient "github.com/dialedge/dialedge/pacing/api/client"
 	"io"
 	"log/slog"
 	"math"
@@ -181,11 +183,11 @@ func (r *run) drive(ctx context.Context) (*Summary, error) {
 	}
 	simStart := r.sim.Stats()
 
-	results := make(chan call.Result, 4096)
+	results := make(chan apiclient.Event, 4096)
 	sseCtx, stopSSE := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Add(1)
-	go func() { defer wg.Done(); r.edge.follow(sseCtx, results) }()
+	go func() { defer wg.Done(); r.edge.API.Follow(sseCtx, "", results) }()
 	defer func() { stopSSE(); wg.Wait() }()
 
 	r.slots = make(chan struct{}, cfg.Ports)
@@ -258,8 +260,8 @@ func (r *run) drive(ctx context.Context) (*Summary, error) {
 loop:
 	for {
 		select {
-		case res := <-results:
-			r.record(res, loadDone == nil)
+		case ev := <-results:
+			r.record(ev.Result, loadDone == nil)
 			if cfg.Calls > 0 && int(r.done.Load()) >= cfg.Calls {
 				stopLoad() // every capped call is done: the load window ends now
 			}
@@ -410,7 +412,8 @@ func (r *run) submitter(ctx context.Context, lim *rateLimiter) {
 		// Deterministic per call number, whatever submitter draws it.
 		rng := rand.New(rand.NewPCG(uint64(r.cfg.Seed), uint64(n)))
 		r.personas.Store(number, plan.pick(rng.Float64()))
-		id, err := r.edge.submit(ctx, order{ContactID: fmt.Sprintf("bench-%d", n), Number: number})
+		acc, err := r.edge.API.Submit(ctx, api.OrderRequest{ContactID: fmt.Sprintf("bench-%d", n), Number: number})
+		id := acc.AttemptID
 		r.mu.Lock()
 		if err != nil {
 			if ctx.Err() == nil {

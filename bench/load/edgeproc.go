@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	apiclient "github.com/dialedge/dialedge/pacing/api/client"
 	"io"
 	"net"
 	"net/http"
@@ -47,7 +48,9 @@ type EdgeProc struct {
 	APIBase   string // http://127.0.0.1:port
 	Token     string
 	PprofBase string // "" unless Pprof
-	http      *http.Client
+	// API is a control API client for this edge (orders and results).
+	API  *apiclient.Client
+	http *http.Client // /healthz, /metrics, pprof
 
 	cmd     *exec.Cmd
 	done    chan struct{} // closed when the process has been reaped
@@ -88,8 +91,9 @@ func StartEdge(ctx context.Context, o EdgeOptions) (*EdgeProc, error) {
 		"calls":  map[string]any{"drain_timeout": "5s", "caller_id": "15550001000"},
 	}
 	mergeMaps(cfg, o.Config)
-	p := &EdgeProc{APIBase: fmt.Sprintf("http://127.0.0.1:%d", apiPort), Token: token,
-		http: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}, done: make(chan struct{})}
+	p := &EdgeProc{APIBase: fmt.Sprintf("http://127.0.0.1:%d", apiPort), Token: token, done: make(chan struct{}),
+		http: &http.Client{}}
+	p.API = apiclient.New(p.APIBase, token)
 	if o.Pprof {
 		pp, err := freePort()
 		if err != nil {

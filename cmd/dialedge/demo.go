@@ -1,19 +1,15 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"math"
-	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
@@ -28,6 +24,8 @@ import (
 	"github.com/dialedge/dialedge/bench/audio"
 	"github.com/dialedge/dialedge/bench/carrier"
 	"github.com/dialedge/dialedge/cmd/dialedge/internal/edge"
+	"github.com/dialedge/dialedge/pacing/api"
+	apiclient "github.com/dialedge/dialedge/pacing/api/client"
 	"github.com/dialedge/dialedge/ports/call"
 )
 
@@ -239,23 +237,24 @@ func demo(ctx context.Context, o demoOptions, stderr io.Writer) (*demoSummary, e
 	}
 	defer e.Close()
 
-	cl := &apiClient{base: "http://" + e.APIAddr(), token: cfg.API.Token}
-	results := make(chan call.Result, o.calls)
+	cl := apiclient.New("http://"+e.APIAddr(), cfg.API.Token)
+	results := make(chan apiclient.Event, o.calls)
 	sseCtx, stopSSE := context.WithCancel(ctx)
 	var sseWG sync.WaitGroup
 	sseWG.Add(1)
-	go func() { defer sseWG.Done(); cl.stream(sseCtx, results) }()
+	go func() { defer sseWG.Done(); cl.Follow(sseCtx, "", results) }()
 	defer func() { stopSSE(); sseWG.Wait() }()
 
 	fmt.Fprintf(stderr, "dialedge demo: edge SIP %s, API %s; carrier simulator %s; %d calls\n",
 		e.SIP.UDPAddr(), e.APIAddr(), sim.Addr(), o.calls)
 	attempts := map[string]int{} // attempt id → contact index
+	ringLimit := 15              // the shortest allowed: the ring-no-answer calls end sooner
 	for i, c := range contacts {
-		id, err := cl.submit(ctx, c)
+		acc, err := cl.Submit(ctx, api.OrderRequest{ContactID: c.Contact, Number: c.Number, RingLimit: &ringLimit})
 		if err != nil {
 			return nil, fmt.Errorf("submit %s: %w", c.Contact, err)
 		}
-		attempts[id] = i
+		attempts[acc.AttemptID] = i
 	}
 
 	got := map[string]call.Result{}
@@ -282,7 +281,8 @@ func demo(ctx context.Context, o demoOptions, stderr io.Writer) (*demoSummary, e
 wait:
 	for len(got) < o.calls {
 		select {
-		case r := <-results:
+		case ev := <-results:
+			r := ev.Result
 			if _, ok := attempts[r.AttemptID]; !ok {
 				continue // a result from elsewhere
 			}
@@ -409,112 +409,4 @@ func randomToken() string {
 	b := make([]byte, 24)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// apiClient speaks the control API like a campaign manager would.
-type apiClient struct {
-	base, token string
-	http        http.Client
-}
-
-func (c *apiClient) do(req *http.Request) (*http.Response, error) {
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	return c.http.Do(req)
-}
-
-func (c *apiClient) submit(ctx context.Context, dc demoCall) (string, error) {
-	body, _ := json.Marshal(map[string]any{"contactId": dc.Contact, "number": dc.Number, "ringLimit": 15})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/v1/calls", bytes.NewReader(body))
-	if err != nil {
-		return "", err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
-	if resp.StatusCode/100 != 2 {
-		return "", fmt.Errorf("POST /v1/calls: %s: %s", resp.Status, bytes.TrimSpace(data))
-	}
-	var acc struct {
-		AttemptID string `json:"attemptId"`
-	}
-	if err := json.Unmarshal(data, &acc); err != nil || acc.AttemptID == "" {
-		return "", fmt.Errorf("POST /v1/calls: unexpected answer %q", data)
-	}
-	return acc.AttemptID, nil
-}
-
-// stream follows GET /v1/events and sends each result to out, resuming
-// with Last-Event-ID after a dropped connection, until ctx ends.
-func (c *apiClient) stream(ctx context.Context, out chan<- call.Result) {
-	last := ""
-	for ctx.Err() == nil {
-		err := c.streamOnce(ctx, &last, out)
-		if err != nil && ctx.Err() == nil {
-			select {
-			case <-time.After(200 * time.Millisecond):
-			case <-ctx.Done():
-			}
-		}
-	}
-}
-
-func (c *apiClient) streamOnce(ctx context.Context, last *string, out chan<- call.Result) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/v1/events", nil)
-	if err != nil {
-		return err
-	}
-	if *last != "" {
-		req.Header.Set("Last-Event-ID", *last)
-	}
-	resp, err := c.do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET /v1/events: %s", resp.Status)
-	}
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	var id, event string
-	var data strings.Builder
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case line == "":
-			if event == "result" && data.Len() > 0 {
-				var r call.Result
-				if err := json.Unmarshal([]byte(data.String()), &r); err == nil {
-					select {
-					case out <- r:
-					case <-ctx.Done():
-						return ctx.Err()
-					}
-				}
-			}
-			if id != "" {
-				*last = id
-			}
-			id, event = "", ""
-			data.Reset()
-		case strings.HasPrefix(line, ":"):
-		case strings.HasPrefix(line, "id:"):
-			id = strings.TrimSpace(line[3:])
-		case strings.HasPrefix(line, "event:"):
-			event = strings.TrimSpace(line[6:])
-		case strings.HasPrefix(line, "data:"):
-			if data.Len() > 0 {
-				data.WriteByte('\n')
-			}
-			data.WriteString(strings.TrimPrefix(line[5:], " "))
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return err
-	}
-	return errors.New("event stream ended")
 }
