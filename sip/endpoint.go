@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -302,6 +303,41 @@ type DialRequest struct {
 	LocalRTP netip.AddrPort
 	// Codecs in preference order; sdp.DefaultCodecs (PCMU, PCMA) when empty.
 	Codecs []sdp.Codec
+	// URI, when set, is dialed instead of sip:Number@trunk: a SIP URI such
+	// as a registered agent's phone, "sip:agent1@127.0.0.1:5062" (append
+	// ";transport=tcp" for TCP). Number is then ignored; the trunk's
+	// credentials still answer a digest challenge.
+	URI string
+}
+
+// maxURILen bounds DialRequest.URI.
+const maxURILen = 256
+
+// ParseDialURI checks a DialRequest.URI: a sip: URI with a host, at most
+// 256 characters, transport udp or tcp.
+func ParseDialURI(s string) (sip.Uri, error) {
+	var u sip.Uri
+	if len(s) > maxURILen {
+		return u, fmt.Errorf("%w: URI is %d characters, allowed up to %d", ErrInvalidRequest, len(s), maxURILen)
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] == 0x7f || s[i] == '<' || s[i] == '>' || s[i] == '"' {
+			return u, fmt.Errorf("%w: URI %q has %q; want sip:user@host[:port] without spaces, quotes or angle brackets", ErrInvalidRequest, s, s[i])
+		}
+	}
+	if !strings.HasPrefix(strings.ToLower(s), "sip:") {
+		return u, fmt.Errorf("%w: URI %q: want a sip: URI such as sip:agent1@127.0.0.1:5062", ErrInvalidRequest, s)
+	}
+	if err := sip.ParseUri(s, &u); err != nil {
+		return u, fmt.Errorf("%w: URI %q: %v", ErrInvalidRequest, s, err)
+	}
+	if u.Host == "" {
+		return u, fmt.Errorf("%w: URI %q has no host", ErrInvalidRequest, s)
+	}
+	if t, ok := u.UriParams.Get("transport"); ok && !strings.EqualFold(t, "udp") && !strings.EqualFold(t, "tcp") {
+		return u, fmt.Errorf("%w: URI %q: transport %q, allowed udp, tcp", ErrInvalidRequest, s, t)
+	}
+	return u, nil
 }
 
 func validUserPart(field, s string) error {
@@ -325,7 +361,11 @@ func validUserPart(field, s string) error {
 
 // Validate reports the first invalid field of r.
 func (r DialRequest) Validate() error {
-	if err := validUserPart("Number", r.Number); err != nil {
+	if r.URI != "" {
+		if _, err := ParseDialURI(r.URI); err != nil {
+			return err
+		}
+	} else if err := validUserPart("Number", r.Number); err != nil {
 		return err
 	}
 	if err := validUserPart("CallerID", r.CallerID); err != nil {
@@ -387,11 +427,24 @@ func (e *Endpoint) buildInvite(req DialRequest, offer []byte) (*sip.Request, str
 	thost, tportStr, _ := net.SplitHostPort(e.cfg.Trunk.Address) // validated
 	tport, _ := strconv.Atoi(tportStr)
 	ruri := sip.Uri{Scheme: "sip", User: req.Number, Host: thost, Port: tport}
+	transport := e.cfg.Trunk.Transport
 	if e.cfg.Trunk.Transport == "tcp" {
 		ruri.UriParams = sip.HeaderParams{{K: "transport", V: "tcp"}}
 	}
+	toURI := sip.Uri{Scheme: "sip", User: req.Number, Host: thost}
+	if e.cfg.Trunk.Domain != "" {
+		toURI.Host = e.cfg.Trunk.Domain
+	}
+	if req.URI != "" {
+		u, _ := ParseDialURI(req.URI) // validated
+		ruri, toURI = u, sip.Uri{Scheme: "sip", User: u.User, Host: u.Host, Port: u.Port}
+		transport = "udp"
+		if t, ok := u.UriParams.Get("transport"); ok && strings.EqualFold(t, "tcp") {
+			transport = "tcp"
+		}
+	}
 	inv := sip.NewRequest(sip.INVITE, ruri)
-	if e.cfg.Trunk.Transport == "tcp" {
+	if transport == "tcp" {
 		inv.SetTransport("TCP")
 	} else {
 		inv.SetTransport("UDP")
@@ -403,11 +456,7 @@ func (e *Endpoint) buildInvite(req DialRequest, offer []byte) (*sip.Request, str
 		Address:     sip.Uri{Scheme: "sip", User: req.CallerID, Host: e.host},
 		Params:      sip.HeaderParams{{K: "tag", V: localTag}},
 	}
-	toHost := thost
-	if e.cfg.Trunk.Domain != "" {
-		toHost = e.cfg.Trunk.Domain
-	}
-	to := &sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: req.Number, Host: toHost}}
+	to := &sip.ToHeader{Address: toURI}
 	cid := sip.CallIDHeader(callID)
 	pai := "<sip:" + req.CallerID + "@" + e.host + ">"
 	if req.DisplayName != "" {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
 	"reflect"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/dialedge/dialedge/pacing/campaign"
+	"github.com/dialedge/dialedge/ports/call"
 	"gopkg.in/yaml.v3"
 )
 
@@ -40,6 +42,36 @@ func TestStatusFieldsMatchState(t *testing.T) {
 	sort.Strings(own)
 	if want := jsonNames(stateFields{}); !reflect.DeepEqual(own, want) {
 		t.Errorf("Status fields %v, CampaignState %v", own, want)
+	}
+}
+
+// agentStatusFields are call.AgentStatus's JSON fields, flattened (it
+// embeds call.AgentSpec); TestAgentStatusFields keeps them equal.
+type agentStatusFields struct {
+	ID          string   `json:"id"`
+	SIPURI      string   `json:"sipUri"`
+	CampaignIDs []string `json:"campaignIds"`
+	State       string   `json:"state"`
+	Since       string   `json:"since"`
+	Attempt     string   `json:"attemptId"`
+	ContactID   string   `json:"contactId"`
+	Calls       int      `json:"calls"`
+	LastError   string   `json:"lastError"`
+}
+
+// TestAgentStatusFields: call.AgentStatus marshals exactly agentStatusFields.
+func TestAgentStatusFields(t *testing.T) {
+	b, err := json.Marshal(call.AgentStatus{AgentSpec: call.AgentSpec{ID: "a", SIPURI: "sip:a@h", CampaignIDs: []string{"c"}},
+		State: "talking", Attempt: "x", ContactID: "k", Calls: 1, LastError: "e"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := sortedKeys(m), jsonNames(agentStatusFields{}); !reflect.DeepEqual(got, want) {
+		t.Errorf("AgentStatus JSON %v, want %v", got, want)
 	}
 }
 
@@ -128,7 +160,7 @@ func TestOpenAPIPathsRespond(t *testing.T) {
 			if !slices.Contains(httpMethods, method) {
 				continue
 			}
-			p := strings.ReplaceAll(strings.ReplaceAll(path, "{attemptId}", "x"), "{campaignId}", "x")
+			p := strings.NewReplacer("{attemptId}", "x", "{campaignId}", "x", "{agentId}", "x").Replace(path)
 			if path == "/v1/events" {
 				p += "?after=x" // a bad cursor answers at once instead of streaming
 			}
@@ -170,6 +202,13 @@ func TestOpenAPISchemasMatchStructs(t *testing.T) {
 		"AddContactsResult":  campaign.AddResult{},
 		"AbandonWindowStats": campaign.WindowStats{},
 		"CampaignStats":      campaign.Stats{},
+		// Agents (ports/call).
+		"Agent":          call.AgentSpec{},
+		"AgentStatus":    agentStatusFields{},
+		"AgentList":      AgentList{},
+		"AgentEvent":     call.AgentEvent{},
+		"PreviewRequest": PreviewRequest{},
+		"PreviewRecord":  PreviewRecord{},
 	} {
 		sch, ok := doc.Comps.Schemas[name]
 		if !ok {

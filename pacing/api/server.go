@@ -56,6 +56,8 @@ type Deps struct {
 	Gatherer prometheus.Gatherer
 	// Campaigns, if set, serves /v1/campaigns; nil answers 501 there.
 	Campaigns *campaign.Runtime
+	// Agents, if set, serves /v1/agents; nil answers 501 there.
+	Agents AgentDesk
 	// Ready, if set, is asked by /healthz; an error makes it answer 503.
 	Ready func() error
 }
@@ -82,6 +84,16 @@ var routes = []route{
 	{"POST", "/v1/campaigns/{campaignId}/stop", (*Server).handleStopCampaign},
 	{"POST", "/v1/campaigns/{campaignId}/contacts", (*Server).handleAddContacts},
 	{"GET", "/v1/campaigns/{campaignId}/stats", (*Server).handleCampaignStats},
+	{"POST", "/v1/agents", (*Server).handleRegisterAgent},
+	{"GET", "/v1/agents", (*Server).handleListAgents},
+	{"GET", "/v1/agents/{agentId}", (*Server).handleGetAgent},
+	{"POST", "/v1/agents/{agentId}/ready", (*Server).handleAgentReady},
+	{"POST", "/v1/agents/{agentId}/idle", (*Server).handleAgentIdle},
+	{"POST", "/v1/agents/{agentId}/logout", (*Server).handleAgentLogout},
+	{"POST", "/v1/agents/{agentId}/preview", (*Server).handleAgentPreview},
+	{"POST", "/v1/agents/{agentId}/accept", (*Server).handleAgentAccept},
+	{"POST", "/v1/agents/{agentId}/decline", (*Server).handleAgentDecline},
+	{"GET", "/v1/agents/{agentId}/events", (*Server).handleAgentEvents},
 	{"GET", "/healthz", (*Server).handleHealthz},
 	{"GET", "/metrics", (*Server).handleMetrics},
 }

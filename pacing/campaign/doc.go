@@ -23,8 +23,17 @@
 //   - result webhooks: one goroutine per configured webhook, delivering the
 //     outbox events in order with exponential backoff and a durable cursor.
 //
-// Only progressive_ivr and predictive_ivr campaigns dial: agent modes need
-// agent registration, not built yet, so they are stored paused with
+// Agent modes (agents.go) run when Deps.Agents (the call manager's agent
+// desk) is set: each pacing tick first tells the engine every agent state
+// change and every new agent connect of the campaign's attempts, as they
+// happen (so talk and wrap-up are measured live); progressive and
+// predictive then dial per available agent; push_preview offers due
+// records to the agents the engine picks (ReserveAgent, a "preview" event);
+// preview hands a record to an agent that asks (RequestPreview); both dial
+// on AcceptPreview for that agent and requeue on DeclinePreview. Orders get
+// the campaign's flow (agent, message, or bot with botUrl), prompts
+// (message, voicemail, safe harbour) and callProgressAnalysisParams.
+// Without an agent desk, agent-mode campaigns are stored paused with
 // ReasonNoAgents and Resume answers ErrNoAgents.
 //
 // Concurrency: every exported method of *Runtime is safe for concurrent

@@ -36,6 +36,13 @@ type runner struct {
 	inflight map[string]engine.CallID // attempt id -> engine call id
 	nextCall engine.CallID
 	fetchErr string
+
+	// Agent modes (agents.go): what the engine was last told of each
+	// agent, the attempts already connected to an agent, and the preview
+	// records offered to agents and not yet accepted or declined.
+	agentStates map[string]engine.AgentState
+	connected   map[string]bool
+	offers      map[string]call.Order // agent id -> record
 }
 
 func (rn *runner) poke() {
@@ -64,6 +71,8 @@ func (rn *runner) setSpec(s Spec) error {
 	for _, id := range rn.inflight {
 		_ = eng.Dialed(id)
 	}
+	clear(rn.agentStates) // the new engine learns the agents at the next sync
+	clear(rn.connected)
 	rn.spec, rn.eng = s, eng
 	rn.poke()
 	return nil
@@ -134,6 +143,12 @@ func (rn *runner) readResults() error {
 				continue
 			}
 			delete(rn.inflight, ev.Result.AttemptID)
+			if rn.connected[ev.Result.AttemptID] {
+				// The agent connect was told live (syncAgents).
+				delete(rn.connected, ev.Result.AttemptID)
+				_ = rn.eng.Ended(id)
+				continue
+			}
 			feed(rn.eng, id, ev.Result)
 		}
 		rn.mu.Unlock()
@@ -190,6 +205,9 @@ type candidate struct {
 func (rn *runner) dispatch(ctx context.Context) error {
 	rt := rn.rt
 	rn.mu.Lock()
+	if !rn.spec.CampaignType.IsIVR() {
+		rn.syncAgents()
+	}
 	if rn.paused {
 		rn.mu.Unlock()
 		return nil
@@ -197,6 +215,9 @@ func (rn *runner) dispatch(ctx context.Context) error {
 	spec := rn.spec
 	d := rn.eng.Decide()
 	rn.mu.Unlock()
+	if spec.CampaignType == engine.PushPreview {
+		return rn.pushPreview(spec)
+	}
 	n := min(d.Dials, rt.cfg.MaxDialsPerTick)
 	if n <= 0 || !rt.deps.Dialer.Accepting() {
 		return nil
@@ -230,31 +251,63 @@ func (rn *runner) dispatch(ctx context.Context) error {
 	for _, c := range cands {
 		o := c.order
 		o.CallerID = c.callerID
-		o.Prompt = spec.MessagePrompt
-		o.RingLimit = time.Duration(spec.NoAnswerRingLimit) * time.Second
-		attemptID, dup, err := rt.deps.Store.Dispatch(rn.id, o.ContactID, o)
-		if err != nil {
+		if err := rn.place(spec, o); err != nil {
 			return err
 		}
-		if dup {
-			continue
-		}
-		if err := rt.deps.Dialer.Dial(o, attemptID); err != nil {
-			now := rt.deps.Now()
-			_, cerr := rt.deps.Store.Complete(call.Result{AttemptID: attemptID, Result: call.Error,
-				Cause: "dial: " + err.Error(), Timings: call.Timings{Dial: now, End: now}})
-			if cerr != nil && !errors.Is(cerr, outbox.ErrAlreadyCompleted) {
-				return cerr
-			}
-			continue
-		}
-		rn.mu.Lock()
-		rn.nextCall++
-		id := rn.nextCall
-		rn.inflight[attemptID] = id
-		_ = rn.eng.Dialed(id)
-		rn.mu.Unlock()
 	}
+	return nil
+}
+
+// applySpec maps the campaign's flow, prompts and CPA parameters onto an
+// order.
+func applySpec(spec Spec, o *call.Order) {
+	o.Prompt = spec.MessagePrompt
+	o.VoicemailPrompt = spec.VoicemailPrompt
+	o.SafeHarbourPrompt = spec.SafeHarbourPrompt
+	o.RingLimit = time.Duration(spec.NoAnswerRingLimit) * time.Second
+	switch {
+	case !spec.CampaignType.IsIVR():
+		o.Flow = call.FlowAgent
+	case spec.BotURL != "":
+		o.Flow, o.BotURL = call.FlowBot, spec.BotURL
+	default:
+		o.Flow = call.FlowMessage
+	}
+	if spec.VoicemailPrompt != "" {
+		o.OnMachine = call.OnMachineVoicemail
+	}
+	p := spec.CPA
+	o.CPA = &call.OrderCPA{Enabled: p.CPAEnabled, AMD: p.AMDEnabled, TerminatingTone: p.TerminatingToneDetect,
+		MinSilencePeriod: p.MinSilencePeriod, AnalysisPeriod: p.AnalysisPeriod, MinimumValidSpeech: p.MinimumValidSpeech,
+		MaxTimeAnalysis: p.MaxTimeAnalysis, MaxTermToneAnalysis: p.MaxTermToneAnalysis}
+}
+
+// place dispatches one contact (queue -> attempt, durable) and dials it.
+func (rn *runner) place(spec Spec, o call.Order) error {
+	rt := rn.rt
+	applySpec(spec, &o)
+	attemptID, dup, err := rt.deps.Store.Dispatch(rn.id, o.ContactID, o)
+	if err != nil {
+		return err
+	}
+	if dup {
+		return nil
+	}
+	if err := rt.deps.Dialer.Dial(o, attemptID); err != nil {
+		now := rt.deps.Now()
+		_, cerr := rt.deps.Store.Complete(call.Result{AttemptID: attemptID, Result: call.Error,
+			Cause: "dial: " + err.Error(), Timings: call.Timings{Dial: now, End: now}})
+		if cerr != nil && !errors.Is(cerr, outbox.ErrAlreadyCompleted) {
+			return cerr
+		}
+		return nil
+	}
+	rn.mu.Lock()
+	rn.nextCall++
+	id := rn.nextCall
+	rn.inflight[attemptID] = id
+	_ = rn.eng.Dialed(id)
+	rn.mu.Unlock()
 	return nil
 }
 

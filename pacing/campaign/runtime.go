@@ -32,8 +32,8 @@ const (
 	StateStopped = "stopped"
 )
 
-// ReasonNoAgents is the pause reason of an agent-mode campaign: agent
-// registration is not available yet, so only the IVR modes dial.
+// ReasonNoAgents is the pause reason of an agent-mode campaign when the
+// runtime has no agent desk (Deps.Agents nil): only the IVR modes dial.
 const ReasonNoAgents = "no agents registered: preview, push_preview, progressive and predictive campaigns need agents; only progressive_ivr and predictive_ivr dial for now"
 
 // Config is the campaigns section of the edge's YAML configuration.
@@ -113,7 +113,23 @@ type Deps struct {
 	Registerer prometheus.Registerer
 	// Engine is the pacing engine tuning; zero means engine.DefaultConfig().
 	Engine *engine.Config
+	// Agents is the agent desk (*call.Manager): registered agents and their
+	// reservation calls. Nil: agent-mode campaigns stay paused
+	// (ReasonNoAgents).
+	Agents AgentDesk
 	Logger *slog.Logger
+}
+
+// AgentDesk is what the runtime needs of the agents; *call.Manager
+// implements it.
+type AgentDesk interface {
+	// Agents lists the agents that work a campaign, with their states.
+	Agents(campaignID string) []call.AgentStatus
+	// ReserveAgent holds an available agent for a preview record and sends
+	// it the record; false when the agent is not available.
+	ReserveAgent(agentID string, o call.Order) (bool, error)
+	// UnreserveAgent returns a reserved agent to available.
+	UnreserveAgent(agentID string) error
 }
 
 // Status is a campaign as GET /v1/campaigns/{id} shows it: the spec fields
@@ -299,6 +315,7 @@ func (r *Runtime) startRunner(s Spec, paused bool) error {
 		return err
 	}
 	rn := &runner{rt: r, id: s.ID, spec: s, eng: eng, paused: paused, inflight: map[string]engine.CallID{},
+		agentStates: map[string]engine.AgentState{}, connected: map[string]bool{}, offers: map[string]call.Order{},
 		cursor: last, cancel: cancel, done: make(chan struct{}), wake: make(chan struct{}, 1)}
 	r.runners[s.ID] = rn
 	r.wg.Add(2)
@@ -331,7 +348,7 @@ func (r *Runtime) Create(body []byte) (Status, error) {
 		return Status{}, err
 	}
 	state, reason := StateRunning, ""
-	if !s.CampaignType.IsIVR() {
+	if !s.CampaignType.IsIVR() && r.deps.Agents == nil {
 		state, reason = StatePaused, ReasonNoAgents
 	}
 	r.mu.Lock()
@@ -499,7 +516,7 @@ func (r *Runtime) setState(id, state, reason string) (Status, error) {
 			return errNoChange
 		case c.State == StateStopped:
 			return fmt.Errorf("campaign %q: %w", id, ErrStopped)
-		case state == StateRunning && !spec.CampaignType.IsIVR():
+		case state == StateRunning && !spec.CampaignType.IsIVR() && r.deps.Agents == nil:
 			return fmt.Errorf("campaign %q (%s): %w", id, spec.CampaignType, ErrNoAgents)
 		case c.State == state:
 			return errNoChange

@@ -95,6 +95,10 @@ type Spec struct {
 	// DialingListFetchURL, when set, is fetched (GET, JSON list of contacts)
 	// when the campaign starts and every Config.FetchInterval.
 	DialingListFetchURL string `json:"dialingListFetchURL,omitempty"`
+	// BotURL, when set on an IVR campaign, streams each live answer to a
+	// bot over WebSocket (ws:// or wss://, Twilio Media Streams frames)
+	// instead of playing messagePrompt. The bot may escalate to an agent.
+	BotURL string `json:"botUrl,omitempty"`
 	// PreDialWebhookURL, when set, is POSTed each contact before it is
 	// dialed; a {"callerId": "..."} answer within Config.PreDialTimeout
 	// overrides the caller ID.
@@ -284,6 +288,15 @@ func (s Spec) Validate() error {
 	}
 	if s.PreDialWebhookURL != "" && !validURL(s.PreDialWebhookURL) {
 		return bad("preDialWebhookURL", "invalid URL", allowedURL)
+	}
+	if s.BotURL != "" {
+		u, err := url.Parse(s.BotURL)
+		if len(s.BotURL) > 2048 || err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
+			return bad("botUrl", "invalid WebSocket URL", "an absolute ws or wss URL, at most 2048 characters")
+		}
+		if !s.CampaignType.IsIVR() {
+			return bad("botUrl", "set on an agent campaign", "only progressive_ivr and predictive_ivr campaigns stream to a bot")
+		}
 	}
 	return nil
 }

@@ -34,6 +34,55 @@ type Config struct {
 	CPA CPAConfig `yaml:"cpa"`
 	// AfterPrompt is the silence held after the prompt before BYE.
 	AfterPrompt time.Duration `yaml:"after_prompt"`
+	// SafeHarbourPrompt plays to a live answer that found no agent within
+	// Agents.AbandonGrace (result ABANDONED) when the order names none.
+	// Empty: the built-in prompt.
+	SafeHarbourPrompt string `yaml:"safe_harbour_prompt"`
+	// Agents configures reservation calls and bridging to agents.
+	Agents AgentConfig `yaml:"agents"`
+	// Bot configures the WebSocket media streams to IVR bots.
+	Bot BotConfig `yaml:"bot"`
+}
+
+// AgentConfig configures agents and their reservation calls.
+type AgentConfig struct {
+	// AbandonGrace is how long after the answer (200 OK) a live call may
+	// wait for a free agent before the safe-harbour prompt plays and the
+	// result is ABANDONED. Regulators allow 2 s from the greeting; the
+	// default 1.8 s leaves room for the network. 100ms..2s.
+	AbandonGrace time.Duration `yaml:"abandon_grace"`
+	// WrapUp is the after-call time before an agent is available again; the
+	// reservation call stays up. 0..10m.
+	WrapUp time.Duration `yaml:"wrap_up"`
+	// AnswerTimeout bounds the ringing of a reservation call. 1s..2m.
+	AnswerTimeout time.Duration `yaml:"answer_timeout"`
+	// CallerID is the From user of reservation calls.
+	CallerID string `yaml:"caller_id"`
+	// MaxAgents bounds the registered agents. 1..100000.
+	MaxAgents int `yaml:"max_agents"`
+}
+
+// DefaultAgentConfig returns the defaults.
+func DefaultAgentConfig() AgentConfig {
+	return AgentConfig{AbandonGrace: 1800 * time.Millisecond, WrapUp: 5 * time.Second,
+		AnswerTimeout: 30 * time.Second, CallerID: "dialedge", MaxAgents: 10000}
+}
+
+// Validate names the first invalid field.
+func (c AgentConfig) Validate() error {
+	switch {
+	case c.AbandonGrace < 100*time.Millisecond || c.AbandonGrace > 2*time.Second:
+		return fmt.Errorf("abandon_grace: %v out of range; allowed 100ms..2s", c.AbandonGrace)
+	case c.WrapUp < 0 || c.WrapUp > 10*time.Minute:
+		return fmt.Errorf("wrap_up: %v out of range; allowed 0s..10m", c.WrapUp)
+	case c.AnswerTimeout < time.Second || c.AnswerTimeout > 2*time.Minute:
+		return fmt.Errorf("answer_timeout: %v out of range; allowed 1s..2m", c.AnswerTimeout)
+	case c.MaxAgents < 1 || c.MaxAgents > 100000:
+		return fmt.Errorf("max_agents: %d out of range; allowed 1..100000", c.MaxAgents)
+	case c.CallerID == "" || strings.ContainsAny(c.CallerID, " @<>:;\"\x00"):
+		return fmt.Errorf("caller_id: %q; want a SIP user part (digits, letters, + * # . - _)", c.CallerID)
+	}
+	return nil
 }
 
 // DefaultConfig returns production defaults: 1000 ports, 32 s ring limit.
@@ -48,6 +97,8 @@ func DefaultConfig() Config {
 		AfterPrompt:     200 * time.Millisecond,
 		CallerID:        "anonymous",
 		CPA:             DefaultCPAConfig(),
+		Agents:          DefaultAgentConfig(),
+		Bot:             DefaultBotConfig(),
 	}
 }
 
@@ -87,6 +138,17 @@ func (c Config) Validate() error {
 	}
 	if err := c.CPA.Validate(); err != nil {
 		return fmt.Errorf("cpa: %w", err)
+	}
+	if err := c.Agents.Validate(); err != nil {
+		return fmt.Errorf("agents: %w", err)
+	}
+	if err := c.Bot.Validate(); err != nil {
+		return fmt.Errorf("bot: %w", err)
+	}
+	if c.SafeHarbourPrompt != "" {
+		if _, err := promptPath(c.PromptDir, c.SafeHarbourPrompt); err != nil {
+			return fmt.Errorf("safe_harbour_prompt: %w", err)
+		}
 	}
 	if c.DefaultPrompt != "" {
 		if _, err := promptPath(c.PromptDir, c.DefaultPrompt); err != nil {

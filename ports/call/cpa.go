@@ -59,14 +59,25 @@ type analyzer struct {
 	done   bool           // receive goroutine: nothing more to learn in this phase
 	out    chan amd.Event // verdict and beep events, to the call goroutine
 	maxLen int            // ms to keep listening for a beep after a machine verdict
+
+	// After a beep event the receive goroutine follows the tone's energy
+	// and signals beepEnd when it stops: a voicemail starts after the beep.
+	tracking  bool
+	beepPeak  float64
+	beepQuiet int
+	beepAge   int
+	beepEnd   chan struct{} // cap 1
 }
+
+// beepMaxFrames bounds the wait for a beep's end (3 s).
+const beepMaxFrames = 150
 
 func newAnalyzer(cfg amd.Config) (*analyzer, error) {
 	d, err := amd.New(cfg, amd.PhaseEarly)
 	if err != nil {
 		return nil, err
 	}
-	an := &analyzer{det: d, cur: amd.PhaseEarly, out: make(chan amd.Event, 8)}
+	an := &analyzer{det: d, cur: amd.PhaseEarly, out: make(chan amd.Event, 8), beepEnd: make(chan struct{}, 1)}
 	an.want.Store(int32(amd.PhaseEarly))
 	return an, nil
 }
@@ -76,6 +87,9 @@ func (an *analyzer) setPhase(p amd.Phase) { an.want.Store(int32(p)) }
 
 // frame is the receive goroutine's per-frame entry. It does not allocate.
 func (an *analyzer) frame(pcm []int16, lost int) {
+	if an.tracking {
+		an.trackBeep(pcm)
+	}
 	want := amd.Phase(an.want.Load())
 	if want == 0 {
 		return
@@ -107,9 +121,36 @@ func (an *analyzer) drain(ev amd.Event) {
 		if ev.Kind != amd.EventVerdict && ev.Kind != amd.EventBeep {
 			continue
 		}
+		if ev.Kind == amd.EventBeep && an.cur == amd.PhaseAnswer {
+			an.tracking, an.beepPeak, an.beepQuiet, an.beepAge = true, 0, 0, 0
+		}
 		select {
 		case an.out <- ev:
 		default: // the call goroutine has stopped listening
+		}
+	}
+}
+
+// trackBeep follows the beep's energy on the receive goroutine: two
+// frames 12 dB under its peak end it. It does not allocate.
+func (an *analyzer) trackBeep(pcm []int16) {
+	var e float64
+	for _, v := range pcm {
+		e += float64(v) * float64(v)
+	}
+	e /= float64(max(len(pcm), 1))
+	an.beepAge++
+	an.beepPeak = max(an.beepPeak, e)
+	if e < an.beepPeak/16 {
+		an.beepQuiet++
+	} else {
+		an.beepQuiet = 0
+	}
+	if an.beepQuiet >= 2 || an.beepAge >= beepMaxFrames {
+		an.tracking = false
+		select {
+		case an.beepEnd <- struct{}{}:
+		default:
 		}
 	}
 }

@@ -73,6 +73,16 @@ type Manager struct {
 	closed    bool
 	inflight  map[string]context.CancelCauseFunc
 	defPrompt *media.Prompt
+	shPrompt  *media.Prompt // default safe-harbour prompt
+
+	// Agents (agents.go): registry, reservation calls, desktop events.
+	agMu      sync.Mutex
+	agents    map[string]*agentRec
+	agChanged chan struct{} // closed and replaced at every agent state change
+	agSubs    map[*agentSub]struct{}
+	resWG     sync.WaitGroup
+	resCtx    context.Context
+	resCancel context.CancelFunc
 
 	active    atomic.Int64
 	published atomic.Uint64
@@ -136,12 +146,22 @@ func NewManager(cfg Config, deps Deps) (*Manager, error) {
 		deps.Metrics = NewMetrics(nil)
 	}
 	m := &Manager{cfg: cfg, deps: deps, log: deps.Logger.With("component", "calls"),
-		slots: make(chan struct{}, cfg.MaxCalls), inflight: map[string]context.CancelCauseFunc{}}
+		slots: make(chan struct{}, cfg.MaxCalls), inflight: map[string]context.CancelCauseFunc{},
+		agents: map[string]*agentRec{}, agChanged: make(chan struct{}), agSubs: map[*agentSub]struct{}{}}
 	for _, name := range cfg.Codecs {
 		c, _ := codecByName(name)
 		m.codecs = append(m.codecs, c)
 	}
 	m.ctx, m.cancel = context.WithCancelCause(context.Background())
+	m.resCtx, m.resCancel = context.WithCancel(context.Background())
+	m.shPrompt = builtinSafeHarbour()
+	if cfg.SafeHarbourPrompt != "" {
+		p, err := m.loadPrompt(cfg.SafeHarbourPrompt)
+		if err != nil {
+			return nil, fmt.Errorf("calls: safe_harbour_prompt: %w", err)
+		}
+		m.shPrompt = p
+	}
 	if cfg.DefaultPrompt != "" {
 		p, err := m.loadPrompt(cfg.DefaultPrompt)
 		if err != nil {
@@ -238,12 +258,20 @@ func (m *Manager) Drain(ctx context.Context) {
 	go func() { m.wg.Wait(); close(done) }()
 	select {
 	case <-done:
+		m.endReservations()
 		return
 	case <-ctx.Done():
 	}
 	m.log.Warn("drain timeout: hanging up live calls", "active", m.Active())
 	m.cancel(errDrainTimeout)
 	<-done
+	m.endReservations()
+}
+
+// endReservations hangs up every reservation call and waits for them.
+func (m *Manager) endReservations() {
+	m.resCancel()
+	m.resWG.Wait()
 }
 
 // Close hangs up everything at once and waits for every result. It is safe
@@ -253,7 +281,9 @@ func (m *Manager) Close() error {
 	m.draining, m.closed = true, true
 	m.mu.Unlock()
 	m.cancel(errShutdown)
+	m.resCancel()
 	m.wg.Wait()
+	m.resWG.Wait()
 	return nil
 }
 
@@ -275,6 +305,46 @@ type attempt struct {
 	dtmf    []byte
 	ringHit bool          // the ring limit passed and we sent CANCEL
 	stage   *atomic.Int64 // the progress counter this attempt is counted in
+	cpa     orderCPA
+	// FlowAgent: the agent's reservation leg and the bridge to it.
+	leg      *reservation
+	legAgent string
+	bridge   *media.Bridge
+	// botSink receives the caller's frames while a bot stream runs (read
+	// by the receive goroutine).
+	botSink atomic.Pointer[botStream]
+	// releaseSlot frees the attempt's IVR port (MaxCalls slot) once.
+	releaseSlot func()
+}
+
+// orderCPA is the analysis an attempt runs: the edge's, overridden by the
+// order's campaign parameters.
+type orderCPA struct {
+	enabled, amdOn, termTone bool
+	onMachine                string
+	amd                      amd.Config
+}
+
+func (a *attempt) cpaSettings() orderCPA {
+	c := a.m.cfg.CPA
+	s := orderCPA{enabled: c.Enabled, amdOn: true, termTone: true, onMachine: c.OnMachine, amd: c.AMD}
+	if a.order.OnMachine != "" {
+		s.onMachine = a.order.OnMachine
+	}
+	if o := a.order.CPA; o != nil {
+		s.enabled, s.amdOn, s.termTone = o.Enabled, o.AMD, o.TerminatingTone
+		for _, f := range []struct {
+			dst *int
+			v   int
+		}{{&s.amd.MinSilencePeriod, o.MinSilencePeriod}, {&s.amd.AnalysisPeriod, o.AnalysisPeriod},
+			{&s.amd.MinimumValidSpeech, o.MinimumValidSpeech}, {&s.amd.MaxTimeAnalysis, o.MaxTimeAnalysis},
+			{&s.amd.MaxTermToneAnalysis, o.MaxTermToneAnalysis}} {
+			if f.v > 0 {
+				*f.dst = f.v
+			}
+		}
+	}
+	return s
 }
 
 // setStage moves the attempt from one progress counter to another.
@@ -307,7 +377,9 @@ func (m *Manager) run(ctx context.Context, cancel context.CancelCauseFunc, o Ord
 	// Wait for a port slot (IVR port) without blocking the API.
 	select {
 	case m.slots <- struct{}{}:
-		defer func() { <-m.slots }()
+		var once sync.Once
+		a.releaseSlot = func() { once.Do(func() { <-m.slots }) }
+		defer a.releaseSlot()
 	case <-ctx.Done():
 		a.res.Result, a.res.Cause = Cancelled, causeText(ctx)
 		a.res.Timings.End = m.deps.Now()
@@ -319,6 +391,11 @@ func (m *Manager) run(ctx context.Context, cancel context.CancelCauseFunc, o Ord
 	}
 	a.dial(ctx)
 	a.teardown()
+	if o.Agent != "" && a.res.Agent == "" {
+		// A preview call that reached no one: the agent it was reserved
+		// for is free again.
+		m.unreserveFor(o.Agent, o.ContactID)
+	}
 	a.res.Timings.End = m.deps.Now()
 	m.publish(a.res)
 }
@@ -348,19 +425,45 @@ func (m *Manager) publish(r Result) {
 		"result", r.Result, "err", err)
 }
 
+// orderPrompt loads an order's prompt name, or returns def when empty.
+func (m *Manager) orderPrompt(name string, def *media.Prompt) (*media.Prompt, error) {
+	if name == "" {
+		return def, nil
+	}
+	return m.loadPrompt(name)
+}
+
 func (a *attempt) dial(ctx context.Context) {
 	m := a.m
-	prompt := m.defPrompt
-	if a.order.Prompt != "" {
-		p, err := m.loadPrompt(a.order.Prompt)
-		if err != nil {
-			a.res.Result, a.res.Cause = Error, "prompt: "+err.Error()
+	prompt, err := m.orderPrompt(a.order.Prompt, m.defPrompt)
+	if err != nil {
+		a.res.Result, a.res.Cause = Error, "prompt: "+err.Error()
+		return
+	}
+	vm, err := m.orderPrompt(a.order.VoicemailPrompt, prompt)
+	if err != nil {
+		a.res.Result, a.res.Cause = Error, "voicemail prompt: "+err.Error()
+		return
+	}
+	sh, err := m.orderPrompt(a.order.SafeHarbourPrompt, m.shPrompt)
+	if err != nil {
+		a.res.Result, a.res.Cause = Error, "safe-harbour prompt: "+err.Error()
+		return
+	}
+	switch a.order.Flow {
+	case "", FlowMessage, FlowAgent:
+	case FlowBot:
+		if err := validBotURL(a.order.BotURL); err != nil {
+			a.res.Result, a.res.Cause = Error, "bot_url: "+err.Error()
 			return
 		}
-		prompt = p
+	default:
+		a.res.Result, a.res.Cause = Error, fmt.Sprintf("flow %q: allowed message, agent, bot", a.order.Flow)
+		return
 	}
-	if m.cfg.CPA.Enabled {
-		an, err := newAnalyzer(m.cfg.CPA.AMD)
+	a.cpa = a.cpaSettings()
+	if a.cpa.enabled {
+		an, err := newAnalyzer(a.cpa.amd)
 		if err != nil {
 			a.res.Result, a.res.Cause = Error, "cpa: "+err.Error()
 			return
@@ -394,7 +497,8 @@ func (a *attempt) dial(ctx context.Context) {
 	a.setStage(&m.progress.dialing)
 	defer a.setStage(nil)
 
-	l := &callLoop{a: a, prompt: prompt}
+	l := &callLoop{a: a, prompt: prompt, vmPrompt: vm, shPrompt: sh}
+	defer l.stopBot()
 	ringTimer := time.NewTimer(ring)
 	defer ringTimer.Stop()
 	var cpaEvents <-chan amd.Event
@@ -427,27 +531,52 @@ func (a *attempt) dial(ctx context.Context) {
 		case <-l.cpaTimer:
 			// No verdict while the analysis ran: no audio came at all.
 			l.cpaTimer = nil
-			l.verdict(amd.Verdict{Result: amd.ResultSilence, DecisionMS: m.cfg.CPA.AMD.MaxTimeAnalysis, BeepMS: -1, Cause: "no-audio"})
+			l.verdict(amd.Verdict{Result: amd.ResultSilence, DecisionMS: a.cpa.amd.MaxTimeAnalysis, BeepMS: -1, Cause: "no-audio"})
+		case <-l.beepEnd:
+			l.beepEnd = nil
+			l.play(VoicemailDropped)
 		case <-l.beepTimer:
 			l.beepTimer = nil
 			a.res.Cause = "no beep within maxTermToneAnalysis"
 			l.play(VoicemailDropped)
 		case <-l.playDone:
 			l.playDone = nil
+			if l.bot != nil {
+				l.botPlay()
+				break
+			}
 			l.afterTimer = time.After(m.cfg.AfterPrompt)
 		case <-l.afterTimer:
 			a.res.Disposition = l.disposition
 			l.hangup()
+		case <-l.agentNotify:
+			l.agentNotify = nil
+			l.seekAgent()
+		case <-l.agentWait:
+			l.agentWait, l.agentNotify = nil, nil
+			l.seekAgent()
+		case <-l.legGone:
+			l.legGone = nil
+			a.res.Cause = "agent hung up"
+			l.hangup()
+		case <-l.botMore:
+			l.botPlay()
+		case ev := <-l.botEvents:
+			l.botEvent(ev)
 		case <-l.maxTimer:
 			a.res.Cause = "max_call_duration"
-			a.res.Disposition = HungUp
+			if a.res.Disposition == "" {
+				a.res.Disposition = HungUp
+			}
 			l.hangup()
 		case <-ctxDone:
 			ctxDone = nil
 			cause := causeText(ctx)
 			if l.answered {
 				a.res.Cause = cause
-				a.res.Disposition = HungUp
+				if a.res.Disposition == "" {
+					a.res.Disposition = HungUp
+				}
 				l.hangup()
 				break
 			}
@@ -468,6 +597,8 @@ func (a *attempt) dial(ctx context.Context) {
 type callLoop struct {
 	a           *attempt
 	prompt      *media.Prompt
+	vmPrompt    *media.Prompt
+	shPrompt    *media.Prompt
 	over        bool
 	answered    bool
 	cancelled   bool // CANCEL sent
@@ -481,7 +612,19 @@ type callLoop struct {
 	maxTimer    <-chan time.Time
 	cpaTimer    <-chan time.Time
 	beepTimer   <-chan time.Time
+	beepEnd     <-chan struct{}  // the beep has ended: drop the voicemail
 	ending      <-chan time.Time // after CANCEL: bounded wait for the final response
+
+	// FlowAgent: a live answer waits until agentDeadline for an agent.
+	agentDeadline time.Time
+	agentWait     <-chan time.Time
+	agentNotify   <-chan struct{}
+	legGone       <-chan struct{}
+
+	// FlowBot (bot.go).
+	bot       *botStream
+	botMore   <-chan struct{}
+	botEvents <-chan botEvent
 }
 
 func (l *callLoop) hangup() {
@@ -498,10 +641,93 @@ func (l *callLoop) cancel() {
 	l.ending = time.After(finalWait)
 }
 
-// play starts the prompt; disp is the disposition once it has played.
+// play starts the prompt for disp (the voicemail, the safe-harbour
+// message or the message); disp is the disposition once it has played.
 func (l *callLoop) play(disp Disposition) {
 	l.disposition = disp
-	l.playDone = l.a.sess.Play(l.prompt)
+	p := l.prompt
+	switch disp {
+	case VoicemailDropped:
+		p = l.vmPrompt
+	case DispAbandoned:
+		p = l.shPrompt
+	}
+	l.playDone = l.a.sess.Play(p)
+}
+
+// live acts on a LIVE_VOICE answer according to the order's flow.
+func (l *callLoop) live() {
+	a := l.a
+	a.res.Result = LiveVoice
+	switch a.order.Flow {
+	case FlowAgent:
+		l.seekAgent()
+	case FlowBot:
+		l.startBot()
+	default:
+		l.play(IVRCompleted)
+	}
+}
+
+// seekAgent bridges the live call to a free agent, or waits for one until
+// the abandon deadline, then abandons with the safe-harbour prompt.
+func (l *callLoop) seekAgent() {
+	a, m := l.a, l.a.m
+	if a.leg != nil || l.over {
+		return
+	}
+	notify := m.agentsChanged() // before the claim: no wake-up lost
+	id, leg := m.claimAgent(a.order, a.res.AttemptID)
+	if leg != nil {
+		l.agentWait, l.agentNotify = nil, nil
+		a.sess.StopPlayback()
+		l.playDone = nil
+		br, err := media.NewBridge(a.sess, leg.sess, media.DefaultBridgeConfig())
+		if err != nil {
+			m.releaseAgent(id, leg, a.order, a.res.AttemptID)
+			a.log.Warn("bridge to agent failed", "agent", id, "err", err)
+			l.abandon("bridge: " + err.Error())
+			return
+		}
+		a.leg, a.legAgent, a.bridge = leg, id, br
+		a.res.Agent, a.res.Disposition = id, Bridged
+		l.legGone = leg.gone
+		l.disposition = Bridged
+		a.log.Info("bridged to agent", "agent", id)
+		return
+	}
+	now := m.deps.Now()
+	if l.agentDeadline.IsZero() {
+		l.agentDeadline = now.Add(m.cfg.Agents.AbandonGrace)
+	}
+	left := l.agentDeadline.Sub(now)
+	if left <= 0 {
+		l.abandon("no agent free within the abandon grace")
+		return
+	}
+	if l.agentWait == nil {
+		l.agentWait = time.After(left)
+	}
+	l.agentNotify = notify
+}
+
+// afterBeep starts the voicemail once the beep has ended (the analyzer
+// follows the tone), so the message is not cut by the machine.
+func (l *callLoop) afterBeep() {
+	if l.a.an == nil {
+		l.play(VoicemailDropped)
+		return
+	}
+	l.beepEnd = l.a.an.beepEnd
+}
+
+// abandon plays the safe-harbour prompt and ends the call ABANDONED.
+func (l *callLoop) abandon(cause string) {
+	a := l.a
+	l.agentWait, l.agentNotify = nil, nil
+	a.res.Result, a.res.Cause, a.res.Disposition = Abandoned, cause, DispAbandoned
+	a.m.deps.Metrics.Abandons.Inc()
+	l.play(DispAbandoned)
 }
 
 func (l *callLoop) sipEvent(ev sip.Event, ringTimer *time.Timer) {
@@ -545,12 +771,17 @@ func (l *callLoop) sipEvent(ev sip.Event, ringTimer *time.Timer) {
 		a.setStage(&m.progress.answered)
 		a.res.Result = LiveVoice
 		l.maxTimer = time.After(m.cfg.MaxCallDuration)
-		if a.an != nil {
+		// The abandon grace runs from the answer, not from the verdict.
+		l.agentDeadline = a.res.Timings.Answer.Add(m.cfg.Agents.AbandonGrace)
+		if a.an != nil && a.cpa.amdOn {
 			a.an.setPhase(amd.PhaseAnswer)
-			l.cpaTimer = time.After(time.Duration(m.cfg.CPA.AMD.MaxTimeAnalysis)*time.Millisecond*2 + time.Second)
+			l.cpaTimer = time.After(time.Duration(a.cpa.amd.MaxTimeAnalysis)*time.Millisecond*2 + time.Second)
 			return
 		}
-		l.play(IVRCompleted)
+		if a.an != nil {
+			a.an.setPhase(0) // early media only
+		}
+		l.live()
 	case sip.Failed:
 		a.failed(ev, l.earlyTone)
 		l.over = true
@@ -579,7 +810,7 @@ func (l *callLoop) cpaEvent(ev amd.Event) {
 			if a.res.CPA != nil {
 				a.res.CPA.BeepMS = ev.AtMS
 			}
-			l.play(VoicemailDropped)
+			l.afterBeep()
 		}
 	}
 }
@@ -615,7 +846,7 @@ func (l *callLoop) verdict(v amd.Verdict) {
 		// Only a late beep revises an answer: the greeting was a short
 		// machine greeting after all. The prompt already playing to the
 		// "human" restarts as the voicemail, after the beep.
-		if v.Result == amd.ResultMachine && a.res.Result == LiveVoice && l.playDone != nil {
+		if v.Result == amd.ResultMachine && a.res.Result == LiveVoice && l.playDone != nil && a.order.Flow != FlowAgent && l.bot == nil {
 			a.log.Info("late beep: human verdict revised to machine", "beep_ms", v.BeepMS)
 			l.decided = false
 		} else {
@@ -628,16 +859,20 @@ func (l *callLoop) verdict(v amd.Verdict) {
 	switch v.Result {
 	case amd.ResultMachine:
 		a.res.Result = AnsweringMachine
-		if a.m.cfg.CPA.OnMachine != OnMachineVoicemail {
+		if a.cpa.onMachine != OnMachineVoicemail {
 			a.res.Disposition = HungUp
 			l.hangup()
 			return
 		}
-		if v.BeepMS >= 0 {
+		if !a.cpa.termTone {
 			l.play(VoicemailDropped)
 			return
 		}
-		wait := time.Duration(a.m.cfg.CPA.AMD.MaxTermToneAnalysis-v.DecisionMS) * time.Millisecond
+		if v.BeepMS >= 0 {
+			l.afterBeep()
+			return
+		}
+		wait := time.Duration(a.cpa.amd.MaxTermToneAnalysis-v.DecisionMS) * time.Millisecond
 		l.beepTimer = time.After(max(wait, 0))
 	case amd.ResultFax:
 		a.res.Result, a.res.Disposition = Fax, HungUp
@@ -646,8 +881,7 @@ func (l *callLoop) verdict(v amd.Verdict) {
 		a.res.Result, a.res.SIT, a.res.Disposition = SIT, v.SIT.String(), HungUp
 		l.hangup()
 	default: // human, silence, unknown: a person may be there
-		a.res.Result = LiveVoice
-		l.play(IVRCompleted)
+		l.live()
 	}
 }
 
@@ -721,18 +955,21 @@ func (a *attempt) startMedia(md sdp.Media, early bool) error {
 		cfg.Counters = a.m.deps.Counters
 		cfg.RTCPConn = a.lease.RTCPConn // the session owns it from here
 		hook, an := a.hook, a.an
-		switch {
-		case hook != nil && an != nil:
-			cfg.OnFrame = func(pcm []int16, lost int) {
+		cfg.OnFrame = func(pcm []int16, lost int) {
+			if an != nil {
 				an.frame(pcm, lost)
+			}
+			if hook != nil {
 				hook.Frame(Phase(a.phase.Load()), pcm, lost)
 			}
-		case an != nil:
-			cfg.OnFrame = an.frame
-		case hook != nil:
-			cfg.OnFrame = func(pcm []int16, lost int) { hook.Frame(Phase(a.phase.Load()), pcm, lost) }
+			if b := a.botSink.Load(); b != nil {
+				b.frame(pcm)
+			}
 		}
 		cfg.OnDTMF = func(ev media.DTMFEvent) {
+			if b := a.botSink.Load(); b != nil {
+				b.digit(ev.Digit)
+			}
 			a.dtmfMu.Lock()
 			a.dtmf = append(a.dtmf, ev.Digit)
 			a.dtmfMu.Unlock()
@@ -776,6 +1013,14 @@ func (a *attempt) hangup() {
 // teardown closes media, SIP and the port, and copies the media stats into
 // the result. It runs on the call goroutine after the call loop.
 func (a *attempt) teardown() {
+	if a.bridge != nil {
+		_ = a.bridge.Close()
+		a.bridge = nil
+	}
+	if a.leg != nil {
+		a.m.releaseAgent(a.legAgent, a.leg, a.order, a.res.AttemptID)
+		a.leg = nil
+	}
 	if a.sess != nil {
 		a.sess.StopPlayback()
 		_ = a.sess.Close()
@@ -801,6 +1046,18 @@ func (a *attempt) teardown() {
 			a.res.Cause = "call ended without a result"
 		}
 	}
+}
+
+// builtinSafeHarbour is the default safe-harbour prompt when none is
+// configured: 1.5 s of a 1 kHz tone at speech level, so the called party
+// hears something within the abandon grace. Configure a spoken message.
+func builtinSafeHarbour() *media.Prompt {
+	const rate = 8000
+	pcm := make([]int16, rate*3/2)
+	for i := range pcm {
+		pcm[i] = int16(6000 * math.Sin(2*math.Pi*1000*float64(i)/rate))
+	}
+	return media.NewPrompt("builtin-safe-harbour", pcm)
 }
 
 // builtinPrompt is a two-tone chime used when no prompt file is configured,

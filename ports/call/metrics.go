@@ -15,6 +15,9 @@ type Metrics struct {
 	SetupSeconds prometheus.Histogram   // dialedge_call_setup_seconds (INVITE → 200)
 	Lateness     prometheus.Histogram   // dialedge_rtp_send_lateness_seconds
 	DTMF         prometheus.Counter     // dialedge_dtmf_digits_total
+	Abandons     prometheus.Counter     // dialedge_abandons_total
+	BotFrames    *prometheus.CounterVec // dialedge_bot_frames_total{direction}
+	Agents       *prometheus.GaugeVec   // dialedge_agents{state}
 }
 
 // NewMetrics creates the collectors and registers them on reg (if non-nil).
@@ -41,11 +44,26 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "dialedge_dtmf_digits_total", Help: "RFC 4733 digits received.",
 		}),
 	}
+	m.Abandons = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "dialedge_abandons_total", Help: "Live answers with no agent within the abandon grace (safe-harbour played).",
+	})
+	m.BotFrames = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "dialedge_bot_frames_total", Help: "20 ms audio frames streamed to (to_bot) and from (from_bot) IVR bots; dropped_to_bot when the bot socket lagged.",
+	}, []string{"direction"})
+	m.Agents = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "dialedge_agents", Help: "Registered agents by state (idle, reserving, available, reserved, talking, wrap_up).",
+	}, []string{"state"})
+	for _, st := range []AgentState{AgentIdle, AgentReserving, AgentAvailable, AgentReserved, AgentTalking, AgentWrapUp} {
+		m.Agents.WithLabelValues(string(st))
+	}
+	for _, d := range []string{"to_bot", "from_bot", "dropped_to_bot"} {
+		m.BotFrames.WithLabelValues(d)
+	}
 	for _, o := range Outcomes {
 		m.Calls.WithLabelValues(string(o)) // export zeros so dashboards see every result
 	}
 	if reg != nil {
-		reg.MustRegister(m.Calls, m.Active, m.Legs, m.SetupSeconds, m.Lateness, m.DTMF)
+		reg.MustRegister(m.Calls, m.Active, m.Legs, m.SetupSeconds, m.Lateness, m.DTMF, m.Abandons, m.BotFrames, m.Agents)
 	}
 	return m
 }

@@ -58,6 +58,52 @@ type Order struct {
 	NotBefore time.Time `json:"not_before,omitzero"`
 	// TimeZone is the contact's IANA time zone (for calling windows).
 	TimeZone string `json:"time_zone,omitempty"`
+
+	// Flow is what a LIVE_VOICE answer gets: FlowMessage (default: play
+	// Prompt), FlowAgent (bridge to an agent with the zip tone, or abandon
+	// with the safe-harbour prompt) or FlowBot (stream to BotURL; the bot
+	// may escalate to an agent).
+	Flow string `json:"flow,omitempty"`
+	// Agent, in FlowAgent, names the agent the call is for (preview); empty:
+	// any available agent of the campaign.
+	Agent string `json:"agent,omitempty"`
+	// BotURL is the ws:// or wss:// URL of the bot (FlowBot).
+	BotURL string `json:"bot_url,omitempty"`
+	// VoicemailPrompt is left after the beep; empty: Prompt.
+	VoicemailPrompt string `json:"voicemail_prompt,omitempty"`
+	// SafeHarbourPrompt plays to an abandoned live answer; empty: the
+	// edge's safe_harbour_prompt.
+	SafeHarbourPrompt string `json:"safe_harbour_prompt,omitempty"`
+	// OnMachine overrides cpa.on_machine (hangup | voicemail).
+	OnMachine string `json:"on_machine,omitempty"`
+	// CPA overrides the edge's call progress analysis for this order (the
+	// campaign's callProgressAnalysisParams); nil: the edge's.
+	CPA *OrderCPA `json:"cpa,omitempty"`
+}
+
+// Flows of a LIVE_VOICE answer.
+const (
+	FlowMessage = "message"
+	FlowAgent   = "agent"
+	FlowBot     = "bot"
+)
+
+// OrderCPA is a campaign's callProgressAnalysisParams applied to one order.
+// Zero times keep the edge's values.
+type OrderCPA struct {
+	// Enabled runs analysis at all; off, every answer is LIVE_VOICE.
+	Enabled bool `json:"enabled"`
+	// AMD classifies human/machine after the answer; off, early media is
+	// still analysed and every answer is LIVE_VOICE.
+	AMD bool `json:"amd"`
+	// TerminatingTone waits for the beep before a voicemail; off, the
+	// voicemail starts at the machine verdict.
+	TerminatingTone     bool `json:"terminating_tone"`
+	MinSilencePeriod    int  `json:"min_silence_period,omitempty"`
+	AnalysisPeriod      int  `json:"analysis_period,omitempty"`
+	MinimumValidSpeech  int  `json:"minimum_valid_speech,omitempty"`
+	MaxTimeAnalysis     int  `json:"max_time_analysis,omitempty"`
+	MaxTermToneAnalysis int  `json:"max_term_tone_analysis,omitempty"`
 }
 
 // Timings are the wall-clock instants of one attempt. Zero means "did not
@@ -107,6 +153,8 @@ type Result struct {
 	CPA         *CPA        `json:"cpa,omitempty"`
 	Disposition Disposition `json:"disposition,omitempty"`
 	Agent       string      `json:"agent,omitempty"`
-	CallerID    string      `json:"caller_id,omitempty"`
-	Media       *MediaStats `json:"media,omitempty"`
+	// Bot is the bot stream's view (FlowBot).
+	Bot      *BotStats   `json:"bot,omitempty"`
+	CallerID string      `json:"caller_id,omitempty"`
+	Media    *MediaStats `json:"media,omitempty"`
 }

@@ -231,14 +231,14 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Edge, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.Campaign, err = campaign.New(cfg.Campaigns, campaign.Deps{Store: e.Store, Dialer: e.Calls, Registerer: e.Registry, Logger: log})
+	e.Campaign, err = campaign.New(cfg.Campaigns, campaign.Deps{Store: e.Store, Dialer: e.Calls, Agents: e.Calls, Registerer: e.Registry, Logger: log})
 	if err != nil {
 		return nil, err
 	}
 	if err := e.Campaign.Start(); err != nil {
 		return nil, err
 	}
-	e.API, err = api.New(cfg.API, api.Deps{Store: e.Store, Dialer: e.Calls, Gatherer: e.Registry, Campaigns: e.Campaign}, log)
+	e.API, err = api.New(cfg.API, api.Deps{Store: e.Store, Dialer: e.Calls, Gatherer: e.Registry, Campaigns: e.Campaign, Agents: e.Calls}, log)
 	if err != nil {
 		return nil, fmt.Errorf("api: %w", err)
 	}
