@@ -98,8 +98,8 @@ type Engine struct {
 	calls  map[CallID]*call
 	active []*call // ringing, answered, waiting
 
-	slow, fast  *outcomeHist
-	useFast     bool
+	slow        *outcomeHist
+	det         changeDetector
 	ansLive     float64 // decayed counts of answered calls and of those that were live
 	ansAll      float64
 	amdHuman    float64 // mean seconds from answer to a live verdict
@@ -110,7 +110,14 @@ type Engine struct {
 	nWrap       int
 
 	outcomes      int
-	safety        float64
+	risk          float64 // marginal abandon-risk threshold θ (feedback variable)
+	riskEff       float64 // θ after the window guards
+	placedRisk    float64 // Σ marginal risk × live probability of dials placed (diagnostics)
+	placedLives   float64
+	start         time.Time
+	talkSum       float64 // completed talk seconds and calls, for the start-up correction
+	talkN         int
+	talkScale     float64 // start-up stretch of the talk-time model (≥ 1)
 	blockLives    int
 	blockAbandons int
 	recent        float64
@@ -122,7 +129,12 @@ type Engine struct {
 	busy, staffed                    time.Duration
 
 	// forecast buffers, reused across decisions
-	sup, vsup, dem, vdem, pnew []float64
+	pnew, risks, muA, vA, muL, vL []float64
+	muR                           []float64 // expected live answers from ringing and new calls
+	relVar                        float64   // relative variance of the live-rate estimate
+	pmfA, pmfL                    []float64 // exact forecast: K rows of the distributions of A and L
+	strideA, strideL              int
+	capL, busyN, free             int
 
 	last Decision
 }
@@ -132,7 +144,8 @@ type Decision struct {
 	Dials    int     `json:"dials"`
 	Mode     string  `json:"mode"`     // effective mode: the campaign type, or "progressive_fallback", "guarded", "preview"
 	Reason   string  `json:"reason"`   // short human text
-	Safety   float64 `json:"safety"`   // predictive safety factor (spare agents in forecast standard deviations)
+	Safety   float64 `json:"safety"`   // the risk threshold as a normal quantile (spare agents in forecast standard deviations)
+	Risk     float64 `json:"risk"`     // marginal abandon-risk threshold of the last dial, after the window guards
 	LiveRate float64 `json:"liveRate"` // estimated live answers per dial
 }
 
@@ -156,12 +169,13 @@ func New(s Settings, cfg Config, clk Clock) (*Engine, error) {
 		agents:      make(map[string]*agent),
 		calls:       make(map[CallID]*call),
 		slow:        newOutcomeHist(cfg.OutcomeHalfLife),
-		fast:        newOutcomeHist(cfg.FastHalfLife),
+		det:         changeDetector{threshold: cfg.ChangeThreshold},
+		start:       clk.Now(),
 		amdHuman:    1.5,
 		amdHumanMax: 2,
 		talk:        newLogNormalFit(cfg.HandleHalfLife, 120*time.Second, 1, 0.05),
 		wrap:        newLogNormalFit(cfg.HandleHalfLife, 10*time.Second, 0.5, 0.05),
-		safety:      cfg.InitialSafety,
+		risk:        cfg.InitialRisk,
 		recent:      cfg.AimFraction * s.AbandonRatePercentage / 100,
 		win30:       newWindow(30*24*time.Hour, time.Minute),
 		win24:       newWindow(24*time.Hour, time.Minute),
@@ -181,17 +195,14 @@ func New(s Settings, cfg Config, clk Clock) (*Engine, error) {
 		}
 	}
 	e.slow.seed(prior, 20)
-	e.fast.seed(prior, 20)
 	e.ansLive, e.ansAll = 1, 2
-	k := s.NoAnswerRingLimit + 6
+	k := s.NoAnswerRingLimit + 3
 	if k > histBins {
 		k = histBins
 	}
-	e.sup = make([]float64, k)
-	e.vsup = make([]float64, k)
-	e.dem = make([]float64, k)
-	e.vdem = make([]float64, k)
-	e.pnew = make([]float64, k)
+	for _, p := range []*[]float64{&e.pnew, &e.risks, &e.muA, &e.vA, &e.muL, &e.vL, &e.muR} {
+		*p = make([]float64, k)
+	}
 	if s.CampaignType.IsIVR() {
 		now := clk.Now()
 		for i := 1; i <= s.IVRPorts; i++ {
@@ -238,8 +249,12 @@ func (e *Engine) transition(a *agent, st AgentState, now time.Time) {
 	if a.state == Talking || a.state == WrapUp {
 		e.busy += d
 	}
-	if a.state == Talking && st != Talking {
+	if a.state == Talking && st != Talking && d >= shortTalk {
+		// Calls shorter than shortTalk are agents dropping a machine judged
+		// live, not conversations: they would distort the talk-time fit.
 		e.talk.add(d)
+		e.talkSum += d.Seconds()
+		e.talkN++
 		e.refreshHandle()
 	}
 	if a.state == WrapUp && st != WrapUp {
@@ -332,8 +347,10 @@ func (e *Engine) Resolved(id CallID, o Outcome) error {
 	}
 	live := o == OutcomeLive
 	e.outcomes++
+	if from := e.det.observe(at, live, e.slow.liveFraction()); from >= 0 && e.outcomes > changeMinOutcomes {
+		e.reestimate(from)
+	}
 	e.slow.add(at, live)
-	e.fast.add(at, live)
 	if wasAnswered || o == OutcomeLive || o == OutcomeMachine {
 		const decay = 0.995
 		e.ansLive *= decay
@@ -351,30 +368,36 @@ func (e *Engine) Resolved(id CallID, o Outcome) error {
 		}
 		c.phase = waiting
 		c.verdict = now
-		e.pickHist()
 		return nil
 	}
 	e.deactivate(c)
 	delete(e.calls, id)
-	e.pickHist()
 	return nil
 }
 
-// pickHist switches to the fast statistics when the recent live rate has
-// moved away from the long-run one by more than sampling noise explains.
-func (e *Engine) pickHist() {
-	ps, pf := e.slow.liveFraction(), e.fast.liveFraction()
-	n := float64(e.cfg.FastHalfLife) / math.Ln2
-	se := math.Sqrt(math.Max(ps*(1-ps), 0.01) / n)
-	e.useFast = math.Abs(pf-ps) > 2*se
+// shortTalk: talk times below it are not conversations (see transition).
+const shortTalk = 10 * time.Second
+
+// reestimate restarts the outcome statistics after the change detector
+// alarmed: the old statistics are kept at the weight of FastHalfLife expected
+// live answers (so that a false alarm cannot swing the estimate far: the
+// weight is larger when live answers are rarer), then the outcomes since the
+// estimated change point, and at least the last changeMinSample, are
+// replayed (the current one is added by the caller).
+func (e *Engine) reestimate(from int) {
+	d := &e.det
+	// The excursion that raised the alarm is selected for being extreme:
+	// estimate from at least the last changeMinSample outcomes.
+	from = max(0, min(from, d.n-1-changeMinSample))
+	p0 := math.Max(e.slow.liveFraction(), 0.01)
+	e.slow.reshape(float64(e.cfg.FastHalfLife)/p0, p0)
+	for i := from; i < d.n-1; i++ {
+		r := d.ring[i%changeRing]
+		e.slow.add(r.at, r.live)
+	}
 }
 
-func (e *Engine) hist() *outcomeHist {
-	if e.useFast {
-		return e.fast
-	}
-	return e.slow
-}
+func (e *Engine) hist() *outcomeHist { return e.slow }
 
 // Connected records that a live call was bridged. In the agent modes agentID
 // names the agent, who becomes Talking. In the IVR modes agentID is ignored
@@ -466,18 +489,27 @@ func (e *Engine) recordLive(now time.Time, abandoned bool) {
 }
 
 // correct is the feedback step, run every predictiveCorrectionPace live
-// answers: it moves the safety factor by predictiveGain × the relative error
-// between the measured abandon rate and the aim (a fraction of the target).
+// answers: it moves the risk threshold, in log scale, by predictiveGain × the
+// relative error between the measured abandon rate and the aim (a fraction of
+// the target). The measured rate is smoothed over the last blocks.
 func (e *Engine) correct() {
 	r := float64(e.blockAbandons) / float64(e.blockLives)
 	e.recent = 0.5*e.recent + 0.5*r
 	aim := e.cfg.AimFraction * e.target
 	err := (e.recent - aim) / aim
 	err = math.Max(-1, math.Min(3, err))
-	e.safety += e.s.PredictiveGain * 0.25 * err
-	e.safety = math.Max(-1, math.Min(5, e.safety))
+	e.risk *= math.Exp(-e.s.PredictiveGain * e.cfg.CorrectionStep * err)
+	e.risk = math.Max(1e-4, math.Min(e.cfg.MaxRisk, e.risk))
 	e.blockLives, e.blockAbandons = 0, 0
 	e.corrections++
+}
+
+// safetyOf expresses a risk threshold as the equivalent normal quantile.
+func safetyOf(risk float64) float64 {
+	if risk <= 0 {
+		return 10
+	}
+	return math.Sqrt2 * math.Erfcinv(2*math.Min(risk, 1))
 }
 
 // Offer reserves the longest-waiting available agent for a pushed record
@@ -562,7 +594,11 @@ func (e *Engine) Decide() Decision {
 	default:
 		d = e.predictive()
 	}
-	d.Safety = e.safety
+	d.Risk = 0
+	if e.s.CampaignType == Predictive || e.s.CampaignType == PredictiveIVR {
+		d.Risk = e.riskEff
+	}
+	d.Safety = safetyOf(e.risk)
 	d.LiveRate = e.hist().liveFraction()
 	e.last = d
 	return d
@@ -588,27 +624,6 @@ func (e *Engine) progressive(rate float64) int {
 		return 0
 	}
 	return n
-}
-
-// guarded reports whether one more abandon would break a configured window
-// (or the rolling-hour guard); predictive then dials only for free agents.
-func (e *Engine) guarded(now time.Time, staffed int) string {
-	aht := e.talk.mean() + e.wrapMean()
-	if e.cfg.HourGuardPercentage > 0 && aht > 0 {
-		st := e.win1h.stat(now)
-		expected := float64(staffed) * 3600 / aht
-		if float64(st.Abandons+1) > e.cfg.HourGuardPercentage/100*math.Max(float64(st.Lives), expected) {
-			return "rolling-hour guard"
-		}
-	}
-	for _, w := range e.s.AbandonWindows {
-		st := e.windowFor(w).stat(now)
-		judged := math.Max(float64(st.Lives), float64(e.cfg.ComplianceMinLives))
-		if float64(st.Abandons+1) > e.target*judged {
-			return string(w) + " budget spent"
-		}
-	}
-	return ""
 }
 
 func (e *Engine) windowFor(w AbandonWindow) *window {

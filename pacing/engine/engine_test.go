@@ -161,11 +161,18 @@ func TestPreviewModes(t *testing.T) {
 	}
 }
 
-// warm feeds outcomes (live share `live`, answered at 9 s, AMD 1 s) and
-// completed calls of 180 s talk and 15 s wrap-up.
+// warm feeds completed calls of 180 s talk and 15 s wrap-up, then outcomes
+// (live share `live`, answered at 9 s, AMD 1 s), the live ones talked too.
 func warm(t *testing.T, e *Engine, clk *fakeClock, live float64, id *CallID) {
 	t.Helper()
 	e.SetAgent("w", Available)
+	for i := 0; i < 30; i++ {
+		e.SetAgent("w", Talking)
+		clk.advance(180 * time.Second)
+		e.SetAgent("w", WrapUp)
+		clk.advance(15 * time.Second)
+		e.SetAgent("w", Available)
+	}
 	for i := 0; i < 300; i++ {
 		*id++
 		e.Dialed(*id)
@@ -189,13 +196,6 @@ func warm(t *testing.T, e *Engine, clk *fakeClock, live float64, id *CallID) {
 		}
 		e.Resolved(*id, OutcomeNoAnswer)
 	}
-	for i := 0; i < 30; i++ {
-		e.SetAgent("w", Talking)
-		clk.advance(180 * time.Second)
-		e.SetAgent("w", WrapUp)
-		clk.advance(15 * time.Second)
-		e.SetAgent("w", Available)
-	}
 	e.SetAgent("w", LoggedOut)
 }
 
@@ -214,6 +214,9 @@ func predictiveWith(t *testing.T, live float64, talking, wrapping, free int) (De
 		e.SetAgent(fmt.Sprint("f", i), Available)
 	}
 	clk.advance(60 * time.Second)
+	// These tests look at the forecast: no rolling-hour guard (the warm-up
+	// leaves an hour with few live answers) and no start-up ramp.
+	e.cfg.HourGuardPercentage, e.cfg.StartupLivesPerAgent = 0, 0
 	return e.Decide(), e
 }
 
@@ -236,9 +239,9 @@ func TestPredictiveReactsInTheRightDirection(t *testing.T) {
 	}
 }
 
-func TestPredictiveCorrectionMovesSafety(t *testing.T) {
+func TestPredictiveCorrectionMovesRisk(t *testing.T) {
 	_, e := predictiveWith(t, 0.25, 15, 5, 5)
-	before := e.safety
+	before := e.risk
 	clk := e.clk.(*fakeClock)
 	// a block of 70 live answers with 10 abandons (14%): the engine must get more careful
 	for i := 0; i < 70; i++ {
@@ -254,12 +257,12 @@ func TestPredictiveCorrectionMovesSafety(t *testing.T) {
 		}
 		clk.advance(time.Second)
 	}
-	if !(e.safety > before) {
-		t.Fatalf("safety %.2f → %.2f after abandons, want up", before, e.safety)
+	if !(e.risk < before) {
+		t.Fatalf("risk threshold %.4f → %.4f after abandons, want down", before, e.risk)
 	}
 	// clean blocks: the smoothed rate falls under the aim within a few
-	// corrections and the safety comes down
-	peak := e.safety
+	// corrections and the threshold goes back up
+	low := e.risk
 	for i := 0; i < 4*70; i++ {
 		id := CallID(200000 + i)
 		e.Dialed(id)
@@ -267,10 +270,13 @@ func TestPredictiveCorrectionMovesSafety(t *testing.T) {
 		e.Resolved(id, OutcomeLive)
 		e.Connected(id, "f0")
 		e.Ended(id)
-		peak = max(peak, e.safety)
+		low = min(low, e.risk)
 	}
-	if !(e.safety < peak) {
-		t.Fatalf("safety peak %.2f → %.2f after clean blocks, want down", peak, e.safety)
+	if !(e.risk > low) {
+		t.Fatalf("risk threshold low %.4f → %.4f after clean blocks, want up", low, e.risk)
+	}
+	if d := e.Decide(); d.Safety <= 0 || d.Safety > 10 {
+		t.Errorf("safety (normal quantile of the threshold) %.2f", d.Safety)
 	}
 	// and the gain scales the step
 	s := DefaultSettings()
@@ -278,8 +284,8 @@ func TestPredictiveCorrectionMovesSafety(t *testing.T) {
 	e2, _ := New(s, DefaultConfig(), newClock())
 	e2.blockLives, e2.blockAbandons = 69, 10
 	e2.recordLive(e2.clk.Now(), false)
-	if d := e2.safety - DefaultConfig().InitialSafety; !(d > 0 && d < 0.1) {
-		t.Errorf("gain 0.1 step %.3f, want small and positive", d)
+	if r := e2.risk / DefaultConfig().InitialRisk; !(r < 1 && r > 0.9) {
+		t.Errorf("gain 0.1 step: threshold ×%.3f, want a small decrease", r)
 	}
 }
 
@@ -296,7 +302,7 @@ func TestPredictiveFallsBackWithTinyGroup(t *testing.T) {
 func TestPredictiveRespectsMaxDialingRate(t *testing.T) {
 	d, e := predictiveWith(t, 0.02, 0, 0, 10) // very low live rate: wants many lines
 	if d.Dials != 30 {
-		t.Fatalf("10 agents × maxDialingRate 3: %d dials, want 30", d.Dials)
+		t.Fatalf("10 agents × maxDialingRate 3: %d dials (%+v), want 30", d.Dials, d)
 	}
 	for i := 0; i < 30; i++ {
 		e.Dialed(CallID(500000 + i))

@@ -82,6 +82,12 @@ func (h *outcomeHist) rebuild() {
 	h.dirty = false
 }
 
+// weight returns the effective number of outcomes behind the estimates.
+func (h *outcomeHist) weight() float64 {
+	h.rebuild()
+	return h.cumAll[histBins] / h.g
+}
+
 // liveFraction returns the weighted share of live answers among outcomes.
 func (h *outcomeHist) liveFraction() float64 {
 	h.rebuild()
@@ -132,8 +138,8 @@ func (f *logNormalFit) add(d time.Duration) {
 	}
 	l := math.Log(x)
 	a := f.alpha
-	if f.n < 20 { // learn fast from the first observations
-		a = math.Max(a, 1/float64(f.n+2))
+	if f.n < 50 { // learn fast from the first observations, the prior weighing a few
+		a = math.Max(a, 1/float64(f.n+5))
 	}
 	f.mu += a * (l - f.mu)
 	f.m2 += a * (l*l - f.m2)
@@ -199,14 +205,21 @@ func (t *cdfTable) at(x float64) float64 {
 
 // condDone returns P(T ≤ elapsed+dt | T > elapsed).
 func (t *cdfTable) condDone(elapsed, dt float64) float64 {
+	return t.condDoneScaled(elapsed, dt, 1)
+}
+
+// condDoneScaled is condDone for the distribution stretched by scale (T·scale).
+func (t *cdfTable) condDoneScaled(elapsed, dt, scale float64) float64 {
 	if dt <= 0 {
 		return 0
 	}
-	f0 := t.at(elapsed)
-	if f0 >= 1-1e-9 {
-		return 1 // past the model's range: treat as about to finish
+	f0 := t.at(elapsed / scale)
+	if f0 >= 1-1e-6 {
+		// Past the model's range: the fit has not seen calls this long.
+		// Long calls are not about to end; use a heavy (1/x survival) tail.
+		return dt / (elapsed + dt)
 	}
-	p := (t.at(elapsed+dt) - f0) / (1 - f0)
+	p := (t.at((elapsed+dt)/scale) - f0) / (1 - f0)
 	if p < 0 {
 		return 0
 	}
@@ -214,4 +227,99 @@ func (t *cdfTable) condDone(elapsed, dt float64) float64 {
 		return 1
 	}
 	return p
+}
+
+// reshape rescales the histogram to a total weight of `weight` outcomes with
+// live fraction p, keeping the answer-time shapes of live and other outcomes.
+// It is the re-estimation step after a detected change: the timing shapes are
+// still good, the mix is not.
+func (h *outcomeHist) reshape(weight, p float64) {
+	var tl, to float64
+	for i := range h.all {
+		tl += h.live[i]
+		to += h.all[i] - h.live[i]
+	}
+	if tl <= 0 || to <= 0 {
+		return
+	}
+	fl := weight * p * h.g / tl
+	fo := weight * (1 - p) * h.g / to
+	for i := range h.all {
+		l := h.live[i] * fl
+		o := (h.all[i] - h.live[i]) * fo
+		h.live[i], h.all[i] = l, l+o
+	}
+	h.dirty = true
+}
+
+// changeRing is the number of recent outcomes kept for re-estimation after a
+// detected change of the live rate.
+const changeRing = 512
+
+// The change detector starts after changeMinOutcomes outcomes (the first
+// outcomes arrive in order of resolution time, not of dialing, and look like
+// a change), and re-estimates from at least changeMinSample outcomes.
+const (
+	changeMinOutcomes = 300
+	changeMinSample   = 80
+)
+
+type outcomeRec struct {
+	at   time.Duration
+	live bool
+}
+
+// changeDetector is a two-sided Bernoulli CUSUM on the live indicator of dial
+// outcomes against the current long-run live fraction p0: it tests p0 against
+// p0±δ (δ = max(MinShift, RelShift·p0)) and alarms when the log-likelihood
+// ratio of a shift since the statistic last touched zero exceeds the
+// threshold. The outcomes since that point (the change-point estimate) are
+// then the new estimate of the live fraction.
+type changeDetector struct {
+	ring       [changeRing]outcomeRec
+	n          int // outcomes seen
+	up, down   float64
+	upAt, dnAt int // outcome index where each statistic last left zero
+	threshold  float64
+	alarms     int
+}
+
+// observe adds one outcome and returns the index of the first outcome after
+// the estimated change point when the CUSUM alarms, or -1.
+func (d *changeDetector) observe(at time.Duration, live bool, p0 float64) int {
+	d.ring[d.n%changeRing] = outcomeRec{at, live}
+	d.n++
+	p0 = math.Min(math.Max(p0, 0.01), 0.95)
+	delta := math.Max(0.04, 0.35*p0)
+	pu := math.Min(p0+delta, 0.99)
+	pd := math.Max(p0-delta, 0.005)
+	var lu, ld float64
+	if live {
+		lu, ld = math.Log(pu/p0), math.Log(pd/p0)
+	} else {
+		lu, ld = math.Log((1-pu)/(1-p0)), math.Log((1-pd)/(1-p0))
+	}
+	if d.up == 0 {
+		d.upAt = d.n - 1
+	}
+	if d.down == 0 {
+		d.dnAt = d.n - 1
+	}
+	d.up = math.Max(0, d.up+lu)
+	d.down = math.Max(0, d.down+ld)
+	from := -1
+	switch {
+	case d.up > d.threshold:
+		from = d.upAt
+	case d.down > d.threshold:
+		from = d.dnAt
+	}
+	if from >= 0 {
+		if d.n-from > changeRing {
+			from = d.n - changeRing
+		}
+		d.up, d.down = 0, 0
+		d.alarms++
+	}
+	return from
 }

@@ -144,25 +144,62 @@ type Config struct {
 	// abandon would exceed it, predictive dials only for free agents until the
 	// hour window rolls. 0 disables.
 	HourGuardPercentage float64 `yaml:"hour_guard_percentage"`
+	// HourPaceFraction is the pace of live answers, as a fraction of the
+	// last hour's, the rolling-hour guard assumes for the coming hour when it
+	// judges the windows that will end then.
+	HourPaceFraction float64 `yaml:"hour_pace_fraction"`
+	// ComplianceMargin scales abandonRatePercentage for the compliance
+	// window guards (not the feedback aim): the engine's live answers include
+	// machines misjudged as people and bridged to an agent, which a regulator
+	// (and the simulator's ground truth) does not count, so its own rate reads
+	// low; 0.9 leaves room for a 10% excess.
+	ComplianceMargin float64 `yaml:"compliance_margin"`
 	// ComplianceMinLives is the live-answer count below which a compliance
 	// window is too young to be judged (the hour guard covers the start).
 	ComplianceMinLives int `yaml:"compliance_min_lives"`
 	// MinPredictiveAgents: with fewer staffed agents (or ports) predictive
 	// falls back to progressive at dialingRate.
 	MinPredictiveAgents int `yaml:"min_predictive_agents"`
-	// InitialSafety is the starting safety factor (standard deviations of the
-	// forecast kept as spare agents); the feedback loop moves it.
+	// InitialSafety is kept for configuration compatibility; the forecast
+	// now works with a risk threshold (InitialRisk) and ignores it.
 	InitialSafety float64 `yaml:"initial_safety"`
+	// InitialRisk is the starting marginal abandon-risk threshold: the
+	// largest probability that one more dial's live answer is abandoned (or
+	// takes the agent of a later one) the engine accepts. The feedback loop
+	// moves it, within (0, MaxRisk].
+	InitialRisk float64 `yaml:"initial_risk"`
+	MaxRisk     float64 `yaml:"max_risk"`
+	// CorrectionStep scales each feedback step: the threshold is multiplied
+	// by exp(−predictiveGain × CorrectionStep × relative error).
+	CorrectionStep float64 `yaml:"correction_step"`
+	// ExactMaxAgents: up to this many staffed agents the forecast computes
+	// the distributions of free agents and live answers exactly; above it,
+	// the normal approximation.
+	ExactMaxAgents int `yaml:"exact_max_agents"`
+	// BudgetRamp is how many abandons before a window's budget is spent the
+	// guard starts scaling the risk threshold down.
+	BudgetRamp float64 `yaml:"budget_ramp"`
+	// StartupLivesPerAgent: over the campaign's first StartupLivesPerAgent ×
+	// staffed live answers the risk threshold grows from a quarter to its
+	// full value, while the answer-time and talk-time statistics are young
+	// (the larger the group, the larger its start-up bursts). 0 disables.
+	StartupLivesPerAgent int `yaml:"startup_lives_per_agent"`
+	// ChangeThreshold is the CUSUM alarm level (log-likelihood ratio) of the
+	// live-rate change detector; lower reacts faster with more false alarms.
+	ChangeThreshold float64 `yaml:"change_threshold"`
 	// WarmupOutcomes and WarmupCalls: predictive runs progressive at
 	// dialingRate until it has seen this many dial outcomes and completed
-	// calls, so that it never over-dials on priors.
+	// calls (and at least one completed call per staffed agent: the first
+	// calls to end are the short ones), so that it never over-dials on
+	// priors.
 	WarmupOutcomes int `yaml:"warmup_outcomes"`
 	WarmupCalls    int `yaml:"warmup_calls"`
 	// OutcomeHalfLife is the half-life, in dial outcomes, of the answer-time
 	// and live-rate statistics.
 	OutcomeHalfLife int `yaml:"outcome_half_life"`
-	// FastHalfLife is the half-life of the fast statistics used when a shift
-	// in the live rate is detected.
+	// FastHalfLife is, after a detected change of the live rate, the weight
+	// the old statistics keep, in expected live answers (FastHalfLife / live
+	// fraction outcomes); the outcomes since the change are then replayed.
 	FastHalfLife int `yaml:"fast_half_life"`
 	// HandleHalfLife is the half-life, in completed calls, of the talk and
 	// wrap-up time estimates.
@@ -172,17 +209,26 @@ type Config struct {
 // DefaultConfig returns the tuning used by the pacing simulator.
 func DefaultConfig() Config {
 	return Config{
-		AbandonGrace:        2 * time.Second,
-		AimFraction:         0.7,
-		HourGuardPercentage: 3.5,
-		ComplianceMinLives:  100,
-		MinPredictiveAgents: 3,
-		InitialSafety:       2.75,
-		WarmupOutcomes:      100,
-		WarmupCalls:         10,
-		OutcomeHalfLife:     300,
-		FastHalfLife:        60,
-		HandleHalfLife:      200,
+		AbandonGrace:         2 * time.Second,
+		AimFraction:          0.7,
+		HourGuardPercentage:  4.5,
+		HourPaceFraction:     0.85,
+		ComplianceMargin:     0.9,
+		ComplianceMinLives:   100,
+		MinPredictiveAgents:  3,
+		InitialSafety:        2.75,
+		InitialRisk:          0.02,
+		MaxRisk:              0.5,
+		CorrectionStep:       0.3,
+		ExactMaxAgents:       20,
+		BudgetRamp:           1,
+		ChangeThreshold:      5,
+		StartupLivesPerAgent: 10,
+		WarmupOutcomes:       100,
+		WarmupCalls:          10,
+		OutcomeHalfLife:      300,
+		FastHalfLife:         8,
+		HandleHalfLife:       200,
 	}
 }
 
@@ -197,6 +243,12 @@ func (c Config) validate() error {
 	if !(c.HourGuardPercentage >= 0 && c.HourGuardPercentage <= 100) {
 		errs = append(errs, fmt.Errorf("hour_guard_percentage %v: allowed 0–100", c.HourGuardPercentage))
 	}
+	if !(c.HourPaceFraction > 0 && c.HourPaceFraction <= 2) {
+		errs = append(errs, fmt.Errorf("hour_pace_fraction %v: allowed (0, 2]", c.HourPaceFraction))
+	}
+	if !(c.ComplianceMargin > 0 && c.ComplianceMargin <= 1) {
+		errs = append(errs, fmt.Errorf("compliance_margin %v: allowed (0, 1]", c.ComplianceMargin))
+	}
 	if c.ComplianceMinLives < 0 {
 		errs = append(errs, fmt.Errorf("compliance_min_lives %d: allowed ≥ 0", c.ComplianceMinLives))
 	}
@@ -205,6 +257,24 @@ func (c Config) validate() error {
 	}
 	if !(c.InitialSafety >= -3 && c.InitialSafety <= 10) {
 		errs = append(errs, fmt.Errorf("initial_safety %v: allowed -3–10", c.InitialSafety))
+	}
+	if !(c.InitialRisk > 0 && c.InitialRisk <= c.MaxRisk && c.MaxRisk <= 1) {
+		errs = append(errs, fmt.Errorf("initial_risk %v, max_risk %v: allowed 0 < initial_risk ≤ max_risk ≤ 1", c.InitialRisk, c.MaxRisk))
+	}
+	if !(c.CorrectionStep > 0 && c.CorrectionStep <= 2) {
+		errs = append(errs, fmt.Errorf("correction_step %v: allowed (0, 2]", c.CorrectionStep))
+	}
+	if c.ExactMaxAgents < 0 || c.ExactMaxAgents > 200 {
+		errs = append(errs, fmt.Errorf("exact_max_agents %d: allowed 0–200", c.ExactMaxAgents))
+	}
+	if !(c.BudgetRamp > 0 && c.BudgetRamp <= 100) {
+		errs = append(errs, fmt.Errorf("budget_ramp %v: allowed (0, 100]", c.BudgetRamp))
+	}
+	if c.StartupLivesPerAgent < 0 {
+		errs = append(errs, fmt.Errorf("startup_lives_per_agent %d: allowed ≥ 0", c.StartupLivesPerAgent))
+	}
+	if !(c.ChangeThreshold >= 1 && c.ChangeThreshold <= 50) {
+		errs = append(errs, fmt.Errorf("change_threshold %v: allowed 1–50", c.ChangeThreshold))
 	}
 	if c.OutcomeHalfLife < 10 || c.FastHalfLife < 5 || c.HandleHalfLife < 10 {
 		errs = append(errs, fmt.Errorf("half lives (%d, %d, %d): allowed outcome ≥ 10, fast ≥ 5, handle ≥ 10", c.OutcomeHalfLife, c.FastHalfLife, c.HandleHalfLife))

@@ -1,6 +1,9 @@
 package engine
 
-import "time"
+import (
+	"math"
+	"time"
+)
 
 // window is a rolling count of live answers and abandons over a fixed span,
 // kept in equal buckets (a ring). A bucket leaves the window whole, so the
@@ -75,4 +78,37 @@ func (w *window) stat(now time.Time) WindowStat {
 		s.Rate = float64(w.sumA) / float64(w.sumL)
 	}
 	return s
+}
+
+// tightest returns, over the windows ending in the next span (now + x for
+// x = 0, 1, …, n−1 buckets), the smallest remaining abandon budget
+//
+//	pct × (lives already in that window + rate × x) − abandons already in it
+//
+// where rate is the live answers per bucket assumed from now on; windows
+// expected to hold fewer than floor live answers are not judged (+Inf when
+// none is). The recent
+// abandons stay in every one of those windows while the older live answers
+// roll out, so a window ending later can be stricter than the current one.
+func (w *window) tightest(now time.Time, pct, rate, floor float64) float64 {
+	w.advance(now)
+	n := int64(len(w.lives))
+	var lives, abandons float64
+	best := math.Inf(1)
+	// Walk from the newest bucket back: after j buckets, (lives, abandons)
+	// is the content of the window ending (n−j) buckets from now.
+	for j := int64(0); j < n; j++ {
+		k := ((w.last-j)%n + n) % n
+		lives += float64(w.lives[k])
+		abandons += float64(w.abandons[k])
+		x := float64(n - 1 - j)
+		judged := lives + rate*x
+		if judged < floor {
+			continue // too few live answers: that window is not judged
+		}
+		if r := pct*judged - abandons; r < best {
+			best = r
+		}
+	}
+	return best
 }

@@ -1,0 +1,281 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+// bruteExceed enumerates every outcome of the Bernoulli variables:
+// P(W + Σ Bern(q) ≥ F + Σ Bern(p)).
+func bruteExceed(free, waiting int, ps, qs []float64) float64 {
+	n := len(ps) + len(qs)
+	total := 0.0
+	for mask := 0; mask < 1<<n; mask++ {
+		pr, a, l := 1.0, free, waiting
+		for i := 0; i < n; i++ {
+			on := mask>>i&1 == 1
+			var p float64
+			if i < len(ps) {
+				p = ps[i]
+				if on {
+					a++
+				}
+			} else {
+				p = qs[i-len(ps)]
+				if on {
+					l++
+				}
+			}
+			if on {
+				pr *= p
+			} else {
+				pr *= 1 - p
+			}
+		}
+		if l >= a {
+			total += pr
+		}
+	}
+	return total
+}
+
+func TestExactExceedMatchesEnumeration(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	e := mustNew(t, DefaultSettings(), newClock())
+	for trial := 0; trial < 50; trial++ {
+		free, waiting := rng.IntN(3), rng.IntN(2)
+		ps := make([]float64, rng.IntN(5))
+		qs := make([]float64, rng.IntN(8))
+		for i := range ps {
+			ps[i] = rng.Float64()
+		}
+		for i := range qs {
+			qs[i] = rng.Float64() * 0.6
+		}
+		busy := len(ps)
+		e.capL, e.busyN, e.free = free+busy, busy, free
+		e.grow(1, e.capL+1, busy+1)
+		pa := e.pmfA[:busy+1]
+		clear(pa)
+		pa[0] = 1
+		pl := e.pmfL[:e.capL+1]
+		clear(pl)
+		pl[min(waiting, e.capL)] = 1
+		for i, p := range ps {
+			bern(pa, i, p)
+		}
+		for _, q := range qs {
+			bernCapped(pl, q)
+		}
+		got := e.exceed(0, true)
+		want := bruteExceed(free, waiting, ps, qs)
+		if math.Abs(got-want) > 1e-9 {
+			t.Fatalf("trial %d (free %d waiting %d p %v q %v): exact %.12f, enumeration %.12f", trial, free, waiting, ps, qs, got, want)
+		}
+	}
+}
+
+func TestExactAndNormalForecastAgree(t *testing.T) {
+	// A mid-size group where the normal approximation is fair: both forecasts
+	// place a similar number of dials.
+	_, e := predictiveWith(t, 0.25, 12, 3, 3)
+	for i := 0; i < 4; i++ {
+		e.Dialed(CallID(700000 + i))
+	}
+	e.clk.(*fakeClock).advance(3 * time.Second)
+	e.risk = 0.05
+	e.cfg.ExactMaxAgents = 100
+	de := e.Decide()
+	e.cfg.ExactMaxAgents = 0
+	dn := e.Decide()
+	if de.Mode != "predictive" || dn.Mode != "predictive" {
+		t.Fatalf("modes %q %q", de.Mode, dn.Mode)
+	}
+	if de.Dials == 0 || dn.Dials == 0 || math.Abs(float64(de.Dials-dn.Dials)) > 2 {
+		t.Errorf("exact forecast %+v, normal %+v: want both positive and within 2 dials", de, dn)
+	}
+}
+
+func TestRiskThresholdOrdersDials(t *testing.T) {
+	// A larger threshold never places fewer dials.
+	_, e := predictiveWith(t, 0.25, 15, 5, 5)
+	prev := -1
+	for _, r := range []float64{0.001, 0.01, 0.05, 0.2} {
+		e.risk = r
+		d := e.Decide()
+		if d.Dials < prev {
+			t.Fatalf("threshold %.3f: %d dials, fewer than %d at a smaller threshold", r, d.Dials, prev)
+		}
+		if d.Risk <= 0 || d.Risk > r {
+			t.Errorf("threshold %.3f: effective risk %.4f", r, d.Risk)
+		}
+		prev = d.Dials
+	}
+}
+
+func TestChangeDetectorFindsStepNotNoise(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	d := changeDetector{threshold: DefaultConfig().ChangeThreshold}
+	// stationary 25%: alarms must be rare
+	for i := 0; i < 5000; i++ {
+		d.observe(10*time.Second, rng.Float64() < 0.25, 0.25)
+	}
+	if d.alarms > 2 {
+		t.Errorf("%d false alarms in 5000 stationary outcomes", d.alarms)
+	}
+	// step to 10%: detected within 200 outcomes, change point near the step
+	base := d.alarms
+	step := d.n
+	at := -1
+	for i := 0; i < 400 && at < 0; i++ {
+		if from := d.observe(10*time.Second, rng.Float64() < 0.10, 0.25); from >= 0 {
+			at = d.n - step
+			if from < step-100 {
+				t.Errorf("change point %d outcomes before the step", step-from)
+			}
+		}
+	}
+	if at < 0 || at > 200 || d.alarms != base+1 {
+		t.Errorf("25%% → 10%%: alarm after %d outcomes (alarms %d), want one within 200", at, d.alarms-base)
+	}
+}
+
+func TestReestimateFollowsTheStep(t *testing.T) {
+	clk := newClock()
+	e := mustNew(t, DefaultSettings(), clk)
+	rng := rand.New(rand.NewPCG(5, 6))
+	id := CallID(0)
+	feed := func(n int, p float64) {
+		for i := 0; i < n; i++ {
+			id++
+			e.Dialed(id)
+			clk.advance(time.Second)
+			if rng.Float64() < p {
+				e.Resolved(id, OutcomeLive)
+				e.Abandoned(id)
+			} else {
+				e.Resolved(id, OutcomeNoAnswer)
+			}
+		}
+	}
+	feed(2000, 0.25)
+	if p := e.slow.liveFraction(); math.Abs(p-0.25) > 0.05 {
+		t.Fatalf("stationary estimate %.3f", p)
+	}
+	feed(300, 0.10)
+	if e.det.alarms == 0 {
+		t.Fatal("no alarm after a 25% → 10% step")
+	}
+	if p := e.slow.liveFraction(); math.Abs(p-0.10) > 0.04 {
+		t.Errorf("300 outcomes after the step the estimate is %.3f, want about 0.10", p)
+	}
+}
+
+func TestStartupTalkScale(t *testing.T) {
+	clk := newClock()
+	e := mustNew(t, DefaultSettings(), clk)
+	for i := 0; i < 10; i++ {
+		e.SetAgent(fmt.Sprint("a", i), Talking)
+	}
+	// after 60 s the two shortest calls (40 s, 50 s) ended; eight still talk
+	clk.advance(40 * time.Second)
+	e.SetAgent("a0", WrapUp)
+	clk.advance(10 * time.Second)
+	e.SetAgent("a1", WrapUp)
+	clk.advance(10 * time.Second)
+	if s := e.startupTalkScale(clk.Now()); !(s > 1) {
+		t.Errorf("talk scale %.2f with 8 calls still running past the fitted mean, want > 1", s)
+	}
+}
+
+func TestWindowTightest(t *testing.T) {
+	w := newWindow(time.Hour, time.Minute)
+	t0 := time.Date(2025, 1, 6, 9, 0, 0, 0, time.UTC)
+	// 60 lives over the past hour, 2 abandons in the last minute
+	for i := 0; i < 60; i++ {
+		w.add(t0.Add(time.Duration(i)*time.Minute), false)
+	}
+	now := t0.Add(59*time.Minute + 30*time.Second)
+	w.add(now, true)
+	w.add(now, true)
+	cur := w.stat(now)
+	curBudget := 0.05*float64(cur.Lives) - float64(cur.Abandons)
+	// no lives expected from now on: the window ending in 59 minutes holds the
+	// last minute only (2 lives... plus 1 from the minute bucket), floor 20
+	got := w.tightest(now, 0.05, 0, 20)
+	if !(got < curBudget) {
+		t.Errorf("tightest budget %.2f not below the current window's %.2f", got, curBudget)
+	}
+	if want := 0.05*20 - 2; math.Abs(got-want) > 1e-9 {
+		t.Errorf("tightest %.3f, want %.3f (floor-judged window holding both abandons)", got, want)
+	}
+	// with a steady pace the future windows fill up again
+	if g := w.tightest(now, 0.05, 1, 20); !(g > got) {
+		t.Errorf("with one live a minute: %.2f, want above %.2f", g, got)
+	}
+}
+
+func TestTalkFitIgnoresMachineHangups(t *testing.T) {
+	clk := newClock()
+	e := mustNew(t, DefaultSettings(), clk)
+	e.SetAgent("a", Available)
+	for i := 0; i < 100; i++ {
+		e.SetAgent("a", Talking)
+		d := 180 * time.Second
+		if i%10 == 0 {
+			d = 5 * time.Second // an agent dropping a machine judged live
+		}
+		clk.advance(d)
+		e.SetAgent("a", WrapUp)
+		clk.advance(15 * time.Second)
+		e.SetAgent("a", Available)
+	}
+	if m := e.talk.mean(); math.Abs(m-180) > 10 {
+		t.Errorf("talk mean %.1f s, want about 180 (short hang-ups excluded)", m)
+	}
+}
+
+func TestDecideAllocatesNothingExact(t *testing.T) {
+	_, e := predictiveWith(t, 0.25, 3, 1, 2) // 6 staffed: exact forecast
+	for i := 0; i < 8; i++ {
+		e.Dialed(CallID(800000 + i))
+	}
+	if n := testing.AllocsPerRun(100, func() { e.Decide() }); n != 0 {
+		t.Errorf("Decide (exact forecast) allocates %v per run", n)
+	}
+}
+
+func TestHourGuardAfterAbandons(t *testing.T) {
+	_, e := predictiveWith(t, 0.25, 15, 5, 5)
+	e.cfg.HourGuardPercentage = DefaultConfig().HourGuardPercentage
+	clk := e.clk.(*fakeClock)
+	// an hour of steady live answers, then three abandons in a minute
+	for i := 0; i < 60; i++ {
+		id := CallID(900000 + i)
+		e.Dialed(id)
+		e.Resolved(id, OutcomeLive)
+		e.Connected(id, "f0")
+		e.Ended(id)
+		clk.advance(time.Minute)
+	}
+	if d := e.Decide(); d.Mode != "predictive" {
+		t.Fatalf("clean hour: mode %q (%s)", d.Mode, d.Reason)
+	}
+	for i := 0; i < 3; i++ {
+		id := CallID(910000 + i)
+		e.Dialed(id)
+		e.Resolved(id, OutcomeLive)
+		e.Abandoned(id)
+	}
+	e.SetAgent("f0", Available)
+	d := e.Decide()
+	if d.Mode != "guarded" || d.Reason != whyHour {
+		t.Fatalf("3 abandons in an hour of 63 live answers: %+v, want guarded by the rolling hour", d)
+	}
+	if d.Dials != 5 {
+		t.Errorf("guarded dials %d, want one per free agent (5)", d.Dials)
+	}
+}
