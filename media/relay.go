@@ -56,18 +56,12 @@ type Relay struct {
 	cnt    *Counters
 }
 
-type relaySide struct {
-	remote  atomic.Pointer[netip.AddrPort]
-	latched atomic.Bool
-	mu      sync.Mutex
-}
-
 // relayDir is one direction: reads from in (whose peer is side src),
 // writes through out to side dst's peer.
 type relayDir struct {
-	src, dst *relaySide
+	src, dst *latch
 	in, out  *batchConn
-	side     relaySide // source side state (embedded storage)
+	side     latch // source side state (embedded storage)
 
 	// rewrite state, owned by the direction's goroutine
 	have    bool
@@ -159,37 +153,6 @@ func (r *Relay) SetRemoteA(addr netip.AddrPort) { r.ab.side.set(addr) }
 // SetRemoteB sets side B's destination and re-arms latching.
 func (r *Relay) SetRemoteB(addr netip.AddrPort) { r.ba.side.set(addr) }
 
-func (s *relaySide) set(addr netip.AddrPort) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if addr.IsValid() {
-		a := unmap(addr)
-		s.remote.Store(&a)
-	} else {
-		s.remote.Store(nil)
-	}
-	s.latched.Store(false)
-}
-
-func (s *relaySide) accept(from netip.AddrPort) bool {
-	if s.latched.Load() {
-		r := s.remote.Load()
-		return r != nil && *r == from
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.latched.Load() {
-		if r := s.remote.Load(); r == nil || *r != from {
-			a := from
-			s.remote.Store(&a)
-		}
-		s.latched.Store(true)
-		return true
-	}
-	r := s.remote.Load()
-	return r != nil && *r == from
-}
-
 // Close stops both directions, closes both sockets and waits. Safe to call
 // more than once.
 func (r *Relay) Close() error {
@@ -239,7 +202,7 @@ func (r *Relay) forward(d *relayDir, n int) {
 			bad++
 			continue
 		}
-		if !d.src.accept(from) {
+		if !d.src.accept(from, b, 0) {
 			fo++
 			continue
 		}

@@ -296,7 +296,7 @@ func (s *Session) rtcpDest() netip.AddrPort {
 	if a := s.rtcpFrom.Load(); a != nil {
 		return *a
 	}
-	if r := s.remote.Load(); r != nil && r.Port() < 65535 {
+	if r := s.dst.remote.Load(); r != nil && r.Port() < 65535 {
 		return netip.AddrPortFrom(r.Addr(), r.Port()+1)
 	}
 	return netip.AddrPort{}
@@ -525,7 +525,7 @@ func (s *Session) rtcpLoop() {
 // handleRTCP processes one RTCP datagram received at now. It does not
 // allocate.
 func (s *Session) handleRTCP(b []byte, from netip.AddrPort, now time.Time, rep *RTCPReport) {
-	if r := s.remote.Load(); r != nil && r.Addr() != from.Addr() {
+	if r := s.dst.remote.Load(); r != nil && r.Addr() != from.Addr() {
 		s.add(cForeign, 1)
 		return
 	}

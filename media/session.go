@@ -150,9 +150,7 @@ type Session struct {
 	cfg   SessionConfig
 	log   *slog.Logger
 
-	remoteMu sync.Mutex // serialises writers of remote/latched
-	remote   atomic.Pointer[netip.AddrPort]
-	latched  atomic.Bool
+	dst      latch                          // where packets go; symmetric RTP learns it
 	rtcpFrom atomic.Pointer[netip.AddrPort] // where the peer's RTCP comes from
 
 	hold    atomic.Bool
@@ -204,8 +202,7 @@ type sendState struct {
 
 type recvState struct {
 	hdr      rtp.Header
-	probe    latchProbe // a non-SDP source working towards the latch
-	have     bool       // ssrc valid
+	have     bool // ssrc valid
 	ssrc     uint32
 	lostPend uint64 // lost packets not yet reported through OnFrame
 	lastLen  int    // payload length of the last audio packet (for loss → frames)
@@ -270,7 +267,7 @@ func NewSession(conn *net.UDPConn, clk *Clock, cfg SessionConfig) (*Session, err
 	s.log = log.With("component", "media.session", "local", conn.LocalAddr().String())
 	if cfg.Remote.IsValid() {
 		r := unmap(cfg.Remote)
-		s.remote.Store(&r)
+		s.dst.remote.Store(&r)
 	}
 	s.tx.hdr = rtp.Header{
 		Version:        2,
@@ -319,26 +316,16 @@ func (s *Session) SSRC() uint32 { return s.tx.hdr.SSRC } // set before the sessi
 
 // Remote returns where packets are sent now (zero if unknown).
 func (s *Session) Remote() netip.AddrPort {
-	if r := s.remote.Load(); r != nil {
+	if r := s.dst.remote.Load(); r != nil {
 		return *r
 	}
 	return netip.AddrPort{}
 }
 
 // SetRemote changes the destination (e.g. after a re-INVITE) and re-arms
-// symmetric latching: the next valid packet's source becomes the
-// destination.
-func (s *Session) SetRemote(addr netip.AddrPort) {
-	s.remoteMu.Lock()
-	defer s.remoteMu.Unlock()
-	if addr.IsValid() {
-		a := unmap(addr)
-		s.remote.Store(&a)
-	} else {
-		s.remote.Store(nil)
-	}
-	s.latched.Store(false)
-}
+// symmetric latching: packets from addr latch at once, packets from
+// elsewhere after LatchProbation in sequence.
+func (s *Session) SetRemote(addr netip.AddrPort) { s.dst.set(addr) }
 
 // SetHold stops (true) or resumes (false) sending. While on hold no packet is
 // sent, a prompt being played pauses, and RTP timestamps keep advancing with
@@ -394,7 +381,7 @@ func (s *Session) Stats() SessionStats {
 		RTCPIn:     c.RTCPIn.Load(), RTCPOut: c.RTCPOut.Load(),
 		RTCPMalformed: c.RTCPMalformed.Load(), DTMFSent: c.DTMFSent.Load(),
 		Remote:  s.Remote(),
-		Latched: s.latched.Load(),
+		Latched: s.dst.latched.Load(),
 	}
 	if ns := s.firstIn.Load(); ns != 0 {
 		st.FirstPacketIn = time.Unix(0, ns)
@@ -475,7 +462,7 @@ func (s *Session) tick(advance uint32) {
 		}
 		tx.lastSrc, tx.primed, tx.haveLast, tx.concealRun = src, false, false, 0
 	}
-	rp := s.remote.Load()
+	rp := s.dst.remote.Load()
 	if s.hold.Load() || rp == nil {
 		tx.hdr.Timestamp += FrameSamples
 		tx.marker = true
@@ -612,7 +599,7 @@ func (s *Session) handleDatagramAt(b []byte, from netip.AddrPort, now time.Time)
 		return
 	}
 	from = unmap(from)
-	if !s.acceptSource(from) {
+	if !s.dst.accept(from, b, s.cfg.LatchProbation) {
 		s.add(cForeign, 1)
 		return
 	}
@@ -740,57 +727,6 @@ func (s *Session) concealFrame() {
 		g := g0 + (g1-g0)*int32(i)/FrameSamples
 		rx.conceal[i] = int16(int32(v) * g / 256)
 	}
-}
-
-// acceptSource implements symmetric RTP: the first valid packet's source
-// becomes the destination; afterwards packets from other sources are
-// dropped until SetRemote re-arms latching.
-func (s *Session) acceptSource(from netip.AddrPort) bool {
-	if s.latched.Load() {
-		r := s.remote.Load()
-		return r != nil && *r == from
-	}
-	// With no address from SDP there is nothing to prefer: the first
-	// packet latches.
-	if r := s.remote.Load(); r != nil && *r != from && !s.probation(from) {
-		return false
-	}
-	s.remoteMu.Lock()
-	defer s.remoteMu.Unlock()
-	if s.latched.Load() { // latched meanwhile
-		r := s.remote.Load()
-		return r != nil && *r == from
-	}
-	if r := s.remote.Load(); r == nil || *r != from {
-		a := from
-		s.remote.Store(&a)
-	}
-	s.latched.Store(true)
-	return true
-}
-
-// latchProbe is the candidate source during latch probation.
-type latchProbe struct {
-	from netip.AddrPort
-	ssrc uint32
-	seq  uint16
-	n    int
-}
-
-// probation counts packets in sequence from a source that is not the SDP
-// address and reports whether it has earned the latch.
-func (s *Session) probation(from netip.AddrPort) bool {
-	p, h := &s.rx.probe, &s.rx.hdr
-	if p.n > 0 && p.from == from && p.ssrc == h.SSRC && h.SequenceNumber == p.seq+1 {
-		p.seq, p.n = h.SequenceNumber, p.n+1
-	} else {
-		p.from, p.ssrc, p.seq, p.n = from, h.SSRC, h.SequenceNumber, 1
-	}
-	need := s.cfg.LatchProbation
-	if need <= 0 {
-		need = defaultLatchProbation
-	}
-	return p.n >= need
 }
 
 func (s *Session) deliverAudio(c Codec, payload []byte) {
