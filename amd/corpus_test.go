@@ -196,7 +196,7 @@ func (g degrade) apply(c call, seed int64) []int16 {
 	if g.snr > 0 {
 		pcm = addNoise(pcm, g.level-g.snr, seed)
 	}
-	return g711(pcm, g.alaw)
+	return g711RoundTrip(pcm, g.alaw)
 }
 
 type score struct {

@@ -8,7 +8,7 @@ import "testing"
 func TestSITFromFirstFrame(t *testing.T) {
 	for _, p := range []Phase{PhaseEarly, PhaseAnswer} {
 		sit := cat(tone(380, -30, 913.8), tone(274, -30, 1428.5), tone(380, -30, 1776.7), silence(1000))
-		pcm := g711(addNoise(sit, -70, 1), false)
+		pcm := g711RoundTrip(addNoise(sit, -70, 1), false)
 		r := analyze(t, pcm, p)
 		if r.verdict.Result != ResultSIT || r.verdict.SIT != SITIO {
 			t.Errorf("%s: got %s %s (%s), want sit IO", p, r.verdict.Result, r.verdict.SIT, r.verdict.Cause)
@@ -21,7 +21,7 @@ func TestSITFromFirstFrame(t *testing.T) {
 // frames) are found, also in white noise at 15 dB SNR.
 func TestV21FlagsInBand(t *testing.T) {
 	for _, noise := range []float64{-70, -30} {
-		pcm := g711(addNoise(cat(silence(300), v21Flags(1200), silence(600)), noise, 2), true)
+		pcm := g711RoundTrip(addNoise(cat(silence(300), v21Flags(1200), silence(600)), noise, 2), true)
 		r := analyze(t, pcm, PhaseAnswer)
 		tones := r.has(EventTone)
 		if r.verdict.Result != ResultFax || len(tones) == 0 || tones[0].Tone != ToneV21 {

@@ -1,6 +1,8 @@
 package amd
 
 import (
+	"github.com/zaf/g711"
+
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -111,87 +113,14 @@ func scaleTo(pcm []int16, dbfs float64) []int16 {
 	return out
 }
 
-// ---- G.711 (ITU-T G.711, the classic segment algorithm) ----
-
-func ulawEncode(s int16) byte {
-	const bias, clipv = 0x84, 32635
-	v := int(s)
-	sign := 0
-	if v < 0 {
-		v = -v
-		sign = 0x80
-	}
-	if v > clipv {
-		v = clipv
-	}
-	v += bias
-	exp := 7
-	for mask := 0x4000; v&mask == 0 && exp > 0; mask >>= 1 {
-		exp--
-	}
-	mant := (v >> (exp + 3)) & 0x0f
-	return ^byte(sign | exp<<4 | mant)
-}
-
-func ulawDecode(b byte) int16 {
-	b = ^b
-	sign := b & 0x80
-	exp := int(b>>4) & 7
-	mant := int(b & 0x0f)
-	v := ((mant << 3) + 0x84) << exp
-	v -= 0x84
-	if sign != 0 {
-		return int16(-v)
-	}
-	return int16(v)
-}
-
-func alawEncode(s int16) byte {
-	v := int(s)
-	sign := 0x80
-	if v < 0 {
-		v = -v - 1
-		sign = 0
-	}
-	if v > 32767 {
-		v = 32767
-	}
-	var out int
-	if v < 256 {
-		out = v >> 4
-	} else {
-		exp := 1
-		for x := v >> 8; x > 1; x >>= 1 {
-			exp++
-		}
-		out = exp<<4 | (v>>(exp+3))&0x0f
-	}
-	return byte(out|sign) ^ 0x55
-}
-
-func alawDecode(b byte) int16 {
-	b ^= 0x55
-	exp := int(b>>4) & 7
-	mant := int(b & 0x0f)
-	var v int
-	if exp == 0 {
-		v = mant<<4 + 8
-	} else {
-		v = (mant<<4 + 0x108) << (exp - 1)
-	}
-	if b&0x80 != 0 {
-		return int16(v)
-	}
-	return int16(-v)
-}
-
-func g711(pcm []int16, alaw bool) []int16 {
+// g711RoundTrip is what a G.711 leg does to pcm (the µ-law or A-law law).
+func g711RoundTrip(pcm []int16, alaw bool) []int16 {
 	out := make([]int16, len(pcm))
 	for i, v := range pcm {
 		if alaw {
-			out[i] = alawDecode(alawEncode(v))
+			out[i] = g711.DecodeAlawFrame(g711.EncodeAlawFrame(v))
 		} else {
-			out[i] = ulawDecode(ulawEncode(v))
+			out[i] = g711.DecodeUlawFrame(g711.EncodeUlawFrame(v))
 		}
 	}
 	return out

@@ -44,7 +44,7 @@ func TestScenarios(t *testing.T) {
 		for _, deg := range degradations() {
 			pcm := deg.apply(call{pcm: c.pcm}, 5)
 			if c.want == ResultSilence {
-				pcm = g711(c.pcm, deg.alaw)
+				pcm = g711RoundTrip(c.pcm, deg.alaw)
 			}
 			r := feed(t, newDet(t, DefaultConfig(), PhaseAnswer), pcm, deg.loss, 9, true)
 			v := r.verdict
@@ -116,7 +116,7 @@ func TestNoFalseBeepOrDTMF(t *testing.T) {
 	}
 	for i, tail := range tails {
 		for _, alaw := range []bool{false, true} {
-			pcm := g711(scaleTo(cat(silence(300), greeting, tail), -16), alaw)
+			pcm := g711RoundTrip(scaleTo(cat(silence(300), greeting, tail), -16), alaw)
 			cfg := DefaultConfig()
 			cfg.MaxTermToneAnalysis = 60000
 			r := feed(t, newDet(t, cfg, PhaseAnswer), pcm, 0, 0, true)

@@ -14,7 +14,7 @@ func TestTonePlans(t *testing.T) {
 				for _, lead := range []int{0, 130} { // start on the tone, and mid-silence
 					for _, lvl := range []float64{-12, -30} {
 						pcm := cat(silence(lead), cadence(14000, lvl, ts.Freqs, ts.Cadence...))
-						pcm = g711(addNoise(pcm, lvl-30, 1), false)
+						pcm = g711RoundTrip(addNoise(pcm, lvl-30, 1), false)
 						r := analyze(t, pcm, PhaseEarly)
 						if r.verdict.Result != ts.Result {
 							t.Errorf("lead %d level %.0f: got %s (%s) at %d ms, want %s",
@@ -151,7 +151,7 @@ func TestFax(t *testing.T) {
 	for _, c := range cases {
 		for _, p := range []Phase{PhaseEarly, PhaseAnswer} {
 			for _, alaw := range []bool{false, true} {
-				pcm := g711(addNoise(c.pcm, -50, 3), alaw)
+				pcm := g711RoundTrip(addNoise(c.pcm, -50, 3), alaw)
 				r := analyze(t, pcm, p)
 				tones := r.has(EventTone)
 				if r.verdict.Result != ResultFax || len(tones) == 0 || tones[0].Tone != c.tone {
@@ -179,7 +179,7 @@ func TestDTMFDigits(t *testing.T) {
 		pcm = cat(pcm, dtmfTone(60, dtmfFreqs[r], dtmfFreqs[4+c], -10, -8), silence(60))
 	}
 	for _, alaw := range []bool{false, true} {
-		got := analyze(t, g711(addNoise(pcm, -45, 1), alaw), PhaseAnswer).digits()
+		got := analyze(t, g711RoundTrip(addNoise(pcm, -45, 1), alaw), PhaseAnswer).digits()
 		if got != keys {
 			t.Errorf("alaw=%v: got %q, want %q", alaw, got, keys)
 		}

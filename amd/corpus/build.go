@@ -517,7 +517,7 @@ func render(syn *synthesizer, rc *recipe, all []*recipe) (Call, error) {
 			return c, err
 		}
 	}
-	g711(pcm, g.Codec)
+	g711RoundTrip(pcm, g.Codec)
 	c.PCM = pcm
 	c.Lost = make([]bool, len(pcm)/amd.FrameSamples)
 	for i := range c.Lost {

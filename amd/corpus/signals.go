@@ -1,6 +1,8 @@
 package corpus
 
 import (
+	"github.com/zaf/g711"
+
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -211,78 +213,6 @@ func mix(pcm []int16, n []float64, ss, dbfs float64) {
 	}
 }
 
-// ---- G.711 (ITU-T G.711 segment algorithm) ----
-
-func ulawEncode(s int16) byte {
-	const bias, clipv = 0x84, 32635
-	v := int(s)
-	sign := 0
-	if v < 0 {
-		v = -v
-		sign = 0x80
-	}
-	if v > clipv {
-		v = clipv
-	}
-	v += bias
-	exp := 7
-	for mask := 0x4000; v&mask == 0 && exp > 0; mask >>= 1 {
-		exp--
-	}
-	mant := (v >> (exp + 3)) & 0x0f
-	return ^byte(sign | exp<<4 | mant)
-}
-
-func ulawDecode(b byte) int16 {
-	b = ^b
-	exp := int(b>>4) & 7
-	v := ((int(b&0x0f) << 3) + 0x84) << exp
-	v -= 0x84
-	if b&0x80 != 0 {
-		return int16(-v)
-	}
-	return int16(v)
-}
-
-func alawEncode(s int16) byte {
-	v := int(s)
-	sign := 0x80
-	if v < 0 {
-		v = -v - 1
-		sign = 0
-	}
-	if v > 32767 {
-		v = 32767
-	}
-	var out int
-	if v < 256 {
-		out = v >> 4
-	} else {
-		exp := 1
-		for x := v >> 8; x > 1; x >>= 1 {
-			exp++
-		}
-		out = exp<<4 | (v>>(exp+3))&0x0f
-	}
-	return byte(out|sign) ^ 0x55
-}
-
-func alawDecode(b byte) int16 {
-	b ^= 0x55
-	exp := int(b>>4) & 7
-	mant := int(b & 0x0f)
-	var v int
-	if exp == 0 {
-		v = mant<<4 + 8
-	} else {
-		v = (mant<<4 + 0x108) << (exp - 1)
-	}
-	if b&0x80 != 0 {
-		return int16(v)
-	}
-	return int16(-v)
-}
-
 // Codecs.
 const (
 	CodecLinear = "linear"
@@ -290,13 +220,14 @@ const (
 	CodecALaw   = "alaw"
 )
 
-func g711(pcm []int16, codec string) {
+// g711RoundTrip quantises pcm through the codec in place (no-op for linear).
+func g711RoundTrip(pcm []int16, codec string) {
 	for i, v := range pcm {
 		switch codec {
 		case CodecULaw:
-			pcm[i] = ulawDecode(ulawEncode(v))
+			pcm[i] = g711.DecodeUlawFrame(g711.EncodeUlawFrame(v))
 		case CodecALaw:
-			pcm[i] = alawDecode(alawEncode(v))
+			pcm[i] = g711.DecodeAlawFrame(g711.EncodeAlawFrame(v))
 		}
 	}
 }
