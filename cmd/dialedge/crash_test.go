@@ -128,10 +128,29 @@ campaigns: {tick: 50ms}
 	}
 
 	cmd = start()
+	// The pacing engine's abandon windows were restored from the outbox:
+	// right after the restart they already hold the live answers of the
+	// first run (an engine starting empty could not have counted as many).
+	pacingLives := func(m map[string]any) (engine, stored int) {
+		pw, _ := m["pacingWindows"].(map[string]any)
+		ftc, _ := pw["ftc30d"].(map[string]any)
+		out, _ := m["ftc30d"].(map[string]any)
+		return num(ftc, "lives"), num(out, "lives")
+	}
+	if eng, _ := pacingLives(stats()); eng < num(before, "connects") || eng == 0 {
+		t.Errorf("after restart the engine's 30-day window holds %d lives; want at least the %d connects before the kill", eng, num(before, "connects"))
+	}
 	waitFor(t, 120*time.Second, "every contact finished after restart", func() bool {
 		m := stats()
 		return num(m, "finished") == n && num(m, "queued") == 0
 	})
+	// Both runs' live answers are in the engine's windows, as in the outbox's.
+	waitFor(t, 10*time.Second, "engine windows equal to the outbox's", func() bool {
+		eng, stored := pacingLives(stats())
+		return eng == stored && stored > 0
+	})
+	eng, stored := pacingLives(stats())
+	t.Logf("windows after the restart: engine %d lives, outbox %d lives", eng, stored)
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	_ = cmd.Wait()
 

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dialedge/dialedge/pacing/campaign"
 	"github.com/dialedge/dialedge/pacing/outbox"
 	"github.com/dialedge/dialedge/ports/call"
 	"github.com/prometheus/client_golang/prometheus"
@@ -232,6 +233,33 @@ func TestValidationErrors(t *testing.T) {
 		{"empty", ``, 400, "", "empty", ""},
 		{"trailing", `{"contactId":"c1","number":"+15551230000"} {}`, 400, "", "after the JSON object", ""},
 		{"oversized", big, 413, "", "too large", "65536"},
+		// Flow fields.
+		{"onLiveVoice unknown", `{"contactId":"c1","number":"+15551230000","onLiveVoice":"transfer"}`, 400, "onLiveVoice", "unknown action", "message, bot, agent"},
+		{"onLiveVoice wrong type", `{"contactId":"c1","number":"+15551230000","onLiveVoice":1}`, 400, "onLiveVoice", "expected string", ""},
+		{"flow snake hint", `{"contactId":"c1","number":"+15551230000","flow":"bot"}`, 400, "flow", `did you mean "onLiveVoice"`, ""},
+		{"bot without url", `{"contactId":"c1","number":"+15551230000","onLiveVoice":"bot"}`, 400, "botUrl", "required", "ws or wss"},
+		{"botUrl http", `{"contactId":"c1","number":"+15551230000","onLiveVoice":"bot","botUrl":"http://127.0.0.1/b"}`, 400, "botUrl", "invalid WebSocket URL", "ws or wss"},
+		{"botUrl no host", `{"contactId":"c1","number":"+15551230000","onLiveVoice":"bot","botUrl":"ws:///b"}`, 400, "botUrl", "invalid WebSocket URL", ""},
+		{"botUrl without bot", `{"contactId":"c1","number":"+15551230000","botUrl":"ws://127.0.0.1/b"}`, 400, "botUrl", "without onLiveVoice", `only with onLiveVoice "bot"`},
+		{"agentId bad", `{"contactId":"c1","number":"+15551230000","onLiveVoice":"agent","agentId":"a b"}`, 400, "agentId", "invalid agent id", "1-128"},
+		{"agentId without agent", `{"contactId":"c1","number":"+15551230000","agentId":"a1"}`, 400, "agentId", "without onLiveVoice", `only with onLiveVoice "agent"`},
+		{"onMachine unknown", `{"contactId":"c1","number":"+15551230000","onMachine":"beep"}`, 400, "onMachine", "unknown action", "hangup, voicemail"},
+		{"voicemailPrompt bad", `{"contactId":"c1","number":"+15551230000","voicemailPrompt":"../vm.wav"}`, 400, "voicemailPrompt", "invalid prompt name", "relative name"},
+		{"voicemailPrompt with hangup", `{"contactId":"c1","number":"+15551230000","onMachine":"hangup","voicemailPrompt":"vm.wav"}`, 400, "voicemailPrompt", "hangup", `only with onMachine "voicemail"`},
+		{"safeHarbourPrompt bad", `{"contactId":"c1","number":"+15551230000","onLiveVoice":"agent","safeHarbourPrompt":"/sh.wav"}`, 400, "safeHarbourPrompt", "invalid prompt name", ""},
+		{"safeHarbourPrompt with message", `{"contactId":"c1","number":"+15551230000","safeHarbourPrompt":"sh.wav"}`, 400, "safeHarbourPrompt", "never played", `"agent" or "bot"`},
+		{"safe harbor spelling", `{"contactId":"c1","number":"+15551230000","safeHarborPrompt":"sh.wav"}`, 400, "safeHarborPrompt", `did you mean "safeHarbourPrompt"`, ""},
+		{"cpa wrong type", `{"contactId":"c1","number":"+15551230000","callProgressAnalysisParams":true}`, 400, "callProgressAnalysisParams", "wrong type", "object"},
+		{"cpa unknown field", `{"contactId":"c1","number":"+15551230000","callProgressAnalysisParams":{"beepTimeout":5}}`, 400, "callProgressAnalysisParams.beepTimeout", "unknown field", "maxTermToneAnalysis"},
+		{"cpa bool type", `{"contactId":"c1","number":"+15551230000","callProgressAnalysisParams":{"amdEnabled":"yes"}}`, 400, "callProgressAnalysisParams.amdEnabled", "wrong type", "boolean"},
+		{"cpa int type", `{"contactId":"c1","number":"+15551230000","callProgressAnalysisParams":{"analysisPeriod":2.5}}`, 400, "callProgressAnalysisParams.analysisPeriod", "wrong type", "integer"},
+		{"cpa minSilencePeriod", `{"contactId":"c1","number":"+15551230000","callProgressAnalysisParams":{"minSilencePeriod":50}}`, 400, "callProgressAnalysisParams.minSilencePeriod", "out of range", "100–5000 ms"},
+		{"cpa analysisPeriod", `{"contactId":"c1","number":"+15551230000","callProgressAnalysisParams":{"analysisPeriod":20000}}`, 400, "callProgressAnalysisParams.analysisPeriod", "out of range", "500–10000 ms"},
+		{"cpa minimumValidSpeech", `{"contactId":"c1","number":"+15551230000","callProgressAnalysisParams":{"minimumValidSpeech":5}}`, 400, "callProgressAnalysisParams.minimumValidSpeech", "out of range", "20–1000 ms"},
+		{"cpa maxTimeAnalysis", `{"contactId":"c1","number":"+15551230000","callProgressAnalysisParams":{"maxTimeAnalysis":70000}}`, 400, "callProgressAnalysisParams.maxTimeAnalysis", "out of range", "1000–60000 ms"},
+		{"cpa maxTermToneAnalysis", `{"contactId":"c1","number":"+15551230000","callProgressAnalysisParams":{"maxTermToneAnalysis":-1}}`, 400, "callProgressAnalysisParams.maxTermToneAnalysis", "out of range", "0–120000 ms"},
+		{"cpa max below analysis", `{"contactId":"c1","number":"+15551230000","callProgressAnalysisParams":{"analysisPeriod":5000,"maxTimeAnalysis":2000}}`, 400, "callProgressAnalysisParams.maxTimeAnalysis", "less than analysisPeriod", "at least analysisPeriod"},
+		{"cpa malformed", `{"contactId":"c1","number":"+15551230000","callProgressAnalysisParams":{"cpaEnabled":}}`, 400, "", "malformed JSON", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -671,6 +699,79 @@ func TestEventsStream(t *testing.T) {
 	}
 }
 
+// TestEventsAgentEvents: agent events recorded in the outbox are sent as
+// "agent" events between the results, with ids from the same sequence;
+// Last-Event-ID resumes across both kinds; ?types= selects the kinds; a
+// bad types value is a 400 naming the parameter.
+func TestEventsAgentEvents(t *testing.T) {
+	checkNoLeak(t)
+	h := newHarness(t, nil)
+	h.acceptAndComplete("c0", call.LiveVoice) // 1
+	at := time.Date(2025, 6, 2, 12, 0, 0, 0, time.UTC)
+	if _, err := h.store.AppendAgentEvents([]call.AgentEvent{ // 2, 3
+		{Type: call.AgentEventState, AgentID: "a1", State: call.AgentAvailable, Reason: "reservation call up", Time: at},
+		{Type: call.AgentEventConnect, AgentID: "a1", State: call.AgentTalking, CampaignID: "camp", ContactID: "c1",
+			AttemptID: "x1", Number: "+15551230001", Metadata: map[string]string{"name": "Ada"}, Time: at},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	h.acceptAndComplete("c1", call.LiveVoice) // 4
+	s := h.openStream(nil, "")
+	var got []string
+	for range 4 {
+		ev := s.next(t)
+		got = append(got, ev.id+":"+ev.event)
+		if ev.id == "3" {
+			var a call.AgentEvent
+			if err := json.Unmarshal([]byte(ev.data), &a); err != nil || a.Type != "connect" || a.Metadata["name"] != "Ada" || a.ContactID != "c1" {
+				t.Errorf("agent event data %s (%v)", ev.data, err)
+			}
+		}
+	}
+	if want := "[1:result 2:agent 3:agent 4:result]"; fmt.Sprint(got) != want {
+		t.Errorf("stream %v, want %s", got, want)
+	}
+	// Live agent events arrive too.
+	if _, err := h.store.AppendAgentEvents([]call.AgentEvent{{Type: call.AgentEventDisconnect, AgentID: "a1", AttemptID: "x1", Time: at}}); err != nil {
+		t.Fatal(err)
+	}
+	if ev := s.next(t); ev.id != "5" || ev.event != "agent" || !strings.Contains(ev.data, `"disconnect"`) {
+		t.Errorf("live agent event %+v", ev)
+	}
+	s.resp.Body.Close()
+	// Resume after an agent event.
+	s2 := h.openStream(map[string]string{"Last-Event-ID": "2"}, "")
+	if ev := s2.next(t); ev.id != "3" || ev.event != "agent" {
+		t.Errorf("resumed after 2: %+v", ev)
+	}
+	s2.resp.Body.Close()
+	// Only results: one per attempt, agent events skipped.
+	s3 := h.openStream(nil, "?types=result")
+	for _, want := range []string{"1", "4"} {
+		if ev := s3.next(t); ev.id != want || ev.event != "result" {
+			t.Errorf("types=result: %+v, want result %s", ev, want)
+		}
+	}
+	h.acceptAndComplete("c2", call.Busy) // 6
+	if ev := s3.next(t); ev.id != "6" || ev.event != "result" {
+		t.Errorf("types=result live: %+v", ev)
+	}
+	s3.resp.Body.Close()
+	s4 := h.openStream(nil, "?types=agent&after=3")
+	if ev := s4.next(t); ev.id != "5" || ev.event != "agent" {
+		t.Errorf("types=agent after 3: %+v", ev)
+	}
+	s4.resp.Body.Close()
+	for _, q := range []string{"?types=results", "?types=", "?types=result,foo"} {
+		resp, b := h.do("GET", "/v1/events"+q, testToken, nil, nil)
+		var fe FieldError
+		_ = json.Unmarshal(b, &fe)
+		if resp.StatusCode != 400 || fe.Field != "types" || !strings.Contains(fe.Allowed, "result, agent") {
+			t.Errorf("GET /v1/events%s: %d %s", q, resp.StatusCode, b)
+		}
+	}
+}
+
 func TestEventsBadCursor(t *testing.T) {
 	h := newHarness(t, nil)
 	resp, b := h.do("GET", "/v1/events", testToken, nil, map[string]string{"Last-Event-ID": "x1"})
@@ -795,6 +896,77 @@ func TestCancelAndPromptCheck(t *testing.T) {
 	resp, _ = h.do("DELETE", "/v1/calls/nope", testToken, nil, nil)
 	if resp.StatusCode != 404 {
 		t.Errorf("cancel unknown: %d", resp.StatusCode)
+	}
+}
+
+// TestOrderFlowFields: the per-order flow fields reach the call layer's
+// order, are stored with it and come back in GET /v1/calls/{id}; the
+// voicemail and safe-harbour prompts are checked like prompt.
+func TestOrderFlowFields(t *testing.T) {
+	var fd *fullDialer
+	h := newHarness(t, func(_ *Config, d *Deps) {
+		fd = &fullDialer{testDialer: d.Dialer.(*testDialer), running: map[string]bool{}}
+		d.Dialer = fd
+	})
+	for _, c := range []struct{ body, field string }{
+		{`{"contactId":"p1","number":"+15551230000","voicemailPrompt":"missing.wav"}`, "voicemailPrompt"},
+		{`{"contactId":"p2","number":"+15551230000","onLiveVoice":"agent","safeHarbourPrompt":"missing.wav"}`, "safeHarbourPrompt"},
+	} {
+		if status, _, fe := h.post(c.body); status != 400 || fe.Field != c.field || !strings.Contains(fe.Message, "no such file") {
+			t.Errorf("%s: %d %+v", c.body, status, fe)
+		}
+	}
+	cases := []struct {
+		body string
+		want func(o call.Order) bool
+	}{
+		{`{"contactId":"f1","number":"+15551230000"}`, func(o call.Order) bool {
+			return o.Flow == "" && o.OnMachine == "" && o.CPA == nil
+		}},
+		{`{"contactId":"f2","number":"+15551230000","onLiveVoice":"bot","botUrl":"ws://127.0.0.1:9/bot","safeHarbourPrompt":"hello.wav"}`, func(o call.Order) bool {
+			return o.Flow == call.FlowBot && o.BotURL == "ws://127.0.0.1:9/bot" && o.SafeHarbourPrompt == "hello.wav"
+		}},
+		{`{"contactId":"f3","number":"+15551230000","onLiveVoice":"agent","agentId":"a1"}`, func(o call.Order) bool {
+			return o.Flow == call.FlowAgent && o.Agent == "a1"
+		}},
+		{`{"contactId":"f4","number":"+15551230000","voicemailPrompt":"hello.wav"}`, func(o call.Order) bool {
+			return o.OnMachine == call.OnMachineVoicemail && o.VoicemailPrompt == "hello.wav"
+		}},
+		{`{"contactId":"f5","number":"+15551230000","onMachine":"hangup","callProgressAnalysisParams":{"amdEnabled":false,"maxTimeAnalysis":4000}}`, func(o call.Order) bool {
+			d := campaign.DefaultCPAParams()
+			return o.OnMachine == call.OnMachineHangup && o.CPA != nil && o.CPA.Enabled && !o.CPA.AMD && o.CPA.TerminatingTone &&
+				o.CPA.MaxTimeAnalysis == 4000 && o.CPA.AnalysisPeriod == d.AnalysisPeriod && o.CPA.MinSilencePeriod == d.MinSilencePeriod
+		}},
+		{`{"contactId":"f6","number":"+15551230000","callProgressAnalysisParams":null}`, func(o call.Order) bool { return o.CPA == nil }},
+	}
+	for _, c := range cases {
+		status, acc, fe := h.post(c.body)
+		if status != 202 {
+			t.Errorf("%s: %d %+v", c.body, status, fe)
+			continue
+		}
+		a, err := h.store.Get(acc.AttemptID)
+		if err != nil || !c.want(a.Order) {
+			t.Errorf("%s: stored order %+v (cpa %+v), %v", c.body, a.Order, a.Order.CPA, err)
+		}
+		var got *call.Order
+		for _, d := range h.dialer.calls() {
+			if d.order.ContactID == a.Order.ContactID {
+				got = &d.order
+			}
+		}
+		if got == nil || !c.want(*got) {
+			t.Errorf("%s: dialed order %+v", c.body, got)
+		}
+		// GET echoes the flow in the request's own names.
+		resp, b := h.do("GET", "/v1/calls/"+acc.AttemptID, testToken, nil, nil)
+		var st CallStatus
+		if resp.StatusCode != 200 || json.Unmarshal(b, &st) != nil {
+			t.Fatalf("GET: %d %s", resp.StatusCode, b)
+		}
+		if echo, ferr := st.Order.Validate(); ferr != nil || !c.want(echo) {
+			t.Errorf("%s: echo %s validates to %+v, %v", c.body, b, echo, ferr)
+		}
 	}
 }
 

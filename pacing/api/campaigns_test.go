@@ -74,6 +74,13 @@ func TestCampaignEndpoints(t *testing.T) {
 		{"POST", "/v1/campaigns/ivr1/stop", ``, want{200, "", ""}},
 		{"POST", "/v1/campaigns/ivr1/resume", ``, want{409, "", ""}},
 		{"GET", "/v1/campaigns", ``, want{200, "", ""}},
+		{"PATCH", "/v1/campaigns/pred", `{"id":"other"}`, want{400, "id", `"pred" or absent`}},
+		{"PATCH", "/v1/campaigns/ivr1", `{"dialingRate":2}`, want{409, "", ""}},
+		{"PATCH", "/v1/campaigns/pred", `{"bogus":1}`, want{400, "bogus", ""}},
+		{"POST", "/v1/campaigns/none/pause", ``, want{404, "campaignId", ""}},
+		{"POST", "/v1/campaigns/ivr1/contacts", `{"contacts":[{"id":"d","number":"+15551230003","notBefore":"soon"}]}`, want{400, "contacts[0].notBefore", ""}},
+		{"POST", "/v1/campaigns", `{"id":"ivr2","campaignType":"predictive_ivr","ivrPorts":3}`, want{201, "", ""}},
+		{"GET", "/v1/campaigns/ivr2/stats", ``, want{200, "", ""}},
 	}
 	var bodies []map[string]any
 	for _, s := range steps {
@@ -103,6 +110,17 @@ func TestCampaignEndpoints(t *testing.T) {
 	}
 	if bodies[26]["queued"] != float64(2) || bodies[26]["contacts"] != float64(2) {
 		t.Errorf("stats %v", bodies[26])
+	}
+	// Stats of a running campaign: both durable windows, the engine's own
+	// windows, lines per agent, occupancy.
+	st := bodies[len(bodies)-1]
+	for _, k := range []string{"attempts", "connects", "amd", "abandons", "ftc30d", "ofcom24h", "stricter", "linesPerAgent", "occupancy", "pacingWindows"} {
+		if _, ok := st[k]; !ok {
+			t.Errorf("stats lack %s: %v", k, st)
+		}
+	}
+	if pw, _ := st["pacingWindows"].(map[string]any); pw == nil || pw["hour"] == nil || pw["ftc30d"] == nil || pw["ofcom24h"] == nil {
+		t.Errorf("pacingWindows %v", st["pacingWindows"])
 	}
 	// Unauthenticated.
 	if resp, _ := h.do("GET", "/v1/campaigns/ivr1/stats", "", nil, nil); resp.StatusCode != http.StatusUnauthorized {

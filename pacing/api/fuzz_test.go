@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -27,7 +28,7 @@ func FuzzDecodeOrder(f *testing.F) {
 		req, o, err := DecodeOrder(body)
 		if err != nil {
 			var fe *FieldError
-			if !errors.As(err, &fe) || fe.Status < 400 || fe.Status > 499 || fe.Message == "" {
+			if !errors.As(err, &fe) || fe.Status < 400 || fe.Status > 499 || fe.Message == "" || (strings.HasPrefix(fe.Message, "unknown field") && fe.Field == "") {
 				t.Fatalf("error %#v is not a 4xx FieldError", err)
 			}
 			return
@@ -40,6 +41,13 @@ func FuzzDecodeOrder(f *testing.F) {
 		}
 		if len(o.Metadata) > MaxMetadataKeys || o.ContactID != req.ContactID {
 			t.Fatalf("order %+v from request %+v", o, req)
+		}
+		if (o.Flow == "bot") != (o.BotURL != "") || (o.Agent != "" && o.Flow != "agent") ||
+			(o.VoicemailPrompt != "" && o.OnMachine != "voicemail") {
+			t.Fatalf("accepted inconsistent flow: %+v", o)
+		}
+		if o.CPA != nil && (o.CPA.MaxTimeAnalysis < o.CPA.AnalysisPeriod || o.CPA.MinSilencePeriod < 100) {
+			t.Fatalf("accepted CPA params %+v", *o.CPA)
 		}
 		// The echo of an accepted order validates to the same order.
 		echo := requestFromOrder(o)

@@ -73,12 +73,19 @@ func (s *Server) handleCreateCall(w http.ResponseWriter, r *http.Request) {
 		writeError(w, fe)
 		return
 	}
-	if pc, ok := s.deps.Dialer.(PromptChecker); ok && order.Prompt != "" {
-		if err := pc.CheckPrompt(order.Prompt); err != nil {
-			s.metrics.orders.WithLabelValues("invalid").Inc()
-			writeError(w, &FieldError{Status: http.StatusBadRequest, Message: "prompt cannot be played: " + err.Error(),
-				Field: "prompt", Allowed: "the name of a playable prompt file under the prompt directory"})
-			return
+	if pc, ok := s.deps.Dialer.(PromptChecker); ok {
+		for _, p := range []struct{ field, name string }{
+			{"prompt", order.Prompt}, {"voicemailPrompt", order.VoicemailPrompt}, {"safeHarbourPrompt", order.SafeHarbourPrompt},
+		} {
+			if p.name == "" {
+				continue
+			}
+			if err := pc.CheckPrompt(p.name); err != nil {
+				s.metrics.orders.WithLabelValues("invalid").Inc()
+				writeError(w, &FieldError{Status: http.StatusBadRequest, Message: "prompt cannot be played: " + err.Error(),
+					Field: p.field, Allowed: "the name of a playable prompt file under the prompt directory"})
+				return
+			}
 		}
 	}
 	// Checked before Accept: no order is accepted that cannot run.

@@ -202,6 +202,7 @@ func TestOpenAPISchemasMatchStructs(t *testing.T) {
 		"AddContactsResult":  campaign.AddResult{},
 		"AbandonWindowStats": campaign.WindowStats{},
 		"CampaignStats":      campaign.Stats{},
+		"PacingWindows":      campaign.PacingWindows{},
 		// Agents (ports/call).
 		"Agent":          call.AgentSpec{},
 		"AgentStatus":    agentStatusFields{},

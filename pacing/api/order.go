@@ -8,11 +8,13 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/dialedge/dialedge/pacing/campaign"
 	"github.com/dialedge/dialedge/ports/call"
 )
 
@@ -59,27 +61,111 @@ type OrderRequest struct {
 	RingLimit *int `json:"ringLimit,omitempty"`
 	// Metadata is copied to the order untouched.
 	Metadata map[string]string `json:"metadata,omitempty"`
+
+	// The per-order flow, as a campaign sets it for its contacts (DESIGN
+	// 3.3 names where it fixes them: callProgressAnalysisParams).
+
+	// OnLiveVoice is what a LIVE_VOICE answer gets: "message" (default:
+	// play Prompt), "bot" (stream both ways to BotURL; the bot may escalate
+	// to an agent) or "agent" (bridge to an agent with the zip tone; no
+	// agent within 2 s: SafeHarbourPrompt and ABANDONED).
+	OnLiveVoice string `json:"onLiveVoice,omitempty"`
+	// BotURL is the ws:// or wss:// URL of the bot; required with
+	// onLiveVoice "bot" and allowed only then.
+	BotURL string `json:"botUrl,omitempty"`
+	// AgentID, with onLiveVoice "agent", names the agent the call is for;
+	// empty: any available agent of the campaign.
+	AgentID string `json:"agentId,omitempty"`
+	// OnMachine is what an ANSWERING_MACHINE verdict gets: "hangup" or
+	// "voicemail" (wait for the beep, then VoicemailPrompt). Absent: voicemail
+	// when VoicemailPrompt is set, else the edge's cpa.on_machine.
+	OnMachine string `json:"onMachine,omitempty"`
+	// VoicemailPrompt is left after the beep; empty: Prompt.
+	VoicemailPrompt string `json:"voicemailPrompt,omitempty"`
+	// SafeHarbourPrompt plays to a live answer abandoned for want of an
+	// agent (onLiveVoice agent or bot); empty: the edge's.
+	SafeHarbourPrompt string `json:"safeHarbourPrompt,omitempty"`
+	// CPA is the Webex callProgressAnalysisParams for this call; absent
+	// fields take the campaign defaults. Absent: the edge's analysis.
+	CPA *campaign.CPAParams `json:"callProgressAnalysisParams,omitempty"`
 }
+
+// The allowed values of the flow fields.
+const (
+	allowedOnLiveVoice = "message, bot, agent"
+	allowedOnMachine   = "hangup, voicemail"
+	allowedBotURL      = "an absolute ws or wss URL, at most 2048 characters"
+)
 
 // orderField is one accepted JSON field: where it decodes and its type as
 // named in errors.
 type orderField struct {
 	dst  any
 	want string
+	// decode, when set, replaces json.Unmarshal into dst.
+	decode func(raw json.RawMessage) *FieldError
 }
 
 // fields maps each JSON name to its destination in r. It is the one list of
 // accepted names; the OpenAPI test checks it against the struct tags.
 func (r *OrderRequest) fields() map[string]orderField {
 	return map[string]orderField{
-		"contactId":  {&r.ContactID, "string"},
-		"campaignId": {&r.CampaignID, "string"},
-		"number":     {&r.Number, "string"},
-		"callerId":   {&r.CallerID, "string"},
-		"prompt":     {&r.Prompt, "string"},
-		"ringLimit":  {&r.RingLimit, "integer (seconds)"},
-		"metadata":   {&r.Metadata, "object of string values"},
+		"contactId":  {&r.ContactID, "string", nil},
+		"campaignId": {&r.CampaignID, "string", nil},
+		"number":     {&r.Number, "string", nil},
+		"callerId":   {&r.CallerID, "string", nil},
+		"prompt":     {&r.Prompt, "string", nil},
+		"ringLimit":  {&r.RingLimit, "integer (seconds)", nil},
+		"metadata":   {&r.Metadata, "object of string values", nil},
+
+		"onLiveVoice":       {&r.OnLiveVoice, "string", nil},
+		"botUrl":            {&r.BotURL, "string", nil},
+		"agentId":           {&r.AgentID, "string", nil},
+		"onMachine":         {&r.OnMachine, "string", nil},
+		"voicemailPrompt":   {&r.VoicemailPrompt, "string", nil},
+		"safeHarbourPrompt": {&r.SafeHarbourPrompt, "string", nil},
+		"callProgressAnalysisParams": {&r.CPA, "object", func(raw json.RawMessage) *FieldError {
+			p, ferr := decodeCPA(raw)
+			r.CPA = p
+			return ferr
+		}},
 	}
+}
+
+// decodeCPA decodes callProgressAnalysisParams strictly over the campaign
+// defaults; null means absent.
+func decodeCPA(raw json.RawMessage) (*campaign.CPAParams, *FieldError) {
+	const field = "callProgressAnalysisParams"
+	if bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+		return nil, nil
+	}
+	p := campaign.DefaultCPAParams()
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			f, want := field, "object"
+			if te.Field != "" {
+				f += "." + te.Field
+				want = "a JSON " + te.Type.Kind().String()
+				switch te.Type.Kind().String() {
+				case "int":
+					want = "integer (milliseconds)"
+				case "bool":
+					want = "boolean"
+				}
+			}
+			return nil, &FieldError{Status: http.StatusBadRequest, Message: "wrong type: got " + te.Value, Field: f, Allowed: want}
+		}
+		if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+			name = strings.Trim(name, `"`)
+			return nil, &FieldError{Status: http.StatusBadRequest, Message: fmt.Sprintf("unknown field %q", truncate(name, 80)), Field: field + "." + truncate(name, 80),
+				Allowed: "cpaEnabled, amdEnabled, terminatingToneDetect, minSilencePeriod, analysisPeriod, minimumValidSpeech, maxTimeAnalysis, maxTermToneAnalysis"}
+		}
+		return nil, &FieldError{Status: http.StatusBadRequest, Message: "invalid value: " + err.Error(), Field: field, Allowed: "a JSON object"}
+	}
+	return &p, nil
 }
 
 // snakeHints maps names clients often send to the accepted ones.
@@ -87,6 +173,10 @@ var snakeHints = map[string]string{
 	"contact_id": "contactId", "campaign_id": "campaignId", "caller_id": "callerId",
 	"ring_limit": "ringLimit", "noAnswerRingLimit": "ringLimit", "outdialANI": "callerId",
 	"phone": "number", "phoneNumber": "number", "id": "contactId",
+	"flow": "onLiveVoice", "on_live_voice": "onLiveVoice", "bot_url": "botUrl", "botURL": "botUrl", "agent": "agentId",
+	"agent_id": "agentId", "on_machine": "onMachine", "voicemail_prompt": "voicemailPrompt",
+	"safe_harbour_prompt": "safeHarbourPrompt", "safeHarborPrompt": "safeHarbourPrompt", "cpa": "callProgressAnalysisParams",
+	"callProgressAnalysis": "callProgressAnalysisParams",
 }
 
 // DecodeOrder decodes and validates a POST /v1/calls body. Field names must
@@ -115,11 +205,15 @@ func DecodeOrder(body []byte) (OrderRequest, call.Order, error) {
 		key, _ := tok.(string) // object keys are always strings
 		f, ok := fields[key]
 		if !ok {
-			msg := fmt.Sprintf("unknown field %q", key)
+			msg := fmt.Sprintf("unknown field %q", truncate(key, 80))
 			if hint, ok := snakeHints[key]; ok {
 				msg += fmt.Sprintf("; did you mean %q?", hint)
 			}
-			return req, call.Order{}, &FieldError{Status: http.StatusBadRequest, Message: msg, Field: key,
+			name := truncate(key, 80)
+			if name == "" {
+				name = `""` // an empty key still gets a name to point at
+			}
+			return req, call.Order{}, &FieldError{Status: http.StatusBadRequest, Message: msg, Field: name,
 				Allowed: strings.Join(slices.Sorted(maps.Keys(fields)), ", ")}
 		}
 		if seen[key] {
@@ -129,6 +223,12 @@ func DecodeOrder(body []byte) (OrderRequest, call.Order, error) {
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
 			return req, call.Order{}, syntaxError(err)
+		}
+		if f.decode != nil {
+			if ferr := f.decode(raw); ferr != nil {
+				return req, call.Order{}, ferr
+			}
+			continue
 		}
 		if err := json.Unmarshal(raw, f.dst); err != nil {
 			return req, call.Order{}, typeError(key, f.want, err)
@@ -172,7 +272,9 @@ func typeError(key, want string, err error) *FieldError {
 
 // Validate checks every field and returns the call.Order. It reports the
 // first invalid field in the order contactId, campaignId, number, callerId,
-// prompt, ringLimit, metadata.
+// prompt, ringLimit, metadata, then the flow fields (onLiveVoice, botUrl,
+// agentId, onMachine, voicemailPrompt, safeHarbourPrompt,
+// callProgressAnalysisParams).
 func (r *OrderRequest) Validate() (call.Order, *FieldError) {
 	bad := func(field, msg, allowed string) (call.Order, *FieldError) {
 		return call.Order{}, &FieldError{Status: http.StatusBadRequest, Message: msg, Field: field, Allowed: allowed}
@@ -211,29 +313,112 @@ func (r *OrderRequest) Validate() (call.Order, *FieldError) {
 			return bad("metadata."+k, "invalid value", allowedMetaVal)
 		}
 	}
-	var meta map[string]string
-	if len(r.Metadata) > 0 {
-		meta = make(map[string]string, len(r.Metadata))
-		for k, v := range r.Metadata {
-			meta[k] = v
-		}
-	}
-	return call.Order{
+	o := call.Order{
 		CampaignID: r.CampaignID,
 		ContactID:  r.ContactID,
 		Number:     r.Number,
 		CallerID:   r.CallerID,
 		Prompt:     r.Prompt,
 		RingLimit:  time.Duration(ring) * time.Second,
-		Metadata:   meta,
-	}, nil
+	}
+	if len(r.Metadata) > 0 {
+		o.Metadata = make(map[string]string, len(r.Metadata))
+		for k, v := range r.Metadata {
+			o.Metadata[k] = v
+		}
+	}
+	if ferr := r.validateFlow(&o); ferr != nil {
+		return call.Order{}, ferr
+	}
+	return o, nil
+}
+
+// validateFlow checks the flow fields and sets them on o.
+func (r *OrderRequest) validateFlow(o *call.Order) *FieldError {
+	bad := func(field, msg, allowed string) *FieldError {
+		return &FieldError{Status: http.StatusBadRequest, Message: msg, Field: field, Allowed: allowed}
+	}
+	switch r.OnLiveVoice {
+	case "", call.FlowMessage, call.FlowBot, call.FlowAgent:
+	default:
+		return bad("onLiveVoice", fmt.Sprintf("unknown action %q", truncate(r.OnLiveVoice, 40)), allowedOnLiveVoice)
+	}
+	if r.BotURL != "" {
+		u, err := url.Parse(r.BotURL)
+		if len(r.BotURL) > 2048 || err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
+			return bad("botUrl", "invalid WebSocket URL", allowedBotURL)
+		}
+		if r.OnLiveVoice != call.FlowBot {
+			return bad("botUrl", "set without onLiveVoice \"bot\"", "only with onLiveVoice \"bot\"")
+		}
+	} else if r.OnLiveVoice == call.FlowBot {
+		return bad("botUrl", "required when onLiveVoice is \"bot\"", allowedBotURL)
+	}
+	if r.AgentID != "" {
+		if !validID(r.AgentID) {
+			return bad("agentId", "invalid agent id", allowedID)
+		}
+		if r.OnLiveVoice != call.FlowAgent {
+			return bad("agentId", "set without onLiveVoice \"agent\"", "only with onLiveVoice \"agent\"")
+		}
+	}
+	switch r.OnMachine {
+	case "", call.OnMachineHangup, call.OnMachineVoicemail:
+	default:
+		return bad("onMachine", fmt.Sprintf("unknown action %q", truncate(r.OnMachine, 40)), allowedOnMachine)
+	}
+	if r.VoicemailPrompt != "" {
+		if !validPrompt(r.VoicemailPrompt) {
+			return bad("voicemailPrompt", "invalid prompt name", allowedPrompt)
+		}
+		if r.OnMachine == call.OnMachineHangup {
+			return bad("voicemailPrompt", "set with onMachine \"hangup\"", "only with onMachine \"voicemail\" (or onMachine absent)")
+		}
+	}
+	if r.SafeHarbourPrompt != "" {
+		if !validPrompt(r.SafeHarbourPrompt) {
+			return bad("safeHarbourPrompt", "invalid prompt name", allowedPrompt)
+		}
+		if r.OnLiveVoice != call.FlowAgent && r.OnLiveVoice != call.FlowBot {
+			return bad("safeHarbourPrompt", "never played: no agent is involved in onLiveVoice \"message\"",
+				"only with onLiveVoice \"agent\" or \"bot\" (a bot may escalate to an agent)")
+		}
+	}
+	if r.CPA != nil {
+		if err := r.CPA.Validate(); err != nil {
+			var fe *campaign.FieldError
+			if errors.As(err, &fe) {
+				return bad(fe.Field, fe.Message, fe.Allowed)
+			}
+			return bad("callProgressAnalysisParams", err.Error(), "valid analysis times")
+		}
+		o.CPA = r.CPA.OrderCPA()
+	}
+	o.Flow, o.BotURL, o.Agent = r.OnLiveVoice, r.BotURL, r.AgentID
+	o.OnMachine, o.VoicemailPrompt, o.SafeHarbourPrompt = r.OnMachine, r.VoicemailPrompt, r.SafeHarbourPrompt
+	if o.OnMachine == "" && o.VoicemailPrompt != "" {
+		o.OnMachine = call.OnMachineVoicemail
+	}
+	return nil
+}
+
+// cpaParams is the callProgressAnalysisParams echo of a stored order.
+func cpaParams(c *call.OrderCPA) *campaign.CPAParams {
+	if c == nil {
+		return nil
+	}
+	return &campaign.CPAParams{CPAEnabled: c.Enabled, AMDEnabled: c.AMD, TerminatingToneDetect: c.TerminatingTone,
+		MinSilencePeriod: c.MinSilencePeriod, AnalysisPeriod: c.AnalysisPeriod, MinimumValidSpeech: c.MinimumValidSpeech,
+		MaxTimeAnalysis: c.MaxTimeAnalysis, MaxTermToneAnalysis: c.MaxTermToneAnalysis}
 }
 
 // requestFromOrder is the camelCase echo of a stored order.
 func requestFromOrder(o call.Order) OrderRequest {
 	ring := int(o.RingLimit / time.Second)
 	return OrderRequest{ContactID: o.ContactID, CampaignID: o.CampaignID, Number: o.Number,
-		CallerID: o.CallerID, Prompt: o.Prompt, RingLimit: &ring, Metadata: o.Metadata}
+		CallerID: o.CallerID, Prompt: o.Prompt, RingLimit: &ring, Metadata: o.Metadata,
+		OnLiveVoice: o.Flow, BotURL: o.BotURL, AgentID: o.Agent, OnMachine: o.OnMachine,
+		VoicemailPrompt: o.VoicemailPrompt, SafeHarbourPrompt: o.SafeHarbourPrompt, CPA: cpaParams(o.CPA)}
 }
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) }

@@ -41,10 +41,39 @@ func (s *Server) eventCursor(r *http.Request) (uint64, *FieldError) {
 	return id, nil
 }
 
-// handleEvents streams results as Server-Sent Events: replay from the store
-// after the cursor, then live events, with comment heartbeats.
+// eventTypes parses ?types= (a comma-separated subset of result, agent);
+// absent means both.
+func eventTypes(r *http.Request) (results, agents bool, ferr *FieldError) {
+	v, ok := r.URL.Query()["types"]
+	if !ok {
+		return true, true, nil
+	}
+	for _, part := range strings.Split(strings.Join(v, ","), ",") {
+		switch strings.TrimSpace(part) {
+		case "result":
+			results = true
+		case "agent":
+			agents = true
+		default:
+			return false, false, &FieldError{Status: http.StatusBadRequest, Message: fmt.Sprintf("unknown event type %q", truncate(part, 40)),
+				Field: "types", Allowed: "a comma-separated list of result, agent (absent: both)"}
+		}
+	}
+	return results, agents, nil
+}
+
+// handleEvents streams the event log as Server-Sent Events: results
+// (event "result", one per attempt) and agent events (event "agent"),
+// replayed from the store after the cursor, then live, with comment
+// heartbeats. Both kinds share one id sequence, so Last-Event-ID resumes
+// either; ?types= selects the kinds.
 func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	cursor, ferr := s.eventCursor(r)
+	if ferr != nil {
+		writeError(w, ferr)
+		return
+	}
+	wantResults, wantAgents, ferr := eventTypes(r)
 	if ferr != nil {
 		writeError(w, ferr)
 		return
@@ -94,7 +123,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	defer heartbeat.Stop()
 	var buf []byte
 	for {
-		evs, err := s.deps.Store.Events(cursor, replayBatch)
+		evs, err := s.deps.Store.Log(cursor, replayBatch)
 		if err != nil {
 			if !errors.Is(err, outbox.ErrClosed) {
 				log.Error("read events", "err", err)
@@ -103,24 +132,37 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		}
 		if len(evs) > 0 {
 			buf = buf[:0]
+			sent := 0
 			for _, ev := range evs {
-				data, err := json.Marshal(ev.Result)
+				cursor = ev.ID
+				var v any = &ev.Result
+				if ev.Kind == outbox.EventAgent {
+					v = &ev.Agent
+				}
+				if (ev.Kind == outbox.EventAgent && !wantAgents) || (ev.Kind == outbox.EventResult && !wantResults) {
+					continue
+				}
+				data, err := json.Marshal(v)
 				if err != nil {
 					log.Error("encode event", "id", ev.ID, "err", err)
 					return
 				}
 				buf = strconv.AppendUint(append(buf, "id: "...), ev.ID, 10)
-				buf = append(buf, "\nevent: result\ndata: "...)
+				buf = append(buf, "\nevent: "...)
+				buf = append(buf, ev.Kind.String()...)
+				buf = append(buf, "\ndata: "...)
 				buf = append(buf, data...)
 				buf = append(buf, "\n\n"...)
-				cursor = ev.ID
+				sent++
 			}
-			if !write(buf) {
-				log.Debug("event stream write failed; closing")
-				return
+			if sent > 0 {
+				if !write(buf) {
+					log.Debug("event stream write failed; closing")
+					return
+				}
+				s.metrics.eventsSent.Add(float64(sent))
+				heartbeat.Reset(s.cfg.Heartbeat)
 			}
-			s.metrics.eventsSent.Add(float64(len(evs)))
-			heartbeat.Reset(s.cfg.Heartbeat)
 			if len(evs) == replayBatch {
 				continue // more to replay
 			}

@@ -158,6 +158,11 @@ func TestSpecValidationNamesEveryField(t *testing.T) {
 		{`{"id":"x","maxDialingRate":0.5}`, "maxDialingRate", "1.0–10.0"},
 		{`{"id":"x","maxDialingRate":10.5}`, "maxDialingRate", "1.0–10.0"},
 		{`{"id":"x","abandonRatePercentage":0}`, "abandonRatePercentage", "greater than 0 and at most 100 (default 3.0)"},
+		{`{"id":"x","abandonRatePercentage":100.5}`, "abandonRatePercentage", "greater than 0 and at most 100 (default 3.0)"},
+		{`{"id":"x","redialLockAfterAbandon":"yes"}`, "redialLockAfterAbandon", "a JSON boolean"},
+		{`{"id":"x","validCampaignTimes":{"windows":[` + strings.Repeat(`{"days":["mon"],"start":"09:00","end":"10:00"},`, 64) + `{"days":["mon"],"start":"09:00","end":"10:00"}]}}`, "validCampaignTimes.windows", "at most 64 windows"},
+		{`{"id":"x","campaignType":"progressive_ivr","botUrl":"http://x/bot"}`, "botUrl", "an absolute ws or wss URL, at most 2048 characters"},
+		{`{"id":"x","campaignType":"progressive","botUrl":"ws://127.0.0.1/bot"}`, "botUrl", "only progressive_ivr and predictive_ivr campaigns stream to a bot"},
 		{`{"id":"x","predictiveCorrectionPace":9}`, "predictiveCorrectionPace", "10–5000"},
 		{`{"id":"x","predictiveCorrectionPace":5001}`, "predictiveCorrectionPace", "10–5000"},
 		{`{"id":"x","predictiveGain":0.05}`, "predictiveGain", "0.1–3.0"},
@@ -225,7 +230,16 @@ func TestContactValidation(t *testing.T) {
 		{`{"contacts":[{"id":"a","number":"+15551230000","callerId":"x"}]}`, "contacts[0].callerId"},
 		{`{"contacts":[{"id":"a","number":"+15551230000","timeZone":"Nowhere/City"}]}`, "contacts[0].timeZone"},
 		{`{"contacts":[{"id":"a","number":"+15551230000","notBefore":"1900-01-01T00:00:00Z"}]}`, "contacts[0].notBefore"},
-		{`{"contacts":[{"id":"a","number":"+15551230000","notBefore":"tomorrow"}]}`, "contacts[0]"},
+		{`{"contacts":[{"id":"a","number":"+15551230000","notBefore":"tomorrow"}]}`, "contacts[0].notBefore"},
+		{`{"contacts":[{"id":"a","number":"+15551230000","notBefore":12}]}`, "contacts[0].notBefore"},
+		{`[{"id":"a","number":"+15551230000","notBefore":"2025-13-01T00:00:00Z"}]`, "contacts[0].notBefore"},
+		{`{"contacts":[{"id":"a","number":"+15551230000","timeZone":"` + strings.Repeat("x", 65) + `"}]}`, "contacts[0].timeZone"},
+		{`{"contacts":[{"id":"a","number":"+15551230000","metadata":` + manyMeta(33) + `}]}`, "contacts[0].metadata"},
+		{`{"contacts":[{"id":"a","number":"+15551230000","metadata":{"k":"` + strings.Repeat("v", 513) + `"}}]}`, "contacts[0].metadata.k"},
+		{`{"contacts":[{"id":"a","number":15551230000}]}`, "contacts[0].number"},
+		{`{"contacts":{"id":"a"}}`, "contacts"},
+		{`{"contact":[]}`, "contact"},
+		{``, "body"},
 		{`{"contacts":[{"id":"a","number":"+15551230000","metadata":{"bad key":"v"}}]}`, "contacts[0].metadata"},
 		{`{"contacts":[{"id":"a","number":"+15551230000","metadata":{"k":"a\u0001b"}}]}`, "contacts[0].metadata.k"},
 		{`{"contacts":[{"id":"a","number":"+15551230000","extra":1}]}`, "contacts[0].extra"},
@@ -608,4 +622,109 @@ func TestConfigValidate(t *testing.T) {
 	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "pre_dial_timeout") {
 		t.Errorf("pre_dial_timeout: %v", err)
 	}
+}
+
+// TestRestartRestoresPacingWindows: the pacing engine's abandon windows
+// are rebuilt from the outbox when the campaign loop starts again (a
+// restart, here a new runtime on the same file) and when an update builds
+// a new engine, and events older than a window stay out of it.
+func TestRestartRestoresPacingWindows(t *testing.T) {
+	checkNoLeak(t)
+	clk := &fakeClock{t: time.Date(2025, 6, 2, 12, 0, 0, 0, time.UTC)}
+	path := filepath.Join(t.TempDir(), "o.db")
+	cfg := DefaultConfig()
+	cfg.Tick = 5 * time.Millisecond
+	start := func() (*outbox.Store, *Runtime) {
+		t.Helper()
+		st, err := outbox.Open(path, outbox.Options{Logger: slog.New(slog.DiscardHandler), BatchDelay: time.Millisecond, Now: clk.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rt, err := New(cfg, Deps{Store: st, Dialer: &instantDialer{st: st, accepting: true}, Now: clk.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := rt.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return st, rt
+	}
+	stop := func(st *outbox.Store, rt *Runtime) {
+		t.Helper()
+		if err := rt.Close(); err != nil {
+			t.Error(err)
+		}
+		if err := st.Close(); err != nil {
+			t.Error(err)
+		}
+	}
+	st, rt := start()
+	if _, err := rt.Create([]byte(`{"id":"w","campaignType":"predictive_ivr","ivrPorts":5,"redialLockAfterAbandon":false}`)); err != nil {
+		t.Fatal(err)
+	}
+	body := contactsJSON("c", 10, func(i int) string {
+		if i < 3 {
+			return fmt.Sprintf("abandon-%d", i)
+		}
+		return fmt.Sprintf("live-%d", i)
+	})
+	if _, err := rt.AddContacts("w", body); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "ten results in the engine", func() bool {
+		s, _ := rt.Stats("w")
+		return s.Finished == 10 && s.PacingWindows != nil && s.PacingWindows.FTC30d.Lives == 10
+	})
+	want := WindowStats{Lives: 10, Abandons: 3, Rate: 30}
+	s, err := rt.Stats("w")
+	if err != nil || s.PacingWindows == nil || s.PacingWindows.FTC30d != want || s.PacingWindows.Ofcom24h != want || s.FTC30d != want {
+		t.Fatalf("before restart: stats %+v %+v, %v", s, s.PacingWindows, err)
+	}
+	stop(st, rt)
+
+	// Restart one hour later: every window still holds the ten.
+	clk.Set(clk.Now().Add(time.Hour))
+	st, rt = start()
+	s, err = rt.Stats("w")
+	if err != nil || s.PacingWindows == nil {
+		t.Fatalf("after restart: %+v, %v", s, err)
+	}
+	if got := *s.PacingWindows; got.FTC30d != want || got.Ofcom24h != want {
+		t.Errorf("after restart the engine's windows = %+v; want %+v in both", got, want)
+	}
+	// An update builds a new engine: it restores the windows too.
+	if _, err := rt.Patch("w", []byte(`{"predictiveGain":1.5}`)); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := rt.Stats("w"); s.PacingWindows == nil || s.PacingWindows.FTC30d != want {
+		t.Errorf("after an update the engine's windows = %+v; want %+v", s.PacingWindows, want)
+	}
+	stop(st, rt)
+
+	// Two days later the 24 h window is empty, the 30-day one is not.
+	clk.Set(clk.Now().Add(48 * time.Hour))
+	st, rt = start()
+	s, _ = rt.Stats("w")
+	if s.PacingWindows == nil || s.PacingWindows.FTC30d != want || s.PacingWindows.Ofcom24h != (WindowStats{}) || s.Ofcom24h != (WindowStats{}) {
+		t.Errorf("two days later: %+v, outbox 24h %+v", s.PacingWindows, s.Ofcom24h)
+	}
+	stop(st, rt)
+
+	// 31 days later nothing is left in any window.
+	clk.Set(clk.Now().Add(31 * 24 * time.Hour))
+	st, rt = start()
+	s, _ = rt.Stats("w")
+	if s.PacingWindows == nil || s.PacingWindows.FTC30d != (WindowStats{}) {
+		t.Errorf("31 days later: %+v", s.PacingWindows)
+	}
+	stop(st, rt)
+}
+
+func manyMeta(n int) string {
+	m := map[string]string{}
+	for i := range n {
+		m[fmt.Sprint("k", i)] = "v"
+	}
+	b, _ := json.Marshal(m)
+	return string(b)
 }

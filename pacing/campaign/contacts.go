@@ -74,6 +74,9 @@ func DecodeContacts(body []byte, max int) ([]Contact, error) {
 		if err := decodeStrict(raw, &list[i]); err != nil {
 			fe := err.(*FieldError)
 			if fe.Field == "body" {
+				fe = notBeforeError(raw, fe)
+			}
+			if fe.Field == "body" {
 				fe.Field = fmt.Sprintf("contacts[%d]", i)
 			} else {
 				fe.Field = fmt.Sprintf("contacts[%d].%s", i, fe.Field)
@@ -95,6 +98,23 @@ func DecodeContacts(body []byte, max int) ([]Contact, error) {
 		}
 	}
 	return list, nil
+}
+
+// notBeforeError names notBefore when it is what failed to decode (a
+// time.Time reports a parse error without the field name).
+func notBeforeError(raw json.RawMessage, fe *FieldError) *FieldError {
+	var probe struct {
+		NotBefore json.RawMessage `json:"notBefore"`
+	}
+	if json.Unmarshal(raw, &probe) != nil || len(probe.NotBefore) == 0 {
+		return fe
+	}
+	var t time.Time
+	if err := json.Unmarshal(probe.NotBefore, &t); err != nil {
+		return &FieldError{Field: "notBefore", Message: fmt.Sprintf("not an RFC 3339 time: %s", truncate(string(probe.NotBefore), 40)),
+			Allowed: "an RFC 3339 time such as 2025-06-02T15:04:05Z or 2025-06-02T10:04:05-05:00"}
+	}
+	return fe
 }
 
 func prefixContacts(err error) error {

@@ -21,7 +21,15 @@
 //   - a dialing-list fetcher per campaign (dialingListFetchURL; bounded
 //     size, timeouts);
 //   - result webhooks: one goroutine per configured webhook, delivering the
-//     outbox events in order with exponential backoff and a durable cursor.
+//     outbox events in order with exponential backoff and a durable cursor
+//     (agent events too with agent_events);
+//   - the agent-event recorder (agentlog.go): when the agent desk is an
+//     AgentEventSource, one goroutine writes every agent event to the
+//     outbox log in batches, where GET /v1/events replays it.
+//
+// A campaign loop's engine starts with the abandon windows of the outbox
+// (the last 30 days, engine.RecordPastLive), so a restart or an update does
+// not reset what pacing is held against.
 //
 // Agent modes (agents.go) run when Deps.Agents (the call manager's agent
 // desk) is set: each pacing tick first tells the engine every agent state

@@ -14,6 +14,8 @@ type metrics struct {
 	webhookEvents    *prometheus.CounterVec
 	webhookFailures  *prometheus.CounterVec
 
+	agentEventsRecorded, agentEventsLost prometheus.Counter
+
 	attempts, results, queued, inFlight, window, lines, occupancy *prometheus.Desc
 }
 
@@ -27,6 +29,10 @@ func newMetrics(rt *Runtime) *metrics {
 			Help: "Result events acknowledged (2xx) by each webhook."}, []string{"webhook"}),
 		webhookFailures: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "dialedge_webhook_failures_total",
 			Help: "Failed webhook POSTs (retried with backoff)."}, []string{"webhook"}),
+		agentEventsRecorded: prometheus.NewCounter(prometheus.CounterOpts{Name: "dialedge_agent_events_recorded_total",
+			Help: "Agent events written to the outbox event log (GET /v1/events, event agent)."}),
+		agentEventsLost: prometheus.NewCounter(prometheus.CounterOpts{Name: "dialedge_agent_events_lost_total",
+			Help: "Agent events not recorded in the outbox (the recorder fell behind or the store failed)."}),
 		attempts:  prometheus.NewDesc("dialedge_campaign_attempts_total", "Attempts accepted for the campaign.", c, nil),
 		results:   prometheus.NewDesc("dialedge_campaign_results_total", "Final results of the campaign by result name (LIVE_VOICE = connects, ANSWERING_MACHINE = AMD, ABANDONED = abandons).", []string{"campaign", "result"}, nil),
 		queued:    prometheus.NewDesc("dialedge_campaign_queued_contacts", "Contacts waiting to be dialed.", c, nil),
@@ -41,6 +47,8 @@ func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 	m.preDialFallbacks.Describe(ch)
 	m.webhookEvents.Describe(ch)
 	m.webhookFailures.Describe(ch)
+	m.agentEventsRecorded.Describe(ch)
+	m.agentEventsLost.Describe(ch)
 	for _, d := range []*prometheus.Desc{m.attempts, m.results, m.queued, m.inFlight, m.window, m.lines, m.occupancy} {
 		ch <- d
 	}
@@ -50,6 +58,8 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	m.preDialFallbacks.Collect(ch)
 	m.webhookEvents.Collect(ch)
 	m.webhookFailures.Collect(ch)
+	m.agentEventsRecorded.Collect(ch)
+	m.agentEventsLost.Collect(ch)
 	m.rt.mu.Lock()
 	runners := make([]*runner, 0, len(m.rt.runners))
 	for _, rn := range m.rt.runners {

@@ -27,9 +27,9 @@ type runner struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 	wake   chan struct{}
-	cursor uint64 // loop goroutine only
 
 	mu       sync.Mutex
+	cursor   uint64 // last outbox event read
 	spec     Spec
 	eng      *engine.Engine
 	paused   bool
@@ -62,12 +62,17 @@ func (rn *runner) setPaused(p bool) {
 // setSpec swaps in new settings: a new engine that knows the calls in
 // flight (as placed now).
 func (rn *runner) setSpec(s Spec) error {
-	eng, err := engine.New(s.Settings(), rn.rt.engCfg, engine.ClockFunc(rn.rt.deps.Now))
+	rn.mu.Lock()
+	defer rn.mu.Unlock()
+	// Learn the results already in the outbox first, so the window replay
+	// of the new engine and the results it is fed later do not overlap.
+	if err := rn.readResultsLocked(); err != nil {
+		return err
+	}
+	eng, err := rn.rt.newEngine(s)
 	if err != nil {
 		return err
 	}
-	rn.mu.Lock()
-	defer rn.mu.Unlock()
 	for _, id := range rn.inflight {
 		_ = eng.Dialed(id)
 	}
@@ -124,18 +129,24 @@ func (rn *runner) run(ctx context.Context) {
 
 // readResults feeds the engine with the results of this loop's attempts.
 func (rn *runner) readResults() error {
+	rn.mu.Lock()
+	defer rn.mu.Unlock()
+	return rn.readResultsLocked()
+}
+
+// readResultsLocked is readResults with rn.mu held.
+func (rn *runner) readResultsLocked() error {
 	for range 100 { // bounded; the next wake-up continues
-		evs, err := rn.rt.deps.Store.Events(rn.cursor, outbox.MaxEventsPerRead)
+		evs, err := rn.rt.deps.Store.Log(rn.cursor, outbox.MaxEventsPerRead)
 		if err != nil {
 			return err
 		}
 		if len(evs) == 0 {
 			return nil
 		}
-		rn.mu.Lock()
 		for _, ev := range evs {
 			rn.cursor = ev.ID
-			if ev.Result.CampaignID != rn.id {
+			if ev.Kind != outbox.EventResult || ev.Result.CampaignID != rn.id {
 				continue
 			}
 			id, ok := rn.inflight[ev.Result.AttemptID]
@@ -151,7 +162,6 @@ func (rn *runner) readResults() error {
 			}
 			feed(rn.eng, id, ev.Result)
 		}
-		rn.mu.Unlock()
 		if len(evs) < outbox.MaxEventsPerRead {
 			return nil
 		}
@@ -276,10 +286,7 @@ func applySpec(spec Spec, o *call.Order) {
 	if spec.VoicemailPrompt != "" {
 		o.OnMachine = call.OnMachineVoicemail
 	}
-	p := spec.CPA
-	o.CPA = &call.OrderCPA{Enabled: p.CPAEnabled, AMD: p.AMDEnabled, TerminatingTone: p.TerminatingToneDetect,
-		MinSilencePeriod: p.MinSilencePeriod, AnalysisPeriod: p.AnalysisPeriod, MinimumValidSpeech: p.MinimumValidSpeech,
-		MaxTimeAnalysis: p.MaxTimeAnalysis, MaxTermToneAnalysis: p.MaxTermToneAnalysis}
+	o.CPA = spec.CPA.OrderCPA()
 }
 
 // place dispatches one contact (queue -> attempt, durable) and dials it.

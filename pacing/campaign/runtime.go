@@ -151,6 +151,17 @@ type WindowStats struct {
 	Rate     float64 `json:"ratePercentage"`
 }
 
+// PacingWindows are the pacing engine's abandon windows.
+type PacingWindows struct {
+	FTC30d   WindowStats `json:"ftc30d"`
+	Ofcom24h WindowStats `json:"ofcom24h"`
+	Hour     WindowStats `json:"hour"` // the rolling-hour guard
+}
+
+func windowStats(w engine.WindowStat) WindowStats {
+	return WindowStats{Lives: w.Lives, Abandons: w.Abandons, Rate: 100 * w.Rate}
+}
+
 // Stats is GET /v1/campaigns/{id}/stats.
 type Stats struct {
 	CampaignID string `json:"campaignId"`
@@ -176,6 +187,11 @@ type Stats struct {
 	// Occupancy is the engine's (talk + wrap) / staffed time since start.
 	Occupancy float64         `json:"occupancy"`
 	Decision  engine.Decision `json:"decision"`
+	// PacingWindows are the pacing engine's own rolling windows, the ones
+	// it paces against: restored from the outbox when the campaign loop
+	// starts (restart, update), then counted live. Absent while the
+	// campaign has no loop (stopped).
+	PacingWindows *PacingWindows `json:"pacingWindows,omitempty"`
 	// LastFetchError is the last dialingListFetchURL failure, if any.
 	LastFetchError string `json:"lastFetchError,omitempty"`
 }
@@ -271,6 +287,7 @@ func (r *Runtime) Start() error {
 			r.log.Error("campaign not resumed", "campaign", c.ID, "err", err)
 		}
 	}
+	r.startAgentLog()
 	for _, w := range r.cfg.Webhooks {
 		d := newDelivery(r, w)
 		r.wg.Add(1)
@@ -302,9 +319,43 @@ func (r *Runtime) Close() error {
 	return nil
 }
 
+// newEngine builds the pacing engine of a campaign and replays into its
+// abandon windows the campaign's live answers and abandons of the last 30
+// days from the durable outbox, so a restart (or an update, which builds a
+// new engine) does not reset the windows pacing is held against. Each
+// stored bucket's events are stamped at the bucket's last instant (capped
+// at now): they stay in every window at least as long as they really
+// would, which errs on the cautious side.
+func (r *Runtime) newEngine(s Spec) (*engine.Engine, error) {
+	eng, err := engine.New(s.Settings(), r.engCfg, engine.ClockFunc(r.deps.Now))
+	if err != nil {
+		return nil, err
+	}
+	now := r.deps.Now()
+	hist, err := r.deps.Store.AbandonHistory(s.ID, now, engine.WindowFTC.Duration())
+	if err != nil {
+		return nil, fmt.Errorf("campaign %q: abandon history: %w", s.ID, err)
+	}
+	var lives, abandons int64
+	for _, sl := range hist {
+		at := sl.Start.Add(outbox.WindowBucket - time.Nanosecond)
+		if at.After(now) {
+			at = now
+		}
+		for i := int64(0); i < sl.Lives; i++ {
+			eng.RecordPastLive(at, i < sl.Abandons)
+		}
+		lives, abandons = lives+sl.Lives, abandons+sl.Abandons
+	}
+	if lives > 0 {
+		r.log.Info("abandon windows restored from the outbox", "campaign", s.ID, "lives", lives, "abandons", abandons)
+	}
+	return eng, nil
+}
+
 // startRunner starts the loop of one campaign; r.mu held.
 func (r *Runtime) startRunner(s Spec, paused bool) error {
-	eng, err := engine.New(s.Settings(), r.engCfg, engine.ClockFunc(r.deps.Now))
+	eng, err := r.newEngine(s)
 	if err != nil {
 		return err
 	}
@@ -636,6 +687,7 @@ func (r *Runtime) stats(c outbox.Campaign, s Spec, rn *runner) (Stats, error) {
 	if rn != nil {
 		es := rn.engineStats()
 		st.LinesPerAgent, st.Occupancy, st.Decision = es.LinesPerAgent, es.Occupancy, es.Decision
+		st.PacingWindows = &PacingWindows{FTC30d: windowStats(es.FTC30d), Ofcom24h: windowStats(es.Ofcom24h), Hour: windowStats(es.Hour)}
 		st.LastFetchError = rn.fetchError()
 	}
 	return st, nil

@@ -14,6 +14,7 @@ import (
 
 	"github.com/dialedge/dialedge/amd"
 	"github.com/dialedge/dialedge/pacing/engine"
+	"github.com/dialedge/dialedge/ports/call"
 )
 
 // FieldError names the invalid field of a campaign or contact, what was
@@ -50,6 +51,39 @@ func DefaultCPAParams() CPAParams {
 	return CPAParams{CPAEnabled: true, AMDEnabled: true, TerminatingToneDetect: true,
 		MinSilencePeriod: d.MinSilencePeriod, AnalysisPeriod: d.AnalysisPeriod, MinimumValidSpeech: d.MinimumValidSpeech,
 		MaxTimeAnalysis: d.MaxTimeAnalysis, MaxTermToneAnalysis: d.MaxTermToneAnalysis}
+}
+
+// Validate checks the times against their ranges. The error is a
+// *FieldError whose Field is "callProgressAnalysisParams.<name>".
+func (c CPAParams) Validate() error {
+	for _, r := range []struct {
+		name   string
+		v      int
+		lo, hi int
+	}{
+		{"minSilencePeriod", c.MinSilencePeriod, 100, 5000},
+		{"analysisPeriod", c.AnalysisPeriod, 500, 10000},
+		{"minimumValidSpeech", c.MinimumValidSpeech, 20, 1000},
+		{"maxTimeAnalysis", c.MaxTimeAnalysis, 1000, 60000},
+		{"maxTermToneAnalysis", c.MaxTermToneAnalysis, 0, 120000},
+	} {
+		if r.v < r.lo || r.v > r.hi {
+			return &FieldError{Field: "callProgressAnalysisParams." + r.name, Message: fmt.Sprintf("%d ms is out of range", r.v),
+				Allowed: fmt.Sprintf("%d–%d ms", r.lo, r.hi)}
+		}
+	}
+	if c.MaxTimeAnalysis < c.AnalysisPeriod {
+		return &FieldError{Field: "callProgressAnalysisParams.maxTimeAnalysis",
+			Message: fmt.Sprintf("%d ms is less than analysisPeriod %d ms", c.MaxTimeAnalysis, c.AnalysisPeriod), Allowed: "at least analysisPeriod"}
+	}
+	return nil
+}
+
+// OrderCPA returns the params as the call layer's per-order override.
+func (c CPAParams) OrderCPA() *call.OrderCPA {
+	return &call.OrderCPA{Enabled: c.CPAEnabled, AMD: c.AMDEnabled, TerminatingTone: c.TerminatingToneDetect,
+		MinSilencePeriod: c.MinSilencePeriod, AnalysisPeriod: c.AnalysisPeriod, MinimumValidSpeech: c.MinimumValidSpeech,
+		MaxTimeAnalysis: c.MaxTimeAnalysis, MaxTermToneAnalysis: c.MaxTermToneAnalysis}
 }
 
 // Window is one daily calling window: on each of Days, from Start to End
@@ -224,25 +258,8 @@ func (s Spec) Validate() error {
 	if s.OutdialANI != "" && !ValidNumber(s.OutdialANI) {
 		return bad("outdialANI", "not a valid caller ID", allowedNumber)
 	}
-	c := s.CPA
-	for _, r := range []struct {
-		name   string
-		v      int
-		lo, hi int
-	}{
-		{"minSilencePeriod", c.MinSilencePeriod, 100, 5000},
-		{"analysisPeriod", c.AnalysisPeriod, 500, 10000},
-		{"minimumValidSpeech", c.MinimumValidSpeech, 20, 1000},
-		{"maxTimeAnalysis", c.MaxTimeAnalysis, 1000, 60000},
-		{"maxTermToneAnalysis", c.MaxTermToneAnalysis, 0, 120000},
-	} {
-		if r.v < r.lo || r.v > r.hi {
-			return bad("callProgressAnalysisParams."+r.name, fmt.Sprintf("%d ms is out of range", r.v), fmt.Sprintf("%d–%d ms", r.lo, r.hi))
-		}
-	}
-	if c.MaxTimeAnalysis < c.AnalysisPeriod {
-		return bad("callProgressAnalysisParams.maxTimeAnalysis", fmt.Sprintf("%d ms is less than analysisPeriod %d ms", c.MaxTimeAnalysis, c.AnalysisPeriod),
-			"at least analysisPeriod")
+	if err := s.CPA.Validate(); err != nil {
+		return err
 	}
 	if w := s.ValidCampaignTimes; w != nil {
 		if w.TimeZone != "" {
@@ -353,7 +370,10 @@ func jsonError(err error) error {
 		return &FieldError{Field: "body", Message: fmt.Sprintf("malformed JSON at byte %d: %v", se.Offset, se), Allowed: "a JSON object"}
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return &FieldError{Field: name, Message: "unknown field", Allowed: "the fields of the OpenAPI schema"}
+		if name == "" {
+			name = `""` // an empty key still gets a name to point at
+		}
+		return &FieldError{Field: truncate(name, 80), Message: "unknown field", Allowed: "the fields of the OpenAPI schema"}
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return &FieldError{Field: "body", Message: "malformed JSON: unexpected end", Allowed: "a JSON object"}
 	}

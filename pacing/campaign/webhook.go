@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"time"
 
@@ -36,6 +37,9 @@ type WebhookConfig struct {
 	// each failure. Defaults 500 ms and 1 min.
 	MinBackoff time.Duration `yaml:"min_backoff"`
 	MaxBackoff time.Duration `yaml:"max_backoff"`
+	// AgentEvents also delivers the agent events of the log (type
+	// "agent"); off, only results (type "result") are POSTed.
+	AgentEvents bool `yaml:"agent_events"`
 }
 
 var reWebhookName = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
@@ -74,10 +78,14 @@ func (w WebhookConfig) validate() error {
 	return nil
 }
 
-// WebhookEvent is one result in a webhook POST.
+// WebhookEvent is one event in a webhook POST: a result (type "result",
+// one per attempt) or, with WebhookConfig.AgentEvents, an agent event
+// (type "agent"). The id is the event log's, as in GET /v1/events.
 type WebhookEvent struct {
-	ID     uint64      `json:"id"`
-	Result call.Result `json:"result"`
+	ID     uint64           `json:"id"`
+	Type   string           `json:"type"`
+	Result call.Result      `json:"result,omitzero"`
+	Agent  *call.AgentEvent `json:"agent,omitempty"`
 }
 
 // WebhookBody is the JSON body of a webhook POST.
@@ -109,12 +117,27 @@ func (d *delivery) run(ctx context.Context) {
 	}
 	backoff := d.cfg.MinBackoff
 	for {
-		evs, err := st.Events(after, d.cfg.Batch)
+		all, err := st.Log(after, d.cfg.Batch)
 		if err != nil {
 			if !errors.Is(err, outbox.ErrClosed) {
 				log.Error("read events", "err", err)
 			}
 			return
+		}
+		evs := all
+		if !d.cfg.AgentEvents {
+			evs = slices.DeleteFunc(slices.Clone(all), func(e outbox.Event) bool { return e.Kind != outbox.EventResult })
+		}
+		if len(evs) == 0 && len(all) > 0 {
+			// Only agent events this webhook does not take: move past them.
+			after = all[len(all)-1].ID
+			if err := st.SetCursor(d.cursor, after); err != nil {
+				if !errors.Is(err, outbox.ErrClosed) {
+					log.Error("store webhook cursor", "err", err)
+				}
+				return
+			}
+			continue
 		}
 		if len(evs) == 0 {
 			select {
@@ -141,7 +164,7 @@ func (d *delivery) run(ctx context.Context) {
 			continue
 		}
 		backoff = d.cfg.MinBackoff
-		after = evs[len(evs)-1].ID
+		after = all[len(all)-1].ID
 		if err := st.SetCursor(d.cursor, after); err != nil {
 			if !errors.Is(err, outbox.ErrClosed) {
 				log.Error("store webhook cursor", "err", err)
@@ -155,7 +178,12 @@ func (d *delivery) run(ctx context.Context) {
 func (d *delivery) post(ctx context.Context, evs []outbox.Event) error {
 	body := WebhookBody{Webhook: d.cfg.Name, Events: make([]WebhookEvent, len(evs))}
 	for i, e := range evs {
-		body.Events[i] = WebhookEvent{ID: e.ID, Result: e.Result}
+		body.Events[i] = WebhookEvent{ID: e.ID, Type: e.Kind.String()}
+		if e.Kind == outbox.EventAgent {
+			body.Events[i].Agent = &e.Agent
+		} else {
+			body.Events[i].Result = e.Result
+		}
 	}
 	data, err := json.Marshal(body)
 	if err != nil {

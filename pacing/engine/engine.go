@@ -108,6 +108,11 @@ type Engine struct {
 	talkCDF     cdfTable
 	wrapCDF     cdfTable
 	nWrap       int
+	// machineShare is the decayed share of bridged calls the agent dropped
+	// within shortTalk: machines the call-progress analysis judged live. The
+	// window guards discount the live count by it (a regulator counts people).
+	machineShare float64
+	talkEnds     int
 
 	outcomes      int
 	risk          float64 // marginal abandon-risk threshold θ (feedback variable)
@@ -248,6 +253,14 @@ func (e *Engine) transition(a *agent, st AgentState, now time.Time) {
 	}
 	if a.state == Talking || a.state == WrapUp {
 		e.busy += d
+	}
+	if a.state == Talking && st != Talking && !e.s.CampaignType.IsIVR() {
+		x := 0.0
+		if d < shortTalk {
+			x = 1
+		}
+		e.talkEnds++
+		e.machineShare += math.Max(1/float64(e.talkEnds+20), 1.0/500) * (x - e.machineShare)
 	}
 	if a.state == Talking && st != Talking && d >= shortTalk {
 		// Calls shorter than shortTalk are agents dropping a machine judged
@@ -486,6 +499,21 @@ func (e *Engine) recordLive(now time.Time, abandoned bool) {
 	if e.blockLives >= e.s.PredictiveCorrectionPace {
 		e.correct()
 	}
+}
+
+// RecordPastLive puts a live connect that happened before this engine existed (from the durable
+// outbox, after a restart) into the abandon windows (30 d FTC, 24 h Ofcom, rolling hour guard),
+// without counting it towards the correction pace. Events older than the longest window are ignored.
+//
+// It changes neither the feedback loop nor the engine's own counters (Stats
+// Lives/Abandons count this engine's live answers); only the windows, and so
+// the window guards and Stats' window figures, see it. An event stamped after
+// the engine's clock counts as now.
+func (e *Engine) RecordPastLive(at time.Time, abandoned bool) {
+	now := e.clk.Now()
+	e.win30.addPast(at, now, abandoned)
+	e.win24.addPast(at, now, abandoned)
+	e.win1h.addPast(at, now, abandoned)
 }
 
 // correct is the feedback step, run every predictiveCorrectionPace live

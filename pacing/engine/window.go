@@ -63,6 +63,31 @@ func (w *window) add(now time.Time, abandoned bool) {
 	}
 }
 
+// addPast counts a live answer that happened at `at` (not after now) in the
+// bucket it belongs to; one that already left the window is ignored, one
+// stamped after now lands in the newest bucket.
+func (w *window) addPast(at, now time.Time, abandoned bool) {
+	w.advance(now)
+	idx := at.UnixNano() / int64(w.bucket)
+	if at.UnixNano() < 0 && at.UnixNano()%int64(w.bucket) != 0 {
+		idx-- // floor division for instants before 1970
+	}
+	if idx > w.last {
+		idx = w.last
+	}
+	n := int64(len(w.lives))
+	if w.last-idx >= n {
+		return // older than the span
+	}
+	j := (idx%n + n) % n
+	w.lives[j]++
+	w.sumL++
+	if abandoned {
+		w.abandons[j]++
+		w.sumA++
+	}
+}
+
 // WindowStat is the state of one rolling abandon window.
 type WindowStat struct {
 	Span     time.Duration `json:"span"`

@@ -655,6 +655,47 @@ func (s *Store) AbandonWindow(campaign string, now time.Time, span time.Duration
 	return wc, mapErr(err)
 }
 
+// WindowSlot is the lives and abandons of one WindowBucket of a campaign.
+type WindowSlot struct {
+	Start    time.Time // the bucket covers [Start, Start+WindowBucket)
+	Lives    int64
+	Abandons int64
+}
+
+// AbandonHistory returns the non-empty window buckets of campaign over the
+// span ending at now, oldest first (exact to one WindowBucket). The pacing
+// engine replays them after a restart so its abandon windows hold the
+// abandons the outbox already counts.
+func (s *Store) AbandonHistory(campaign string, now time.Time, span time.Duration) ([]WindowSlot, error) {
+	if s.closed.Load() {
+		return nil, ErrClosed
+	}
+	prefix := campPrefix(campaign)
+	end := uint64(max(0, now.UnixNano()/int64(WindowBucket)))
+	n := uint64(span / WindowBucket)
+	start := end + 1 - min(end+1, n)
+	var out []WindowSlot
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketCWindows).Cursor()
+		for k, v := c.Seek(binary.BigEndian.AppendUint64(campPrefix(campaign), start)); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			if len(k) != len(prefix)+8 || len(v) != 16 {
+				return fmt.Errorf("%w: window record", ErrCorrupt)
+			}
+			idx := binary.BigEndian.Uint64(k[len(prefix):])
+			if idx > end {
+				break
+			}
+			sl := WindowSlot{Start: time.Unix(0, int64(idx)*int64(WindowBucket)), Lives: int64(binary.BigEndian.Uint64(v)),
+				Abandons: int64(binary.BigEndian.Uint64(v[8:]))}
+			if sl.Lives > 0 {
+				out = append(out, sl)
+			}
+		}
+		return nil
+	})
+	return out, mapErr(err)
+}
+
 // Number returns the history of a number (zero when none).
 func (s *Store) Number(number string) (NumberHistory, error) {
 	if s.closed.Load() {

@@ -9,9 +9,11 @@
 //   - which attempts are still pending (accepted, no result yet), so that a
 //     restart can report them as ERROR with cause "interrupted" and nothing
 //     is lost;
-//   - the append-only log of results ("events"), numbered 1, 2, 3, … with a
+//   - the append-only event log ("events"), numbered 1, 2, 3, … with a
 //     uint64 id that never repeats, which the control API replays and streams
-//     as Server-Sent Events (resumable by id).
+//     as Server-Sent Events (resumable by id): the results (exactly one per
+//     attempt) and, in the same sequence, agent events (AppendAgentEvents),
+//     which count in no attempt or campaign figure.
 //
 // Every write is committed (and fsynced by bbolt) before the call that made
 // it returns. Concurrent writers are grouped into one commit with

@@ -23,7 +23,7 @@ var (
 	bucketAttempts = []byte("attempts") // attempt id -> attemptRecord JSON
 	bucketContacts = []byte("contacts") // contactKey(campaign, contact) -> attempt id
 	bucketPending  = []byte("pending")  // attempt id -> empty, while no result
-	bucketEvents   = []byte("events")   // big-endian uint64 event id -> call.Result JSON
+	bucketEvents   = []byte("events")   // big-endian uint64 event id -> call.Result JSON, or 'A' + call.AgentEvent JSON
 	bucketMeta     = []byte("meta")     // small counters
 	keyLastMS      = []byte("last_attempt_ms")
 )
@@ -110,10 +110,16 @@ type PendingAttempt struct {
 	AcceptedAt time.Time
 }
 
-// Event is one entry of the result log.
+// Event is one entry of the event log: a result (one per attempt) or an
+// agent event. Results and agent events share one id sequence, so one
+// cursor (SSE Last-Event-ID) resumes both.
 type Event struct {
-	ID     uint64
+	ID   uint64
+	Kind EventKind
+	// Result is set when Kind is EventResult.
 	Result call.Result
+	// Agent is set when Kind is EventAgent.
+	Agent call.AgentEvent
 }
 
 // attemptRecord is the stored form of an attempt. call.Order hides RingLimit
@@ -510,9 +516,21 @@ func (s *Store) RecoverInterrupted(now time.Time) (int, error) {
 	return n, nil
 }
 
-// Events returns up to limit events with id > afterID, in id order. limit <= 0
-// or above MaxEventsPerRead means MaxEventsPerRead.
+// Events returns up to limit result events with id > afterID, in id order;
+// agent events are skipped. limit <= 0 or above MaxEventsPerRead means
+// MaxEventsPerRead. A reader that follows the log should use Log, which
+// also returns the agent events (so its cursor moves past them).
 func (s *Store) Events(afterID uint64, limit int) ([]Event, error) {
+	return s.read(afterID, limit, false)
+}
+
+// Log returns up to limit events of every kind with id > afterID, in id
+// order. limit <= 0 or above MaxEventsPerRead means MaxEventsPerRead.
+func (s *Store) Log(afterID uint64, limit int) ([]Event, error) {
+	return s.read(afterID, limit, true)
+}
+
+func (s *Store) read(afterID uint64, limit int, agents bool) ([]Event, error) {
 	if s.closed.Load() {
 		return nil, ErrClosed
 	}
@@ -531,11 +549,14 @@ func (s *Store) Events(afterID uint64, limit int) ([]Event, error) {
 			if len(k) != 8 {
 				return fmt.Errorf("%w: event key of %d bytes", ErrCorrupt, len(k))
 			}
-			var res call.Result
-			if err := json.Unmarshal(v, &res); err != nil {
-				return fmt.Errorf("%w: event %d: %v", ErrCorrupt, binary.BigEndian.Uint64(k), err)
+			if !agents && len(v) > 0 && v[0] == agentEventTag {
+				continue
 			}
-			out = append(out, Event{ID: binary.BigEndian.Uint64(k), Result: res})
+			ev, err := decodeEvent(binary.BigEndian.Uint64(k), v)
+			if err != nil {
+				return err
+			}
+			out = append(out, ev)
 		}
 		return nil
 	})

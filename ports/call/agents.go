@@ -200,20 +200,33 @@ func (m *Manager) agentsChanged() <-chan struct{} {
 // when agentID is empty) and its cancel function. The channel holds buf
 // events; a subscriber that does not keep up loses events.
 func (m *Manager) SubscribeAgents(agentID string, buf int) (<-chan AgentEvent, func()) {
+	ch, _, cancel := m.SubscribeAgentsCounted(agentID, buf)
+	return ch, cancel
+}
+
+// SubscribeAgentsCounted is SubscribeAgents plus dropped, which reports
+// how many events the subscription has lost so far because its buffer was
+// full (the campaign runtime records agent events durably through it and
+// counts what it missed).
+func (m *Manager) SubscribeAgentsCounted(agentID string, buf int) (ch <-chan AgentEvent, dropped func() int, cancel func()) {
 	buf = max(1, min(buf, 4096))
 	s := &agentSub{ch: make(chan AgentEvent, buf), agent: agentID}
 	m.agMu.Lock()
 	m.agSubs[s] = struct{}{}
 	m.agMu.Unlock()
 	var once bool
-	return s.ch, func() {
-		m.agMu.Lock()
-		defer m.agMu.Unlock()
-		if !once {
-			once = true
-			delete(m.agSubs, s)
+	return s.ch, func() int {
+			m.agMu.Lock()
+			defer m.agMu.Unlock()
+			return s.dropped
+		}, func() {
+			m.agMu.Lock()
+			defer m.agMu.Unlock()
+			if !once {
+				once = true
+				delete(m.agSubs, s)
+			}
 		}
-	}
 }
 
 func (r *agentRec) status() AgentStatus {

@@ -402,3 +402,38 @@ func TestAgentHangupEndsReservation(t *testing.T) {
 		t.Errorf("%d RTP ports leased after the reservation ended", n)
 	}
 }
+
+// TestAgentEventsCountedSubscription: a counted subscription reports the
+// events it lost when its buffer was full; the call path never waits for
+// it, and a cancelled subscription gets nothing more.
+func TestAgentEventsCountedSubscription(t *testing.T) {
+	r := newRig(t, rigOpts{trunk: "127.0.0.1:9"})
+	ch, dropped, cancel := r.m.SubscribeAgentsCounted("", 2)
+	all, unsub := r.m.SubscribeAgents("", 16)
+	defer unsub()
+	for _, id := range []string{"a1", "a2", "a3"} {
+		if _, err := r.m.RegisterAgent(AgentSpec{ID: id, SIPURI: "sip:" + id + "@127.0.0.1:9"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := dropped(); n != 1 {
+		t.Errorf("dropped %d, want 1 (3 events, buffer 2)", n)
+	}
+	for _, want := range []string{"a1", "a2"} {
+		ev := <-ch
+		if ev.Type != AgentEventState || ev.AgentID != want || ev.State != AgentIdle || ev.Reason != "registered" || ev.Time.IsZero() {
+			t.Errorf("event %+v, want %s registered", ev, want)
+		}
+	}
+	if len(all) != 3 {
+		t.Errorf("the other subscription holds %d events, want 3", len(all))
+	}
+	cancel()
+	cancel() // twice is safe
+	if err := r.m.AgentLogout("a1"); err != nil {
+		t.Fatal(err)
+	}
+	if len(ch) != 0 || dropped() != 1 {
+		t.Errorf("cancelled subscription got %d more events, dropped %d", len(ch), dropped())
+	}
+}

@@ -113,7 +113,8 @@ func (c *Client) Follow(ctx context.Context, after string, out chan<- Event) {
 }
 
 func (c *Client) followOnce(ctx context.Context, last *string, out chan<- Event) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/v1/events", nil)
+	// Results only: agent events share the log but are not results.
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/v1/events?types=result", nil)
 	if err != nil {
 		return err
 	}
