@@ -67,14 +67,17 @@ func (b *beepDet) start(d *Detector) {
 
 func (b *beepDet) frame(d *Detector, lost bool) {
 	f := &d.f
-	if b.pendAt > 0 && d.frames-b.pendAt >= 3 && !faxBand(b.pendFreq) && d.frames-b.pendAt < 60 && d.sit.busy(d.frames) {
-		// A SIT sequence is still in progress: wait for it (up to 1.2 s).
+	if b.pendAt > 0 && d.frames-b.pendAt >= 3 && d.frames-b.pendAt < 60 &&
+		((!faxBand(b.pendFreq) && d.sit.busy(d.frames)) || d.fax.busy()) {
+		// A SIT sequence or a fax tone is still in progress: wait for it (up to 1.2 s).
 	} else if b.pendAt > 0 && d.frames-b.pendAt >= 3 {
 		// A lone tone ended and neither the fax nor the SIT detector
 		// claimed it: a beep-only machine. Tones in the fax band are
 		// the fax detector's to decide (a fax tone in noise may break
 		// up into runs that look like beeps).
-		if !d.final && (!faxBand(b.pendFreq) || (decideAtEnd(b.pendFreq) && d.hm.speechMS >= beepGreetingMS)) {
+		if d.hm.active && d.hm.inMusic() {
+			// The tone was a note of the music that goes on.
+		} else if !d.final && (!faxBand(b.pendFreq) || (decideAtEnd(b.pendFreq) && d.hm.speechMS >= beepGreetingMS)) {
 			d.verdict.BeepMS = b.pendMS
 			d.decide(ResultMachine, "beep", SITNone)
 			d.emit(Event{Kind: EventBeep, AtMS: b.pendMS, FreqHz: float32(b.pendFreq)})
@@ -139,14 +142,15 @@ func (b *beepDet) detected(d *Detector) {
 		}
 		return
 	}
-	if d.hm.validSpeech() && d.hm.speechMS >= beepGreetingMS && !answerTone(b.freq) && !decideAtEnd(b.freq) {
+	if d.hm.validSpeech() && d.hm.speechMS >= beepGreetingMS && !answerTone(b.freq) && !decideAtEnd(b.freq) && !d.hm.inMusic() {
 		// A greeting and then a beep: a machine.
 		d.verdict.BeepMS = b.startMS
 		d.decide(ResultMachine, "beep", SITNone)
 		d.emit(Event{Kind: EventBeep, AtMS: b.startMS, FreqHz: float32(b.freq)})
 		return
 	}
-	// A tone with no greeting before it may be a fax or a SIT: decide when it ends.
+	// A tone with no greeting before it may be a fax or a SIT, and a
+	// tone within music may be one of its notes: decide when it ends.
 	b.pending = true
 }
 

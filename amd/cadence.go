@@ -5,7 +5,9 @@ import "sort"
 // Call progress tones: each distinct frequency set of the selected plans is
 // a group with its own on/off segmenter (debounced by one frame); at every
 // completed segment the recent segments are matched against the cadences of
-// the group's tones, with a tolerance of 10% + 40 ms per segment.
+// the group's tones, with a tolerance of 10% + 40 ms per segment. An off
+// segment must also be quieter than the on segment before it (see
+// cpOffDropDB).
 
 const (
 	cpMinDBFS   = -50.0
@@ -15,6 +17,11 @@ const (
 	cpMaxGroups = 16
 	cpMaxSegs   = 8
 	cpMaxSpecs  = 12
+	// cpOffDropDB: an off segment's mean level lies this far below the
+	// on segment before it. A line's noise is 10 dB or more down; music
+	// whose note at a tone frequency comes and goes in a tone's rhythm
+	// keeps playing around it.
+	cpOffDropDB = 8.0
 )
 
 type cpSpec struct {
@@ -34,7 +41,14 @@ type cpGroup struct {
 	truncated bool // the first on segment began with the audio
 	segs      [cpMaxSegs]int
 	segOn     [cpMaxSegs]bool
+	segQuiet  [cpMaxSegs]bool // off segments: quiet enough (see cpOffDropDB)
 	nseg      int
+
+	sumDB    float64 // level of the current segment's frames (lost ones left out)
+	nDB      int
+	lastDB   [2]float64 // the last two frames' levels (0: lost)
+	onDB     float64    // mean level of the last on segment
+	haveOnDB bool
 }
 
 type cadenceDet struct {
@@ -121,6 +135,7 @@ func (c *cadenceDet) reset() {
 	for i := 0; i < c.ng; i++ {
 		g := &c.groups[i]
 		g.on, g.run, g.pend, g.seenOn, g.truncated, g.nseg = false, 0, 0, false, false, 0
+		g.sumDB, g.nDB, g.lastDB, g.onDB, g.haveOnDB = 0, 0, [2]float64{}, 0, false
 	}
 }
 
@@ -147,7 +162,11 @@ func (c *cadenceDet) frame(d *Detector, lost bool) {
 		default:
 			on = c.p[g.b0] >= cpDualEach && c.p[g.b1] >= cpDualEach && c.p[g.b0]+c.p[g.b1] >= cpDualSum
 		}
-		if r, ok := g.step(on, d.frames); ok {
+		lv := min(f.dbfs, -1e-6) // 0 stands for a lost frame
+		if lost {
+			lv = 0
+		}
+		if r, ok := g.step(on, d.frames, lv); ok {
 			tone := ToneRingback
 			switch r {
 			case ResultBusy:
@@ -162,8 +181,14 @@ func (c *cadenceDet) frame(d *Detector, lost bool) {
 	}
 }
 
-// step advances the segmenter; frames is the count including this frame.
-func (g *cpGroup) step(on bool, frames int) (Result, bool) {
+// step advances the segmenter; frames is the count including this frame,
+// lv the frame's level in dBFS (0 for a lost frame).
+func (g *cpGroup) step(on bool, frames int, lv float64) (Result, bool) {
+	if lv != 0 {
+		g.sumDB += lv
+		g.nDB++
+	}
+	g.lastDB[0], g.lastDB[1] = g.lastDB[1], lv
 	if on == g.on {
 		g.run += 1 + g.pend
 		g.pend = 0
@@ -173,8 +198,31 @@ func (g *cpGroup) step(on bool, frames int) (Result, bool) {
 	if g.pend < 2 {
 		return ResultNone, false
 	}
-	// The state flips; the segment that ended is g.run frames long.
+	// The state flips; the segment that ended is g.run frames long. Its
+	// level leaves out the last two frames, which begin the new one.
 	ended, endedOn := g.run, g.on
+	for _, v := range g.lastDB {
+		if v != 0 {
+			g.sumDB -= v
+			g.nDB--
+		}
+	}
+	quiet := true
+	if g.nDB > 0 {
+		mean := g.sumDB / float64(g.nDB)
+		if endedOn {
+			g.onDB, g.haveOnDB = mean, true
+		} else if g.haveOnDB {
+			quiet = mean <= g.onDB-cpOffDropDB
+		}
+	}
+	g.sumDB, g.nDB = 0, 0
+	for _, v := range g.lastDB {
+		if v != 0 {
+			g.sumDB += v
+			g.nDB++
+		}
+	}
 	g.on = on
 	g.run = g.pend
 	g.pend = 0
@@ -189,11 +237,13 @@ func (g *cpGroup) step(on bool, frames int) (Result, bool) {
 	if g.nseg == cpMaxSegs {
 		copy(g.segs[:], g.segs[1:])
 		copy(g.segOn[:], g.segOn[1:])
+		copy(g.segQuiet[:], g.segQuiet[1:])
 		g.nseg--
 		g.truncated = false
 	}
 	g.segs[g.nseg] = ended * frameMS
 	g.segOn[g.nseg] = endedOn
+	g.segQuiet[g.nseg] = quiet
 	g.nseg++
 	return g.match()
 }
@@ -225,7 +275,7 @@ func (g *cpGroup) match() (Result, bool) {
 						ok = dur <= exp+cadTol(exp)
 						continue
 					}
-					ok = dur >= exp-cadTol(exp) && dur <= exp+cadTol(exp)
+					ok = dur >= exp-cadTol(exp) && dur <= exp+cadTol(exp) && (g.segOn[j] || g.segQuiet[j])
 					count++
 				}
 				if ok && count >= need {

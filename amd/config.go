@@ -42,7 +42,10 @@ type Config struct {
 	// greeting; a beep in that time (a short machine greeting such as
 	// "Leave a message." whose beep came after the silence that made it a
 	// human) revises the verdict to machine, once, with a second
-	// EventVerdict (Cause "late-beep"). 0 disables the revision. The caller
+	// EventVerdict (Cause "late-beep"). While the "human" goes on talking
+	// (a greeting that paused like a person waiting), the grace restarts
+	// from the end of each burst, so the beep after the whole greeting
+	// still counts. 0 disables the revision. The caller
 	// acts on the revision if it has not yet acted on the human verdict
 	// (Detector.Listening says whether one may still come).
 	LateBeepGrace int `yaml:"lateBeepGrace"`

@@ -384,6 +384,12 @@ func (d *Detector) run(lost bool) {
 		d.nowMS() <= d.cfg.MaxTermToneAnalysis
 	if !d.final || beep {
 		d.hm.track(d, lost) // voice activity and noise floor
+		if d.lateBeep() && d.hm.lastEnd+d.cfg.LateBeepGrace > d.lateUntil {
+			// The "human" is still talking: a greeting that paused
+			// like a person waiting. Its beep, if it has one, comes
+			// after the talking stops; keep listening for it.
+			d.lateUntil = d.hm.lastEnd + d.cfg.LateBeepGrace
+		}
 	}
 	if !d.final {
 		d.fax.frame(d, lost)

@@ -33,11 +33,13 @@ const (
 	// the windows of one digit; a generator holds its frequency, while
 	// voice harmonics that happen to sit on a DTMF pair glide (talk-off).
 	dtmfDrift = 0.012
+	// dtmfTwistSlack: twist allowed beyond the limits in the first,
+	// rectangular-window measure (see eval).
+	dtmfTwistSlack = 1.5
 )
 
 type dtmfDet struct {
 	bins   [8]cbin
-	harm   [8]bin
 	prevR  [8]float64
 	prevI  [8]float64
 	prevE  float64
@@ -62,7 +64,6 @@ type dtmfDet struct {
 func (t *dtmfDet) init() {
 	for i, f := range dtmfFreqs {
 		t.bins[i] = newCBin(f, dtmfHalf)
-		t.harm[i] = newBin(2 * f)
 	}
 }
 
@@ -147,40 +148,115 @@ func (t *dtmfDet) eval(ar, ai, br, bi *[8]float64, ea, eb float64) byte {
 			p[k] /= math.Max(g*g, 0.05)
 		}
 	}
-	pr, pc := p[r], p[c]
-	// Share of energy: a pure tone has 2P/(N E) = 1.
-	if 2*(pr+pc)/(n*e) < dtmfMinRatio {
+	if t.pairOK(p[r], p[c], e, 0) {
+		// DTMF-like: the voice activity detector leaves this frame out.
+		t.active = true
+	} else if !t.pairOK(p[r], p[c], e, dtmfTwistSlack) {
+		// (the rectangular window's leakage may move the twist by
+		// more than the margin: the Hann measure below decides)
 		return 0
 	}
-	// Per-tone level: mean square of a sine of amplitude A is A^2/2 = 2P/N^2.
-	if db(4*pr/(n*n)) < dtmfMinTone || db(4*pc/(n*n)) < dtmfMinTone {
-		return 0
-	}
-	tw := db(pc) - db(pr)
-	if tw > dtmfNormalTwist || tw < -dtmfRevTwist {
-		return 0
-	}
-	t.active = true
 	for k := 0; k < 4; k++ {
-		if k != r && p[k] > dtmfRelPeak*pr {
+		if k != r && p[k] > dtmfRelPeak*p[r] {
 			return 0
 		}
-		if k+4 != c && p[k+4] > dtmfRelPeak*pc {
+		if k+4 != c && p[k+4] > dtmfRelPeak*p[c] {
 			return 0
 		}
 	}
 	if math.Abs(dev[0]) > dtmfMaxDev || math.Abs(dev[1]) > dtmfMaxDev {
 		return 0
 	}
+	// The corrected power trusts the phase estimate, which for speech is
+	// any number (it inflated a vowel's spread harmonics into a digit):
+	// for a digit the tones' power is measured again at the frequencies
+	// found, and must pass the same tests. This measure uses a Hann
+	// window: through the rectangular window's sidelobes a tone 8 dB up
+	// moves the other's power by ±1.2 dB, the margin of the twist limits.
+	pr, pc := hannPower2(t.win[:], dtmfFreqs[r]*(1+dev[0]), dtmfFreqs[c]*(1+dev[1]))
+	if !t.pairOK(pr, pc, e, 0) {
+		return 0
+	}
 	t.dev = dev
-	// Talk-off: speech and music carry harmonics, DTMF does not.
-	hb := [2]bin{t.harm[r], t.harm[c]}
+	// Talk-off: speech and music carry harmonics, DTMF does not. The
+	// second harmonics are measured at twice the frequencies found; the
+	// other tone's leakage into a harmonic's bin (a row tone's harmonic
+	// lies 58 to 71 Hz from a column frequency, within the 20 ms window's
+	// reach) is taken off: it bounds the harmonic's amplitude from below
+	// by the difference of the two.
+	fr, fc := dtmfFreqs[r]*(1+dev[0]), dtmfFreqs[c]*(1+dev[1])
+	hb := [2]bin{
+		{coef: 2 * math.Cos(2*math.Pi*2*fr/sampleRate)},
+		{coef: 2 * math.Cos(2*math.Pi*2*fc/sampleRate)},
+	}
 	goertzelPower(t.win[:], hb[:], t.hp[:])
-	// (the other tone's sidelobes may fall on a harmonic bin: allow them)
-	if t.hp[0] > dtmfHarmonic*pr+0.04*pc || t.hp[1] > dtmfHarmonic*pc+0.04*pr {
+	if harmonic(t.hp[0], pc*winResp(2*fr-fc)) > dtmfHarmonic*pr ||
+		harmonic(t.hp[1], pr*winResp(2*fc-fr)) > dtmfHarmonic*pc {
 		return 0
 	}
 	return dtmfKeys[r][c-4]
+}
+
+// hann160 is the periodic Hann window over a 160-sample window.
+var hann160 = func() (w [FrameSamples]float64) {
+	for k := range w {
+		w[k] = 0.5 - 0.5*math.Cos(2*math.Pi*float64(k)/FrameSamples)
+	}
+	return
+}()
+
+// hannPower2 returns the power of x at f0 and f1 through the Hann window,
+// scaled to the rectangular window's |X|^2 of a tone (x holds FrameSamples
+// samples): the window's coherent gain is 1/2.
+func hannPower2(x []float64, f0, f1 float64) (p0, p1 float64) {
+	c0 := 2 * math.Cos(2*math.Pi*f0/sampleRate)
+	c1 := 2 * math.Cos(2*math.Pi*f1/sampleRate)
+	var a1, a2, b1, b2 float64
+	for k, v := range x[:FrameSamples] {
+		v *= hann160[k]
+		a1, a2 = v+c0*a1-a2, a1
+		b1, b2 = v+c1*b1-b2, b1
+	}
+	return 4 * (a1*a1 + a2*a2 - c0*a1*a2), 4 * (b1*b1 + b2*b2 - c1*b1*b2)
+}
+
+// winResp is the power response of a 160-sample rectangular window to a
+// tone df Hz from the bin.
+func winResp(df float64) float64 {
+	const n = FrameSamples
+	x := math.Pi * df / sampleRate
+	if s := math.Sin(x); math.Abs(s) > 1e-9 {
+		g := math.Sin(n*x) / (n * s)
+		return g * g
+	}
+	return 1
+}
+
+// harmonic is the least power a harmonic can have when its bin holds p of
+// which up to leak may be another tone's leakage.
+func harmonic(p, leak float64) float64 {
+	d := math.Sqrt(p) - math.Sqrt(leak)
+	if d <= 0 {
+		return 0
+	}
+	return d * d
+}
+
+// pairOK tests a row and column tone of powers pr and pc (|X|^2 over a
+// 160-sample window of energy e): their share of the energy, each one's
+// level and the twist (with slack dB more allowed).
+func (t *dtmfDet) pairOK(pr, pc, e, slack float64) bool {
+	const n = FrameSamples
+	// Share of energy: a pure tone has 2P/(N E) = 1.
+	if 2*(pr+pc)/(n*e) < dtmfMinRatio {
+		return false
+	}
+	// Per-tone level: mean square of a sine of amplitude A is A^2/2 = 2P/N^2.
+	if db(4*pr/(n*n)) < dtmfMinTone || db(4*pc/(n*n)) < dtmfMinTone {
+		return false
+	}
+	tw := db(pc) - db(pr)
+	return tw <= dtmfNormalTwist+slack && tw >= -dtmfRevTwist-slack
 }
 
 // step runs the duration logic for one window starting at startMS.

@@ -1,58 +1,66 @@
 package amd
 
-// Special information tones. Frames that hold one clean tone between 850
-// and 1950 Hz are labelled with the SIT band (low, middle, high) whose
-// Goertzel bin takes most of their energy; runs of labels become segments,
-// and a low, middle, high sequence of contiguous segments is a SIT. The
-// exact frequency of each segment is the bin with the most energy summed
-// over the segment, its length the segment's frame count.
+import "math"
+
+// Special information tones. Frames whose energy sits mostly at one
+// frequency of a SIT band (low 913.8-985.2 Hz, middle 1370.6-1428.5 Hz, high
+// 1776.7-1800 Hz) are labelled with that band; runs of labels become
+// segments, and a low, middle, high sequence of contiguous segments is a
+// SIT. Each band has one DFT bin at its centre, computed over the two
+// halves of the frame: their power gives the tone's share of the frame's
+// energy, the phase advance between them its exact frequency (not the
+// shared single-sinusoid fit, which coloured noise drags away from the
+// tone). A segment's frequency is the mean over its frames, weighted by
+// power, and picks the SIT frequency; its length is the time from its start
+// to the next segment's start.
 
 var sitFreqs = [8]float64{913.8, 950, 985.2, 1370.6, 1400, 1428.5, 1776.7, 1800}
+
+// sitCentres: the bins, one per band; sitTols: how far from the centre a
+// tone of the band may be (the band's SIT frequencies and a margin).
+var (
+	sitCentres = [3]float64{950, 1400, 1788}
+	sitTols    = [3]float64{60, 50, 35}
+)
 
 const (
 	sitShortLongMS = 327 // between the 274 ms short and the 380 ms long segment
 	sitMinSegMS    = 180
 	sitMaxSegMS    = 480
-	sitMaxGap      = 2 // frames between segments (ITU allows 30 ms of silence)
+	// sitMaxGap: frames between segments: the ITU SIT's 30 ms of silence
+	// and the frames it cuts into (which hold the tone in one half only)
+	sitMaxGap = 3
+	sitShare  = 0.6
+	// A frame that is mostly a 913.8 to 1800 Hz tone has 37 to 72 zero
+	// crossings, in noise down to 10 dB SNR within these bounds.
+	sitMinZC = 24
+	sitMaxZC = 110
 )
-
-func sitGroup(k int) int {
-	switch {
-	case k < 3:
-		return 0
-	case k < 6:
-		return 1
-	}
-	return 2
-}
 
 type sitSeg struct {
 	group      int
 	frames     int
 	startFrame int
-	endFrame   int // last frame index in the segment
-	acc        [8]float64
+	endFrame   int     // last frame index in the segment
+	lostBefore int     // lost frames in the gap before the segment
+	sumF, sumW float64 // power-weighted frequency
 }
 
 type sitDet struct {
-	bins [8]bin
-	p    [8]float64
 	cur  sitSeg
 	prev [2]sitSeg // the two segments before cur, oldest first
 	gap  int
+	// lostGap: lost frames in the current gap
+	lostGap int
 }
 
-func (s *sitDet) init() {
-	for i, f := range sitFreqs {
-		s.bins[i] = newBin(f)
-	}
-}
+func (s *sitDet) init() {}
 
 func (s *sitDet) reset() {
 	s.cur = sitSeg{group: -1}
 	s.prev[0] = sitSeg{group: -1}
 	s.prev[1] = sitSeg{group: -1}
-	s.gap = 0
+	s.gap, s.lostGap = 0, 0
 }
 
 func (s *sitDet) push() {
@@ -63,44 +71,59 @@ func (s *sitDet) push() {
 	s.cur = sitSeg{group: -1}
 }
 
+// band returns the SIT band the frame's tone is in (-1 when none), its
+// frequency and its power.
+func (s *sitDet) band(d *Detector) (g int, fq, pw float64) {
+	f := &d.f
+	g = -1
+	if f.dbfs < -45 || f.zcr < sitMinZC || f.zcr > sitMaxZC || f.energy < 1e-12 {
+		return
+	}
+	bank := &d.fax.bank
+	bank.compute(d)
+	best := 0.0
+	for k := range sitCentres {
+		sh, df, _ := bank.tone(bankSIT+k, f.energy, sitShare)
+		if sh >= sitShare && sh > best && math.Abs(df) <= sitTols[k] {
+			best, g, fq, pw = sh, k, sitCentres[k]+df, sh*f.energy
+		}
+	}
+	return
+}
+
 func (s *sitDet) frame(d *Detector, lost bool) {
 	g := -1
+	var fq, pw float64
 	fr := d.frames - 1
-	f := &d.f
-	if fq, ok := f.tonal(); !lost && ok && fq >= 850 && fq <= 1950 && f.dbfs >= -45 {
-		goertzelPower(d.x[:], s.bins[:], s.p[:])
-		k := 0
-		for i := 1; i < 8; i++ {
-			if s.p[i] > s.p[k] {
-				k = i
-			}
-		}
-		if 2*s.p[k]/(FrameSamples*f.energy) >= 0.4 {
-			g = sitGroup(k)
-		}
+	if !lost {
+		g, fq, pw = s.band(d)
 	}
 	if g < 0 {
 		s.gap++
-		if s.gap > sitMaxGap {
+		if lost {
+			s.lostGap++
+		}
+		// lost frames do not count against the gap (up to two of them)
+		if s.gap-min(s.lostGap, 2) > sitMaxGap {
 			s.push()
 		}
 		return
 	}
-	s.gap = 0
+	lostGap := min(s.lostGap, 2)
+	s.gap, s.lostGap = 0, 0
 	if g != s.cur.group {
 		s.push()
 		s.cur.group = g
 		s.cur.startFrame = fr
+		s.cur.lostBefore = lostGap
 	}
 	s.cur.frames++
 	s.cur.endFrame = fr
-	inv := 1 / f.energy
-	for i := range s.p {
-		s.cur.acc[i] += s.p[i] * inv
-	}
+	s.cur.sumF += fq * pw
+	s.cur.sumW += pw
 	if s.cur.group == 2 && s.cur.frames >= 8 && s.prev[0].group == 0 && s.prev[1].group == 1 &&
-		s.prev[1].startFrame-s.prev[0].endFrame <= sitMaxGap+1 &&
-		s.cur.startFrame-s.prev[1].endFrame <= sitMaxGap+1 &&
+		s.prev[1].startFrame-s.prev[0].endFrame <= sitMaxGap+1+s.prev[1].lostBefore &&
+		s.cur.startFrame-s.prev[1].endFrame <= sitMaxGap+1+s.cur.lostBefore &&
 		okSeg(s.prev[0].span()) && okSeg(s.prev[1].span()) {
 		typ := s.classify()
 		d.emit(Event{Kind: EventTone, Tone: ToneSIT, AtMS: s.prev[0].startFrame * frameMS})
@@ -124,10 +147,19 @@ func okSeg(frames int) bool {
 	return ms >= sitMinSegMS && ms <= sitMaxSegMS
 }
 
-func argmax(a []float64) int {
+// freq is the segment's mean frequency.
+func (g *sitSeg) freq() float64 {
+	if g.sumW <= 0 {
+		return 0
+	}
+	return g.sumF / g.sumW
+}
+
+// nearest returns the index of the frequency in fs closest to f.
+func nearest(f float64, fs ...float64) int {
 	k := 0
-	for i := range a {
-		if a[i] > a[k] {
+	for i := range fs {
+		if math.Abs(fs[i]-f) < math.Abs(fs[k]-f) {
 			k = i
 		}
 	}
@@ -135,17 +167,17 @@ func argmax(a []float64) int {
 }
 
 func (s *sitDet) classify() SIT {
-	a, b, c := &s.prev[0].acc, &s.prev[1].acc, &s.cur.acc
-	f1 := argmax(a[0:3])
-	f2 := argmax(b[3:6])
-	f3 := argmax(c[6:8])
-	if f1 == 1 && f2 == 1 && f3 == 1 {
+	f1, f2, f3 := s.prev[0].freq(), s.prev[1].freq(), s.cur.freq()
+	if nearest(f1, sitFreqs[0:3]...) == 1 && nearest(f2, sitFreqs[3:6]...) == 1 && nearest(f3, sitFreqs[6:8]...) == 1 {
 		return SITITU
 	}
-	hi1 := a[2] > a[0]
-	hi2 := b[5] > b[3]
-	long1 := s.prev[0].span()*frameMS >= sitShortLongMS
-	long2 := s.prev[1].span()*frameMS >= sitShortLongMS
+	hi1 := nearest(f1, sitFreqs[0], sitFreqs[2]) == 1
+	hi2 := nearest(f2, sitFreqs[3], sitFreqs[5]) == 1
+	// A segment's length is from its start to the next one's: the
+	// segments follow each other without a gap, and a lost or noisy
+	// frame at a segment's end shortens its span but not this.
+	long1 := (s.prev[1].startFrame-s.prev[0].startFrame)*frameMS >= sitShortLongMS
+	long2 := (s.cur.startFrame-s.prev[1].startFrame)*frameMS >= sitShortLongMS
 	switch {
 	case !hi1 && !hi2 && !long1 && !long2:
 		return SITIC

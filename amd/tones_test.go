@@ -239,3 +239,55 @@ func TestDTMFEarlyAndLoss(t *testing.T) {
 		t.Errorf("digit position %d ms, want ~100", got)
 	}
 }
+
+// TestTonePlansDegraded: every plan's ringback, busy and reorder in white
+// or pink noise at 12 dB SNR, through A-law, with 3% of the frames lost.
+func TestTonePlansDegraded(t *testing.T) {
+	for _, plan := range TonePlans() {
+		for k, ts := range plan.Tones {
+			for i, c := range []lineCond{
+				{level: -30, noise: "pink", snr: 12, alaw: true, loss: 3},
+				{level: -20, noise: "white", snr: 12, loss: 3},
+				{level: -8, noise: "pink", snr: 15, alaw: true, loss: 2},
+			} {
+				seed := int64(100*k + i)
+				pcm := c.apply(cat(silence(37*i), cadence(14000, -15, ts.Freqs, ts.Cadence...)), seed)
+				r := feed(t, newDet(t, DefaultConfig(), PhaseEarly), pcm, c.loss, seed, true)
+				if r.verdict.Result != ts.Result {
+					t.Errorf("%s %s [%s]: got %s (%s)", plan.Name, ts.Result, c, r.verdict.Result, r.verdict.Cause)
+				}
+			}
+		}
+	}
+}
+
+// TestCadenceNeedsQuietOff: a note at a call progress frequency that comes
+// and goes in a busy or reorder rhythm while other notes keep playing (as
+// in music on hold used as ringback) is no busy or reorder; the same
+// rhythm with only noise between the tones is.
+func TestCadenceNeedsQuietOff(t *testing.T) {
+	for _, c := range []struct {
+		freqs []float64
+		onoff []int
+		want  Result
+	}{
+		{[]float64{480, 620}, []int{250, 250}, ResultReorder},
+		{[]float64{480, 620}, []int{500, 500}, ResultBusy},
+		{[]float64{425}, []int{250, 250}, ResultReorder},
+		{[]float64{440}, []int{500, 500}, ResultBusy},
+	} {
+		var music, line []int16
+		for len(music) < 8*9000 {
+			on := tone(c.onoff[0], -18, c.freqs...)
+			other := tone(c.onoff[1], -18, 330, 523) // the accompaniment
+			music = cat(music, on, other)
+			line = cat(line, on, silence(c.onoff[1]))
+		}
+		if r := analyze(t, addNoise(music, -45, 1), PhaseEarly); r.verdict.Result == ResultBusy || r.verdict.Result == ResultReorder {
+			t.Errorf("%v %v with notes between: got %s", c.freqs, c.onoff, r.verdict.Result)
+		}
+		if r := analyze(t, addNoise(line, -30, 1), PhaseEarly); r.verdict.Result != c.want {
+			t.Errorf("%v %v: got %s, want %s", c.freqs, c.onoff, r.verdict.Result, c.want)
+		}
+	}
+}

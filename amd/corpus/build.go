@@ -74,16 +74,18 @@ func (g Degradation) String() string {
 
 // Call is one labelled call.
 type Call struct {
-	ID      string      `json:"id"`
-	Split   Split       `json:"split"`
-	Speaker string      `json:"speaker,omitempty"` // "" for tone calls
-	Kind    string      `json:"kind"`              // e.g. human-full, machine-short-beep, sit-IC
-	Text    string      `json:"text,omitempty"`
-	Phase   amd.Phase   `json:"-"`
-	Want    amd.Result  `json:"-"`
-	WantSIT amd.SIT     `json:"-"`
-	Speech  [][2]int    `json:"speech_ms"` // speech intervals (ms)
-	BeepMS  int         `json:"beep_ms"`   // start of the beep, -1 when none
+	ID      string     `json:"id"`
+	Split   Split      `json:"split"`
+	Speaker string     `json:"speaker,omitempty"` // "" for tone calls
+	Kind    string     `json:"kind"`              // e.g. human-full, machine-short-beep, sit-IC
+	Text    string     `json:"text,omitempty"`
+	Phase   amd.Phase  `json:"-"`
+	Want    amd.Result `json:"-"`
+	WantSIT amd.SIT    `json:"-"`
+	Speech  [][2]int   `json:"speech_ms"` // speech intervals (ms)
+	// Music is the music bed before the greeting (ms); [0 0] when none.
+	Music   [2]int      `json:"music_ms"`
+	BeepMS  int         `json:"beep_ms"` // start of the beep, -1 when none
 	Degrade Degradation `json:"degradation"`
 	PCM     []int16     `json:"-"`
 	// Lost marks the frames that are signalled lost (amd.Detector.Lost)
@@ -100,6 +102,7 @@ type seg struct {
 	pcm    []int16
 	speech bool
 	beep   bool
+	music  bool
 }
 
 type recipe struct {
@@ -300,7 +303,7 @@ func voiceRecipe(r *rand.Rand, sp *Speaker, kind string) *recipe {
 			return
 		}
 		scaleTo(p, float64(uni(r, -32, -24)))
-		rc.add(p, false)
+		rc.segs = append(rc.segs, seg{pcm: p, music: true})
 	}
 	switch kind {
 	case "human-short":
@@ -490,6 +493,9 @@ func render(syn *synthesizer, rc *recipe, all []*recipe) (Call, error) {
 		default:
 			if s.beep && c.BeepMS < 0 {
 				c.BeepMS = len(pcm) / 8
+			}
+			if s.music {
+				c.Music = [2]int{len(pcm) / 8, len(pcm)/8 + len(s.pcm)/8}
 			}
 			pcm = append(pcm, s.pcm...)
 		}
