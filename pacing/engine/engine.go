@@ -283,6 +283,15 @@ func (e *Engine) transition(a *agent, st AgentState, now time.Time) {
 
 func (e *Engine) refreshHandle() {
 	mu, s := e.talk.params()
+	if _, staffed := e.counts(); e.talkN < 4*staffed && s < startupTalkSigma {
+		// Start-up: the first calls to end are the short ones, a truncated
+		// sample whose spread is far too small; a narrow fit predicts the
+		// calls that all began together to end together (and the engine
+		// over-dials for that burst). Until a few calls per agent have ended,
+		// keep at least the prior's spread (CV 1), at the fitted mean.
+		mu += (s*s - startupTalkSigma*startupTalkSigma) / 2
+		s = startupTalkSigma
+	}
 	e.talkCDF.update(mu, s)
 	mu, s = e.wrap.params()
 	e.wrapCDF.update(mu, s)
@@ -387,6 +396,10 @@ func (e *Engine) Resolved(id CallID, o Outcome) error {
 	delete(e.calls, id)
 	return nil
 }
+
+// startupTalkSigma is the talk-time spread (log scale) of the prior, CV 1:
+// sqrt(ln 2).
+var startupTalkSigma = math.Sqrt(math.Ln2)
 
 // shortTalk: talk times below it are not conversations (see transition).
 const shortTalk = 10 * time.Second

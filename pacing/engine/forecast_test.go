@@ -279,3 +279,61 @@ func TestHourGuardAfterAbandons(t *testing.T) {
 		t.Errorf("guarded dials %d, want one per free agent (5)", d.Dials)
 	}
 }
+
+func TestGuardFloorKeepsDialingAboveProgressive(t *testing.T) {
+	_, e := predictiveWith(t, 0.25, 5, 0, 10)
+	e.cfg.HourGuardPercentage = 0
+	full := e.Decide()
+	// 24 h window: 200 people, 5 abandoned: budget 0.9 × 3% × 200 = 5.4,
+	// 0.4 left: the guard scales the threshold to its floor, but the engine
+	// still dials ahead of the 10 free agents (progressive 1:1 would place 10).
+	now := e.clk.Now()
+	for i := 0; i < 200-75; i++ {
+		e.RecordPastLive(now.Add(-time.Duration(i+2)*time.Minute), i < 5)
+	}
+	d := e.Decide()
+	if d.Mode != "predictive" || d.Risk != DefaultConfig().GuardRisk {
+		t.Fatalf("near the 24 h budget: %+v, want predictive at the GuardRisk floor", d)
+	}
+	if !(d.Dials > 10 && d.Dials < full.Dials) {
+		t.Errorf("near the budget %d dials, full budget %d: want between progressive 1:1 (10) and full", d.Dials, full.Dials)
+	}
+	// the machine share discounts the live count the windows are judged on
+	e.machineShare = 0.2
+	if d := e.Decide(); d.Mode != "guarded" {
+		t.Errorf("with 20%% of bridged calls machines the window holds 160 people and 5 abandons (over 2.7%%): %+v, want guarded", d)
+	}
+}
+
+func TestStartupTalkSpread(t *testing.T) {
+	clk := newClock()
+	e := mustNew(t, DefaultSettings(), clk)
+	for i := 0; i < 20; i++ {
+		e.SetAgent(fmt.Sprint("a", i), Available)
+	}
+	// the first calls to end are short and alike: a narrow fit
+	for i := 0; i < 10; i++ {
+		e.SetAgent("a0", Talking)
+		clk.advance(time.Duration(60+i) * time.Second)
+		e.SetAgent("a0", Available)
+	}
+	if _, s := e.talk.params(); s > startupTalkSigma-0.2 {
+		t.Fatalf("fit sigma %.2f, want a sample narrower than the prior", s)
+	}
+	if math.Abs(e.talkCDF.sigma-startupTalkSigma) > 1e-9 {
+		t.Errorf("start-up talk CDF sigma %.3f, want the prior's %.3f", e.talkCDF.sigma, startupTalkSigma)
+	}
+	mean := math.Exp(e.talkCDF.mu + e.talkCDF.sigma*e.talkCDF.sigma/2)
+	if math.Abs(mean-e.talk.mean()) > 1e-6*mean {
+		t.Errorf("start-up talk CDF mean %.1f, fit mean %.1f: the spread must keep the mean", mean, e.talk.mean())
+	}
+	// after 4 calls per staffed agent the fit stands on its own
+	for i := 0; i < 80; i++ {
+		e.SetAgent("a0", Talking)
+		clk.advance(60 * time.Second)
+		e.SetAgent("a0", Available)
+	}
+	if _, s := e.talk.params(); math.Abs(e.talkCDF.sigma-s) > 1e-3 {
+		t.Errorf("after start-up the CDF sigma %.3f, fit %.3f", e.talkCDF.sigma, s)
+	}
+}

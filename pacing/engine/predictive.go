@@ -45,8 +45,12 @@ import (
 // Hard guards scale θ down as the abandons in a judged window (each configured
 // compliance window, judged from ComplianceMinLives live answers, and every
 // rolling hour that ends within the next hour) approach their budget,
-// counting the abandons expected from calls already in flight; at zero budget
-// the engine dials only for free agents. Over the first StartupLivesPerAgent
+// counting the abandons expected from calls already in flight, but not below
+// GuardRisk (dialing at a tiny risk earns budget: live answers, far faster
+// than progressive 1:1); over budget the engine dials only for free agents.
+// The windows are judged on people: their live count is discounted by the
+// share of bridged calls the agents dropped within shortTalk (machines judged
+// live). Over the first StartupLivesPerAgent
 // live answers per agent θ ramps up from a quarter, while the statistics are
 // young; after a detected change of the live rate (a CUSUM on dial outcomes)
 // the outcome statistics restart from the outcomes since the change. With fewer staffed agents than MinPredictiveAgents it runs
@@ -59,7 +63,7 @@ func (e *Engine) predictive() Decision {
 	if staffed < e.cfg.MinPredictiveAgents {
 		return Decision{Dials: e.progressive(float64(e.s.DialingRate)), Mode: "progressive_fallback", Reason: "agent group too small for the abandon cap"}
 	}
-	if e.outcomes < e.cfg.WarmupOutcomes || e.talk.n < max(e.cfg.WarmupCalls, staffed) {
+	if e.outcomes < e.cfg.WarmupOutcomes || e.talk.n < max(e.cfg.WarmupCalls, staffed/4) {
 		return Decision{Dials: e.progressive(float64(e.s.DialingRate)), Mode: "warmup", Reason: "learning answer and talk times"}
 	}
 	capLines := int(math.Floor(e.s.MaxDialingRate*float64(staffed)+1e-9)) - len(e.active)
@@ -72,16 +76,22 @@ func (e *Engine) predictive() Decision {
 	expAb, _ := e.forecast(now, free, exact)
 	// Abandons from calls in flight come in clusters: budget their mean plus
 	// one standard deviation (Poisson-like).
-	scale, why := e.budget(now, expAb+math.Sqrt(expAb))
+	scale, why, tight := e.budget(now, expAb+math.Sqrt(expAb))
 	if young := float64(e.cfg.StartupLivesPerAgent * staffed); float64(e.lives) < young {
 		// Young statistics: the threshold grows from a quarter to its full
 		// value over the first StartupLivesPerAgent live answers per agent.
 		scale *= 0.25 + 0.75*float64(e.lives)/young
 	}
-	e.riskEff = e.risk * scale
-	if scale <= 0 {
+	if tight < 0 {
+		// A judged window would be over its budget with the abandons
+		// expected from the calls in flight: no risky dial at all.
+		e.riskEff = 0
 		return Decision{Dials: e.progressive(1), Mode: "guarded", Reason: why}
 	}
+	// While the budget runs low the threshold shrinks, but not below
+	// GuardRisk: dialing at a tiny risk adds live answers (and so budget)
+	// far faster than progressive 1:1 while it adds almost no abandons.
+	e.riskEff = math.Max(e.risk*scale, math.Min(e.risk, e.cfg.GuardRisk))
 	if capLines <= 0 {
 		return Decision{Mode: mode, Reason: "maxDialingRate reached"}
 	}
@@ -380,17 +390,22 @@ const hourMinLives = 20
 // expected from calls in flight), shrinks the threshold linearly over the
 // last BudgetRamp × (0.75 + staffed/15) abandons and stops risky dialing when
 // one more abandon would not fit.
-func (e *Engine) budget(now time.Time, expAb float64) (float64, string) {
-	scale, why := 1.0, ""
+func (e *Engine) budget(now time.Time, expAb float64) (scale float64, why string, tight float64) {
+	scale, tight = 1.0, math.Inf(1)
 	// Abandons come in clusters (one late agent, several live answers), and
 	// the larger the group the larger the cluster: the ramp grows with it.
 	_, staffed := e.counts()
 	ramp := e.cfg.BudgetRamp * (0.75 + float64(staffed)/15)
+	// The engine's live answers include machines judged live (and bridged);
+	// the windows are judged on people: discount the live count by the
+	// share of bridged calls dropped as machines. Every abandon counts.
+	people := 1 - math.Min(e.machineShare, 0.5)
 	check := func(name string, pct float64, st WindowStat, floor float64) {
 		// Live answers still to come are not counted: the window is judged
 		// at every instant, including before they arrive.
-		judged := math.Max(float64(st.Lives), floor)
+		judged := math.Max(float64(st.Lives)*people, floor)
 		r := pct*judged - float64(st.Abandons) - expAb
+		tight = math.Min(tight, r)
 		s := math.Max(0, math.Min(1, (r-1)/ramp))
 		if s < scale {
 			scale, why = s, name
@@ -413,7 +428,8 @@ func (e *Engine) budget(now time.Time, expAb float64) (float64, string) {
 			pace = math.Max(pace, 0.4*float64(staffed)*3600/aht)
 		}
 		rate := e.cfg.HourPaceFraction * pace / 60 // per one-minute bucket
-		r := e.win1h.tightest(now, e.cfg.HourGuardPercentage/100, rate, hourMinLives) - expAb
+		r := e.win1h.tightest(now, people*e.cfg.HourGuardPercentage/100, rate, hourMinLives/people) - expAb
+		tight = math.Min(tight, r)
 		if s := math.Max(0, math.Min(1, (r-1)/ramp)); s < scale {
 			scale, why = s, whyHour
 		}
@@ -425,7 +441,7 @@ func (e *Engine) budget(now time.Time, expAb float64) (float64, string) {
 		}
 		check(name, e.cfg.ComplianceMargin*e.target, e.windowFor(w).stat(now), float64(e.cfg.ComplianceMinLives))
 	}
-	return scale, why
+	return scale, why, tight
 }
 
 // Stats is a snapshot of the campaign's pacing state and abandon accounting.

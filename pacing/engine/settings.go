@@ -176,6 +176,12 @@ type Config struct {
 	// the distributions of free agents and live answers exactly; above it,
 	// the normal approximation.
 	ExactMaxAgents int `yaml:"exact_max_agents"`
+	// GuardRisk is the floor of the risk threshold while a window guard
+	// scales it down (unless the feedback loop itself is lower): near a
+	// window's budget the engine keeps dialing at this tiny risk, which adds
+	// live answers (budget) much faster than progressive 1:1. Only when a
+	// judged window has no budget left at all does it dial progressive 1:1.
+	GuardRisk float64 `yaml:"guard_risk"`
 	// BudgetRamp is how many abandons before a window's budget is spent the
 	// guard starts scaling the risk threshold down.
 	BudgetRamp float64 `yaml:"budget_ramp"`
@@ -222,6 +228,7 @@ func DefaultConfig() Config {
 		CorrectionStep:       0.3,
 		ExactMaxAgents:       20,
 		BudgetRamp:           1,
+		GuardRisk:            0.002,
 		ChangeThreshold:      5,
 		StartupLivesPerAgent: 10,
 		WarmupOutcomes:       100,
@@ -266,6 +273,9 @@ func (c Config) validate() error {
 	}
 	if c.ExactMaxAgents < 0 || c.ExactMaxAgents > 200 {
 		errs = append(errs, fmt.Errorf("exact_max_agents %d: allowed 0–200", c.ExactMaxAgents))
+	}
+	if !(c.GuardRisk >= 0 && c.GuardRisk <= c.MaxRisk) {
+		errs = append(errs, fmt.Errorf("guard_risk %v: allowed 0 ≤ guard_risk ≤ max_risk", c.GuardRisk))
 	}
 	if !(c.BudgetRamp > 0 && c.BudgetRamp <= 100) {
 		errs = append(errs, fmt.Errorf("budget_ramp %v: allowed (0, 100]", c.BudgetRamp))
