@@ -99,6 +99,9 @@ const (
 	// after the greeting starts again after it.
 	fragMinMS   = 40
 	fragLevelDB = 8.0
+	// bgFloorDB: a background found under the speaker (reanchorDB) sets
+	// the noise floor this far below its mean level (as steady noise does).
+	bgFloorDB = 3.0
 )
 
 type humanDet struct {
@@ -184,6 +187,7 @@ func (h *humanDet) track(d *Detector, lost bool) {
 				// here.
 				h.onset, h.speechMS = max(h.onset, d.frameStartMS()-(len(h.pkHist)-1)*frameMS), 0
 				h.segFluxS, h.segFluxN = 0, 0
+				h.backgroundFloor(len(h.pkHist) - 1)
 			}
 			h.peak = max(h.peak, f.dbfs)
 		}
@@ -238,12 +242,14 @@ func (h *humanDet) track(d *Detector, lost bool) {
 		if h.rn < musicWin {
 			h.rn++
 		}
-		if h.musicLike() && h.zsumW >= noiseZCR*musicWin && h.tdsumW < noiseToneDB*musicWin {
+		if h.musicLike() && (h.zsumW >= noiseZCR*musicWin && h.tdsumW < noiseToneDB*musicWin || h.fm.stationary()) {
 			// A pause-free, level-steady sound that crosses zero as often
 			// as noise and has no tonal structure is the line's noise,
 			// come up after the start or fluctuating too much at first
 			// for the initial check: take it as the floor and forget
-			// the "speech" it made.
+			// the "speech" it made. So is one whose spectrum does not
+			// change at all for 800 ms (mains hum or buzz, a fan),
+			// however tonal.
 			sum := 0.0
 			for _, v := range h.dbr {
 				sum += v
@@ -308,6 +314,9 @@ func (h *humanDet) track(d *Detector, lost bool) {
 				// was background. The greeting starts here.
 				h.onset, h.speechMS = -1, 0
 				h.segFluxS, h.segFluxN = 0, 0
+				if h.musMS == 0 {
+					h.backgroundFloor(h.burstMS/frameMS + 1)
+				}
 			}
 			if h.onset >= 0 && h.burstStart-h.lastEnd >= musicGapMS && h.segMusic() {
 				// Music, a pause, and a new sound: the greeting, if
@@ -453,6 +462,26 @@ func (h *humanDet) fluxMusic(d *Detector, lost bool) bool {
 		h.fmOn = true
 	}
 	return h.fmOn
+}
+
+// backgroundFloor: what passed for speech before a louder speaker was
+// background (babble, a TV, a far voice); its mean level over the last
+// 800 ms, bgFloorDB lower, is the line's floor from now on (as for steady
+// noise). A continuous background would otherwise hold the speaker's
+// bursts open (it stays within relHoldDB of the speech level) and make a
+// short answer look like a long greeting. skip: the most recent frames of
+// the window that belong to the speaker.
+func (h *humanDet) backgroundFloor(skip int) {
+	n := h.rn - skip
+	if n < initWin {
+		return
+	}
+	first := (h.ri - h.rn + musicWin) % musicWin // oldest frame of the window
+	sum := 0.0
+	for k := 0; k < n; k++ {
+		sum += h.dbr[(first+k)%musicWin]
+	}
+	h.nf = max(h.nf, sum/float64(n)-bgFloorDB)
 }
 
 // steady: the last steadyWin frames moved by less than steadyStepDB per

@@ -57,6 +57,17 @@ const (
 	// musicLongRun: flagged windows in a row that make music whatever
 	// began before them (no vowel is held that long).
 	musicLongRun = 40
+	// A window whose frames all stay within stationaryRangeDB of each
+	// other, with a mean flux below stationaryFlux and a flux deviation
+	// below stationarySD, holds one sound for 800 ms: no syllables, no
+	// note changes, no attacks. That is the line's own steady sound (mains
+	// hum or buzz, a fan), not music (flux about 0.1, levels moving with
+	// its notes and drums) or speech (flux about 0.26, dips between
+	// syllables). (A buzz whose period does not divide the 40 ms between
+	// spectra gives a small, regular flux, about 0.05.)
+	stationaryRangeDB = 1.0
+	stationaryFlux    = 0.08
+	stationarySD      = 0.03
 )
 
 var (
@@ -157,10 +168,18 @@ type musicDet struct {
 	flag     bool    // the last window sounded like music
 	on       bool    // music, from the start of the greeting so far
 	score    float64
+	// mean and sd of the last scored window's flux (-1: not scored), and
+	// the span of its levels (dB)
+	mean, sd, span float64
 }
 
 func (m *musicDet) reset() {
-	*m = musicDet{lastFlux: -1, cur: -1, magFrame: -10}
+	*m = musicDet{lastFlux: -1, cur: -1, magFrame: -10, mean: -1, sd: -1}
+}
+
+// stationary: the last scored window held one spectrum (stationaryFlux).
+func (m *musicDet) stationary() bool {
+	return m.mean >= 0 && m.mean < stationaryFlux && m.sd < stationarySD && m.span < stationaryRangeDB
 }
 
 // frame updates the flux features with the current frame (d.x) and
@@ -233,10 +252,11 @@ func (m *musicDet) frame(d *Detector, lost bool, nf float64) bool {
 
 // window scores the last fluxWin frames.
 func (m *musicDet) window(nf float64) bool {
-	mx := -200.0
+	m.mean, m.sd = -1, -1
+	mx, mn := -200.0, 200.0
 	valid := 0
 	for _, v := range m.db {
-		mx = max(mx, v)
+		mx, mn = max(mx, v), min(mn, v)
 		if v > nf+vadMarginDB && v > vadMinDBFS {
 			valid++
 		}
@@ -262,6 +282,10 @@ func (m *musicDet) window(nf float64) bool {
 	}
 	mean := s / float64(n)
 	sd := math.Sqrt(max(0, ss/float64(n)-mean*mean))
+	m.mean, m.sd, m.span = mean, sd, mx-mn
+	if m.stationary() {
+		return false // a steady line sound, not music
+	}
 	m.score = 5.2 - 18.8*mean + 8.2*sd - 2.9*float64(low)/fluxWin
 	return m.score > musicScore
 }

@@ -19,7 +19,8 @@ type Config struct {
 	CacheDir string `yaml:"cacheDir"`
 	// Seed makes the corpus: the same seed builds the same calls.
 	Seed int64 `yaml:"seed"`
-	// Splits to build; empty means all three.
+	// Splits to build; empty means train, dev and test (holdout only
+	// when named).
 	Splits []Split `yaml:"splits"`
 	// PerSpeaker is how many times each speaker's set of calls is made
 	// (with new phrases, timings and degradations).
@@ -110,6 +111,7 @@ type recipe struct {
 	segs []seg
 	sp   *Speaker
 	seed int64
+	bed  *bedReq // holdout: a music bed under part of the call
 }
 
 func (r *recipe) sil(ms int) { r.segs = append(r.segs, seg{sil: ms}) }
@@ -150,7 +152,11 @@ func Build(ctx context.Context, cfg Config) ([]Call, error) {
 	}
 	var recs []*recipe
 	for _, split := range splits {
-		recs = append(recs, voiceRecipes(cfg, split)...)
+		if split == Holdout {
+			recs = append(recs, holdoutRecipes(cfg)...)
+		} else {
+			recs = append(recs, voiceRecipes(cfg, split)...)
+		}
 		t, err := toneRecipes(cfg, split)
 		if err != nil {
 			return nil, err
@@ -396,7 +402,11 @@ func toneRecipes(cfg Config, split Split) ([]*recipe, error) {
 	announce = trim(announce)
 	newRec := func(kind string, phase amd.Phase, want amd.Result) *recipe {
 		rc := &recipe{c: Call{Split: split, Kind: kind, Phase: phase, Want: want, BeepMS: -1}}
-		rc.c.Degrade = pickDegradation(r, false)
+		if split == Holdout {
+			rc.c.Degrade = hoPickDegradation(r, false)
+		} else {
+			rc.c.Degrade = pickDegradation(r, false)
+		}
 		rc.seed = r.Int63()
 		out = append(out, rc)
 		return rc
@@ -478,7 +488,9 @@ const refDBFS = -20.0
 func render(syn *synthesizer, rc *recipe, all []*recipe) (Call, error) {
 	c := rc.c
 	var pcm []int16
-	for _, s := range rc.segs {
+	starts := make([]int, len(rc.segs)+1)
+	for i, s := range rc.segs {
+		starts[i] = len(pcm) / 8
 		switch {
 		case s.sil > 0:
 			pcm = append(pcm, silence(s.sil)...)
@@ -500,12 +512,16 @@ func render(syn *synthesizer, rc *recipe, all []*recipe) (Call, error) {
 			pcm = append(pcm, s.pcm...)
 		}
 	}
+	starts[len(rc.segs)] = len(pcm) / 8
 	// Pad to whole frames.
 	if n := len(pcm) % amd.FrameSamples; n != 0 {
 		pcm = append(pcm, make([]int16, amd.FrameSamples-n)...)
 	}
 	g := c.Degrade
 	r := rand.New(rand.NewSource(rc.seed))
+	if rc.bed != nil {
+		c.Music = mixBed(pcm, starts, rc.bed, r)
+	}
 	// Level: speech calls are at refDBFS, tone calls at their tones' level.
 	ref := refDBFS
 	if !c.IsVoice() {
@@ -518,14 +534,34 @@ func render(syn *synthesizer, rc *recipe, all []*recipe) (Call, error) {
 	switch g.Noise {
 	case NoiseWhite, NoisePink:
 		addNoise(pcm, g.Noise, g.LevelDB-g.SNR, r.Int63())
+	case NoiseBrown:
+		addBrown(pcm, g.LevelDB-g.SNR, r.Int63())
+	case NoiseHum:
+		addHum(pcm, g.LevelDB-g.SNR, r)
 	case NoiseBabble:
-		if err := addBabble(syn, pcm, rc, all, g.LevelDB-g.SNR, r); err != nil {
+		if c.Split == Holdout {
+			if err := addPromptBabble(pcm, g.LevelDB-g.SNR, r); err != nil {
+				return c, err
+			}
+		} else if err := addBabble(syn, pcm, rc, all, g.LevelDB-g.SNR, r); err != nil {
 			return c, err
 		}
 	}
 	g711RoundTrip(pcm, g.Codec)
 	c.PCM = pcm
 	c.Lost = make([]bool, len(pcm)/amd.FrameSamples)
+	if c.Split == Holdout {
+		// bursts of 1-3 frames, LossPct of the frames on average
+		for i := 0; i < len(c.Lost); i++ {
+			if g.LossPct > 0 && r.Float64()*100 < g.LossPct/2 {
+				for k := uni(r, 1, 3); k > 0 && i < len(c.Lost); k-- {
+					c.Lost[i] = true
+					i++
+				}
+			}
+		}
+		return c, nil
+	}
 	for i := range c.Lost {
 		c.Lost[i] = g.LossPct > 0 && r.Float64()*100 < g.LossPct
 	}

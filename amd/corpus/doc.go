@@ -17,6 +17,17 @@
 // voices and phrases that tuning never saw (see Speakers and phrases.go).
 // Tone calls are split by index.
 //
+// A fourth split, holdout (holdout.go), imitates an independent held-out
+// corpus: its own phrase lists in five languages, espeak-ng voice/variant
+// combinations and languages no other split uses, other Asterisk prompts
+// as greetings and answers (with digits, repeated intercept
+// announcements), levels over -35..-3 dBFS, brown noise, mains buzz and
+// babble made from Asterisk prompts, bursty loss, other beep shapes and
+// music segments, also as a bed under speech. It is built only when named
+// (CPA_SPLIT=holdout, or cpa-report -split holdout) and is a measuring
+// stick: nothing is tuned on it. Its recorded voices are the same Asterisk
+// speakers as the other splits' (under other sox transforms).
+//
 // Synthesised clips are cached under Config.CacheDir (default
 // $XDG_CACHE_HOME/dialedge/cpa), outside the repository. Build is
 // deterministic for a given Config: the same seed gives the same calls.

@@ -13,15 +13,18 @@ const (
 	Train Split = "train"
 	Dev   Split = "dev"
 	Test  Split = "test"
+	// Holdout imitates an independent held-out corpus (holdout.go); it is
+	// built only when asked for and never used for tuning.
+	Holdout Split = "holdout"
 )
 
-// ParseSplit maps "train", "dev", "test" to a Split.
+// ParseSplit maps "train", "dev", "test", "holdout" to a Split.
 func ParseSplit(s string) (Split, error) {
 	switch Split(s) {
-	case Train, Dev, Test:
+	case Train, Dev, Test, Holdout:
 		return Split(s), nil
 	}
-	return "", fmt.Errorf("%w: split %q (allowed: train, dev, test)", ErrInvalid, s)
+	return "", fmt.Errorf("%w: split %q (allowed: train, dev, test, holdout)", ErrInvalid, s)
 }
 
 // Speaker is one voice of the corpus.
@@ -112,7 +115,7 @@ func Speakers() []Speaker {
 // SpeakerTable documents the split: one line per speaker.
 func SpeakerTable() string {
 	var b strings.Builder
-	for _, s := range speakers {
+	for _, s := range append(append([]Speaker(nil), speakers...), holdoutSpeakers...) {
 		if s.Recorded() {
 			fmt.Fprintf(&b, "%-5s %-28s asterisk-core-sounds-%s sox %q\n", s.Split, s.ID, s.RecLang, strings.Join(s.Sox, " "))
 		} else {
