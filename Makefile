@@ -89,3 +89,14 @@ profile: build
 .PHONY: cpa-report
 cpa-report: deps-deb
 	$(GO) run ./cmd/dialedge cpa-report $(CPA_FLAGS)
+
+# Kernel fast path (media/fastpath): regenerate the BPF object and its Go
+# loader with bpf2go (cilium/ebpf). Needs clang, llvm and libbpf-dev
+# (installed when missing); the generated fastpath_bpfel.{go,o} are
+# committed, so `make build` and `make test` need no clang.
+BPF_PKGS := clang llvm libbpf-dev
+BPF_MARKERS := /usr/bin/clang /usr/bin/llvm-strip /usr/include/bpf/bpf_helpers.h
+.PHONY: generate-bpf
+generate-bpf:
+	$(call apt_install,$(BPF_MARKERS),$(BPF_PKGS))
+	$(GO) generate ./media/fastpath

@@ -3,6 +3,7 @@ module github.com/dialedge/dialedge
 go 1.26.8
 
 require (
+	github.com/cilium/ebpf v0.22.0
 	github.com/coder/websocket v1.8.14
 	github.com/emiago/sipgo v1.7.2
 	github.com/icholy/digest v1.2.0
