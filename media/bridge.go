@@ -60,6 +60,17 @@ func (r *frameRing) pushLost() {
 	r.tail.Store(t + 1)
 }
 
+// ring returns the session's bridge ring, allocating it the first time
+// (NewBridge does, before publishing the bridge): a session that is never
+// bridged does not carry the ring's 2.7 KB.
+func (s *Session) ring() *frameRing {
+	if r := s.outp.Load(); r != nil {
+		return r
+	}
+	s.outp.CompareAndSwap(nil, new(frameRing))
+	return s.outp.Load()
+}
+
 // level is the number of queued frames (consumer side).
 func (r *frameRing) level() uint32 { return r.tail.Load() - r.head.Load() }
 
@@ -149,12 +160,12 @@ func (s *Session) bridgeFrame(src *Session) []byte {
 	tx := &s.tx
 	if src.hold.Load() || src.closed.Load() {
 		// The peer leg is on hold: its audio is not forwarded.
-		src.out.discard()
+		src.ring().discard()
 		tx.primed, tx.haveLast = false, false
 		return tx.silence[:]
 	}
 	target := src.q.playoutTarget()
-	lvl := src.out.level()
+	lvl := src.ring().level()
 	if !tx.primed {
 		if lvl < target {
 			return tx.silence[:]
@@ -168,10 +179,10 @@ func (s *Session) bridgeFrame(src *Session) []byte {
 	}
 	if lvl > target+4 {
 		var scratch [FrameSamples]byte
-		src.out.pop(s.cfg.Codec, &scratch)
+		src.ring().pop(s.cfg.Codec, &scratch)
 		s.bstats.driftDrops.Add(1)
 	}
-	ok, lost, tc := src.out.pop(s.cfg.Codec, &tx.frame)
+	ok, lost, tc := src.ring().pop(s.cfg.Codec, &tx.frame)
 	if !ok {
 		return tx.silence[:]
 	}
@@ -281,6 +292,8 @@ func NewBridge(customer, agent *Session, cfg BridgeConfig) (*Bridge, error) {
 	if customer.closed.Load() || agent.closed.Load() {
 		return nil, fmt.Errorf("new bridge: %w", ErrSessionClosed)
 	}
+	customer.ring() // before either session can see the other as its source
+	agent.ring()
 	if !customer.src.CompareAndSwap(nil, agent) {
 		return nil, fmt.Errorf("new bridge: customer: %w", ErrBridged)
 	}
@@ -345,6 +358,6 @@ func direction(from, to *Session) BridgeDirection {
 	c := &to.bstats
 	return BridgeDirection{
 		Forwarded: c.forwarded.Load(), Transcoded: c.transcoded.Load(), Concealed: c.concealed.Load(),
-		Underruns: c.underruns.Load(), DriftDrops: c.driftDrops.Load(), Overflows: from.out.dropped.Load(),
+		Underruns: c.underruns.Load(), DriftDrops: c.driftDrops.Load(), Overflows: from.ring().dropped.Load(),
 	}
 }

@@ -39,11 +39,11 @@ func newBridgeRig(t *testing.T, custCodec, agentCodec Codec) *bridgeRig {
 // pushed it into its bridge ring (or, unbridged, counted it).
 func (r *bridgeRig) sendTo(s *Session, p *rawPeer, pt uint8, seq uint16, ts, ssrc uint32, payload []byte) {
 	r.t.Helper()
-	tail, in := s.out.tail.Load(), s.Stats().PacketsIn
+	tail, in := s.ring().tail.Load(), s.Stats().PacketsIn
 	p.send(s.LocalAddr(), marshalRTP(r.t, pt, seq, ts, ssrc, false, payload))
 	waitFor(r.t, "packet received", func() bool {
 		if s.feed.Load() {
-			return s.out.tail.Load() != tail
+			return s.ring().tail.Load() != tail
 		}
 		return s.Stats().PacketsIn != in
 	})

@@ -39,7 +39,21 @@ type ClockConfig struct {
 	// timer, whose wake-ups on Linux land up to ~1 ms late (millisecond
 	// epoll timeouts). 0 turns it off; at most 5 ms.
 	FineWait time.Duration `yaml:"fine_wait"`
+	// Priority, if > 0, gives the clock an OS thread of its own: the
+	// ticking goroutine locks its thread, asks for SCHED_FIFO real-time
+	// priority Priority (1..99; needs CAP_SYS_NICE, otherwise a warning is
+	// logged and the thread keeps normal priority) and, while sessions
+	// are registered, waits for every slot with nanosleep(2) alone (no
+	// runtime timer), so the kernel runs it as soon as the slot is due,
+	// ahead of other processes' threads; it passes through the Go
+	// scheduler once per slot, right after its sends, when the next slot
+	// is furthest away. 0: the clock waits on a runtime timer plus
+	// FineWait.
+	Priority int `yaml:"priority"`
 }
+
+// MaxClockPriority bounds ClockConfig.Priority (SCHED_FIFO's range).
+const MaxClockPriority = 99
 
 // MaxClockSlots bounds ClockConfig.Slots.
 const MaxClockSlots = 50
@@ -121,6 +135,7 @@ func NewClock(cfg ClockConfig, log *slog.Logger) *Clock {
 	}
 	cfg.Slots = max(1, min(cfg.Slots, MaxClockSlots, int(cfg.Interval/time.Millisecond)))
 	cfg.FineWait = max(0, min(cfg.FineWait, 5*time.Millisecond, cfg.Interval/time.Duration(cfg.Slots)))
+	cfg.Priority = max(0, min(cfg.Priority, MaxClockPriority))
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -292,6 +307,16 @@ func (c *Clock) run() {
 		}
 		c.helpers.Wait()
 	}()
+	dedicated := c.cfg.Priority > 0
+	if dedicated {
+		// The thread is never unlocked: when run returns it exits with the
+		// goroutine instead of serving other goroutines at real-time
+		// priority.
+		runtime.LockOSThread()
+		if err := setThreadRealtime(c.cfg.Priority); err != nil {
+			c.log.Warn("media clock: no real-time priority; its own thread keeps normal priority", "priority", c.cfg.Priority, "err", err)
+		}
+	}
 	iv := c.cfg.Interval
 	S := int64(c.cfg.Slots)
 	sub := iv / time.Duration(S)
@@ -327,7 +352,22 @@ func (c *Clock) run() {
 			last[0] = 0
 			c.next.Store(n)
 		}
-		if d := time.Until(sched(n)) - c.cfg.FineWait; d > 0 || c.cfg.FineWait == 0 {
+		if dedicated {
+			// Sleep on the clock's own thread, in pieces of at most one
+			// slot so Close is noticed.
+			stopped := false
+			for d := time.Until(sched(n)); d > 0 && !stopped; d = time.Until(sched(n)) {
+				select {
+				case <-c.stop:
+					stopped = true
+				default:
+					fineSleep(min(d, sub))
+				}
+			}
+			if stopped {
+				return
+			}
+		} else if d := time.Until(sched(n)) - c.cfg.FineWait; d > 0 || c.cfg.FineWait == 0 {
 			timer.Reset(d)
 			select {
 			case <-c.stop:
@@ -335,7 +375,7 @@ func (c *Clock) run() {
 			case <-timer.C:
 			}
 		}
-		if c.cfg.FineWait > 0 {
+		if c.cfg.FineWait > 0 && !dedicated {
 			if d := time.Until(sched(n)); d > 0 {
 				fineSleep(d)
 			}
@@ -374,6 +414,13 @@ func (c *Clock) run() {
 		}
 		n = due + 1
 		c.next.Store(n)
+		if dedicated {
+			// Pass through the scheduler while the next slot is still far:
+			// a goroutine that never does is preempted by the runtime
+			// after 10 ms wherever it is, typically in the middle of a
+			// wait, and then waits for a P.
+			runtime.Gosched()
+		}
 	}
 }
 

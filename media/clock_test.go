@@ -273,3 +273,54 @@ func TestClockSlots(t *testing.T) {
 		}
 	})
 }
+
+// A clock on its own thread (Priority > 0; real-time priority when the
+// process may have it) keeps the same contract in real time: every member
+// once per interval, advances accounting for every interval, and Close
+// stops the thread.
+func TestClockDedicatedThread(t *testing.T) {
+	checkLeaks(t)
+	c := NewClock(ClockConfig{Interval: 20 * time.Millisecond, Slots: 4, Priority: 1}, nil)
+	t0 := time.Now()
+	ms := make([]*phaseMember, 12)
+	for i := range ms {
+		ms[i] = &phaseMember{t0: t0}
+		if err := c.register(ms[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := func(m *phaseMember) (int, uint32) {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		return len(m.times), m.adv
+	}
+	waitFor(t, "ten ticks each", func() bool {
+		for _, m := range ms {
+			if n, _ := count(m); n < 10 {
+				return false
+			}
+		}
+		return true
+	})
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	lo, hi := 1<<30, 0
+	var advLo, advHi uint32 = 1 << 30, 0
+	for _, m := range ms {
+		n, adv := count(m)
+		lo, hi = min(lo, n), max(hi, n)
+		advLo, advHi = min(advLo, adv), max(advHi, adv)
+		if adv < uint32(n) {
+			t.Errorf("advance %d over %d ticks", adv, n)
+		}
+	}
+	// Every member is ticked once per interval: counts differ by at most
+	// the one interval in progress when the clock stopped.
+	if hi-lo > 1 || advHi-advLo > 1 {
+		t.Errorf("tick counts %d..%d, advances %d..%d: want each member once per interval", lo, hi, advLo, advHi)
+	}
+	if st := c.Stats(); st.Ticks == 0 {
+		t.Errorf("stats %v", st)
+	}
+}

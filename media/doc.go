@@ -20,11 +20,16 @@
 //     sends every session's packets: one per tick, no ticker per leg, no
 //     lock on the tick path. Clock methods are safe for concurrent use.
 //   - A Session's exported methods are safe for concurrent use. Its send
-//     state belongs to the clock goroutine, its receive state (jitter
-//     buffer, statistics) to its receive goroutine, and its RTCP input to
-//     an RTCP goroutine when it has an RTCP socket; they share only
-//     atomics. OnFrame and OnDTMF run on the receive goroutine and the pcm
-//     slice they get is only valid during the call (copy it to keep it).
+//     state belongs to whoever holds its send gate (the clock goroutine
+//     on each tick, or SendNow's caller for one packet), its receive
+//     state (jitter buffer, statistics) to its receive goroutine, and its
+//     RTCP input to an RTCP goroutine when it has an RTCP socket; with a
+//     Poller, receive and RTCP input belong to the poller shard goroutine
+//     the session was given. They share only atomics. OnFrame and OnDTMF
+//     run on the receive (or shard) goroutine and the pcm slice they get
+//     is only valid during the call (copy it to keep it).
+//   - A Poller's shard goroutines each wait in epoll on many sessions'
+//     sockets; Poller methods are safe for concurrent use.
 //   - A Bridge connects two sessions through one lock-free
 //     single-producer/single-consumer frame ring per direction (producer:
 //     the receiving session's receive goroutine; consumer: the other

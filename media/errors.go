@@ -31,6 +31,11 @@ var (
 	// ErrNoDTMFPayload is returned by SendDTMF on a session without a
 	// telephone-event payload type.
 	ErrNoDTMFPayload = errors.New("no telephone-event payload type negotiated")
+	// ErrNotSupported is returned by capability probes (NewPoller without
+	// epoll); the caller falls back.
+	ErrNotSupported = errors.New("not supported on this platform")
+	// ErrPollerClosed is returned by NewSession with a closed Poller.
+	ErrPollerClosed = errors.New("media poller closed")
 	// ErrInvalidConfig is wrapped by configuration errors.
 	ErrInvalidConfig = errors.New("invalid media config")
 )

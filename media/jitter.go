@@ -12,8 +12,10 @@ package media
 // clamped to [MinDepth, MaxDepth], so a jittery path gets more time to
 // reorder and a clean path reports loss quickly. Packets older than the
 // release point (late) and duplicates are dropped and counted by the
-// caller. The buffer is owned by the session's receive goroutine and
-// allocates nothing.
+// caller. The buffer is owned by the session's receive goroutine. An
+// in-order packet with nothing waiting is delivered straight from the
+// caller's buffer; the ring's storage is allocated once, by the first
+// packet that has to wait, and nothing is allocated after that.
 
 const (
 	jbSlots      = 32 // ring size (power of two)
@@ -58,10 +60,10 @@ type jitterBuffer struct {
 	minDepth, maxDepth int
 	depth              int
 	started            bool
-	next               uint16 // next sequence number to release
-	highest            uint16 // highest sequence number stored or released
-	count              int    // valid slots
-	slots              [jbSlots]jbSlot
+	next               uint16           // next sequence number to release
+	highest            uint16           // highest sequence number stored or released
+	count              int              // valid slots
+	slots              *[jbSlots]jbSlot // allocated by the first packet that has to wait
 }
 
 func (j *jitterBuffer) init(cfg JitterConfig) {
@@ -81,7 +83,7 @@ func (j *jitterBuffer) adapt(jitter float64, frame uint32) {
 
 // reset forgets everything (new SSRC or resynchronisation).
 func (j *jitterBuffer) reset() {
-	if j.count > 0 {
+	if j.count > 0 && j.slots != nil {
 		for i := range j.slots {
 			j.slots[i].valid = false
 		}
@@ -124,6 +126,11 @@ func (j *jitterBuffer) insert(seq uint16, pt uint8, ts uint32, payload []byte) i
 		}
 		return jbLate // cannot be stored; drop rather than misorder
 	}
+	if j.slots == nil {
+		// The first packet that has to wait (reordering or loss): the ring
+		// (10.7 KB) is allocated once per session, never on a clean stream.
+		j.slots = new([jbSlots]jbSlot)
+	}
 	s := &j.slots[seq&jbMask]
 	if s.valid {
 		return jbDuplicate
@@ -135,6 +142,21 @@ func (j *jitterBuffer) insert(seq uint16, pt uint8, ts uint32, payload []byte) i
 		j.highest = seq
 	}
 	return jbStored
+}
+
+// direct reports whether seq is the next packet with nothing waiting, in
+// which case the caller delivers it straight from its own buffer (no copy
+// through the ring) and the release point moves past it, exactly as
+// insert followed by pop would.
+func (j *jitterBuffer) direct(seq uint16) bool {
+	if !j.started {
+		j.started, j.next, j.highest = true, seq, seq
+	}
+	if j.count != 0 || seq != j.next {
+		return false
+	}
+	j.skip()
+	return true
 }
 
 // pop releases the next packet if it is present, or declares it lost if the

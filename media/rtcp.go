@@ -278,7 +278,13 @@ func (s *Session) rtcpTick(advance uint32) {
 		return
 	}
 	n, sr := s.buildReport(s.tx.rtcpBuf[:], time.Now())
-	if _, err := s.rconn.WriteToUDPAddrPort(s.tx.rtcpBuf[:n], to); err != nil {
+	var err error
+	if s.pio != nil {
+		err = s.pio.sendTo(true, s.tx.rtcpBuf[:n], to)
+	} else {
+		_, err = s.rconn.WriteToUDPAddrPort(s.tx.rtcpBuf[:n], to)
+	}
+	if err != nil {
 		s.add(cSendErrors, 1)
 		return
 	}

@@ -229,7 +229,9 @@ func TestBuildReportFractionAndRoundTrip(t *testing.T) {
 
 // Two real sessions with RTCP sockets exchange SR/RR: each learns the
 // other's reports and an RTT.
-func TestSessionRTCPEndToEnd(t *testing.T) {
+func TestSessionRTCPEndToEnd(t *testing.T) { forEachReceiveMode(t, testSessionRTCPEndToEnd) }
+
+func testSessionRTCPEndToEnd(t *testing.T, pl *Poller) {
 	checkLeaks(t)
 	clk := NewClock(DefaultClockConfig(), nil)
 	defer clk.Close()
@@ -255,6 +257,7 @@ func TestSessionRTCPEndToEnd(t *testing.T) {
 	br, bc := pair()
 	cfg := DefaultSessionConfig()
 	cfg.RTCPInterval = 100 * time.Millisecond
+	cfg.Poller = pl
 	cfg.RTCPConn = ac
 	cfg.Remote = addrOf(br)
 	a, err := NewSession(ar, clk, cfg)

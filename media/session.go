@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -88,6 +89,12 @@ type SessionConfig struct {
 	Counters *Counters `yaml:"-"`
 	// Logger for session events (not packets). Nil discards.
 	Logger *slog.Logger `yaml:"-"`
+	// Poller, if set, reads the session's sockets on its shared
+	// goroutines (one system call per datagram, no goroutine per leg):
+	// the session then dups the sockets' descriptors and closes the
+	// *net.UDPConn values it was given. OnFrame and OnDTMF run on the
+	// poller's goroutine. Nil: the session reads with its own goroutine(s).
+	Poller *Poller `yaml:"-"`
 }
 
 // DefaultSessionConfig returns PCMU with telephone-event on 101.
@@ -149,6 +156,13 @@ type Session struct {
 	clk   *Clock
 	cfg   SessionConfig
 	log   *slog.Logger
+	local netip.AddrPort
+	pio   *pollIO // set when a Poller reads the sockets (then conn and rconn are closed)
+
+	// txGate serialises the send path: 0 free, 1 a tick (clock goroutine
+	// or SendNow) runs, 2 closed. Whoever moves it 0→1 owns tx until it
+	// stores 0 again; the atomic pair orders tx between goroutines.
+	txGate atomic.Int32
 
 	dst      latch                          // where packets go; symmetric RTP learns it
 	rtcpFrom atomic.Pointer[netip.AddrPort] // where the peer's RTCP comes from
@@ -167,7 +181,7 @@ type Session struct {
 	// into out (single producer); src is the session whose out ring this
 	// session's tick consumes (single consumer: the clock goroutine).
 	feed   atomic.Bool
-	out    frameRing
+	outp   atomic.Pointer[frameRing] // allocated when first bridged (ring)
 	src    atomic.Pointer[Session]
 	bstats bridgeCounters // consumer-side counters (this session's tick)
 
@@ -180,6 +194,9 @@ type Session struct {
 type sendState struct {
 	hdr     rtp.Header
 	marker  bool
+	idle    bool      // the last tick sent nothing (new session, hold, no remote)
+	kicked  bool      // SendNow sent this interval's packet ahead of the clock
+	kickAt  time.Time // when
 	silence [FrameSamples]byte
 	buf     [rtpHeaderSize + 4*FrameSamples]byte
 
@@ -263,8 +280,11 @@ func NewSession(conn *net.UDPConn, clk *Clock, cfg SessionConfig) (*Session, err
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Session{conn: conn, rconn: cfg.RTCPConn, clk: clk, cfg: cfg}
+	if ua, ok := conn.LocalAddr().(*net.UDPAddr); ok {
+		s.local = unmap(ua.AddrPort())
+	}
 	s.rx.jb.init(cfg.Jitter)
-	s.log = log.With("component", "media.session", "local", conn.LocalAddr().String())
+	s.log = log.With("component", "media.session", "local", s.local.String())
 	if cfg.Remote.IsValid() {
 		r := unmap(cfg.Remote)
 		s.dst.remote.Store(&r)
@@ -276,22 +296,31 @@ func NewSession(conn *net.UDPConn, clk *Clock, cfg SessionConfig) (*Session, err
 		Timestamp:      rand.Uint32(),
 		SSRC:           rand.Uint32(),
 	}
-	s.tx.marker = true
+	s.tx.marker, s.tx.idle = true, true
 	sb := cfg.Codec.SilenceByte()
 	for i := range s.tx.silence {
 		s.tx.silence[i] = sb
 	}
 	s.q.init(s.tx.hdr.SSRC)
 	s.tx.rtcpDue = s.rtcpTicks()
+	s.txGate.Store(1) // no tick until the sockets are set up
 	if err := clk.register(s); err != nil {
 		return nil, fmt.Errorf("new rtp session: %w", err)
 	}
-	s.wg.Add(1)
-	go s.recvLoop()
-	if s.rconn != nil {
+	if cfg.Poller != nil {
+		if err := s.attachPoller(cfg.Poller); err != nil {
+			clk.unregister(s)
+			return nil, fmt.Errorf("new rtp session: %w", err)
+		}
+	} else {
 		s.wg.Add(1)
-		go s.rtcpLoop()
+		go s.recvLoop()
+		if s.rconn != nil {
+			s.wg.Add(1)
+			go s.rtcpLoop()
+		}
 	}
+	s.txGate.Store(0)
 	s.log.Debug("rtp session started", "remote", cfg.Remote.String(), "codec", cfg.Codec.String(), "ssrc", s.tx.hdr.SSRC)
 	return s, nil
 }
@@ -301,12 +330,7 @@ func unmap(a netip.AddrPort) netip.AddrPort {
 }
 
 // LocalAddr returns the socket's local address.
-func (s *Session) LocalAddr() netip.AddrPort {
-	if ua, ok := s.conn.LocalAddr().(*net.UDPAddr); ok {
-		return unmap(ua.AddrPort())
-	}
-	return netip.AddrPort{}
-}
+func (s *Session) LocalAddr() netip.AddrPort { return s.local }
 
 // Codec returns the session's codec.
 func (s *Session) Codec() Codec { return s.cfg.Codec }
@@ -396,11 +420,16 @@ func (s *Session) Close() error {
 	s.closeMu.Do(func() {
 		s.closed.Store(true)
 		s.clk.unregister(s)
-		err = s.conn.Close()
-		if s.rconn != nil {
-			_ = s.rconn.Close()
+		s.lockTx()
+		if s.pio != nil {
+			s.detachPoller()
+		} else {
+			err = s.conn.Close()
+			if s.rconn != nil {
+				_ = s.rconn.Close()
+			}
+			s.wg.Wait()
 		}
-		s.wg.Wait()
 		s.StopPlayback()
 		if d := s.dtmfOut.Swap(nil); d != nil {
 			d.finish()
@@ -436,16 +465,66 @@ func cSSRCChanges(c *Counters) *atomic.Uint64 { return &c.SSRCChanges }
 func cDTMFEvents(c *Counters) *atomic.Uint64  { return &c.DTMFEvents }
 func cSendErrors(c *Counters) *atomic.Uint64  { return &c.SendErrors }
 
+// lockTx takes the send path for good (Close): it waits for a running
+// tick to end; no tick runs afterwards.
+func (s *Session) lockTx() {
+	for !s.txGate.CompareAndSwap(0, 2) {
+		if s.txGate.Load() == 2 {
+			return
+		}
+		runtime.Gosched()
+	}
+}
+
+// SendNow sends this interval's packet at once instead of at the
+// session's clock slot, when the session sent nothing in its last tick (a
+// new leg, or one coming off hold or getting its first remote): the far
+// end then hears the first packet of an answered call without waiting up
+// to one slot of the clock. The clock's next tick for the session is
+// skipped if it falls within half an interval, so packets stay about one
+// interval apart. It reports whether a packet was sent. Safe for
+// concurrent use; it does not allocate.
+func (s *Session) SendNow() bool {
+	if !s.txGate.CompareAndSwap(0, 1) {
+		return false
+	}
+	sent := false
+	if s.tx.idle && !s.closed.Load() {
+		s.tickLocked(1)
+		if sent = !s.tx.idle; sent {
+			s.tx.kicked, s.tx.kickAt = true, time.Now()
+		}
+	}
+	s.txGate.Store(0)
+	return sent
+}
+
 // ---- send path (clock goroutine) ----
 
-// tick sends this interval's packet. Called only by the clock goroutine
-// (or, in tests, by a single goroutine while the clock does not tick).
-// It does not allocate.
+// tick sends this interval's packet. Called by the clock goroutine (and
+// SendNow); txGate keeps two ticks of one session from overlapping. It
+// does not allocate.
+func (s *Session) tick(advance uint32) {
+	if !s.txGate.CompareAndSwap(0, 1) {
+		return // closed, starting, or SendNow is sending
+	}
+	if s.tx.kicked {
+		s.tx.kicked = false
+		if time.Since(s.tx.kickAt) < s.clk.Interval()/2 {
+			s.txGate.Store(0) // SendNow already sent this interval's packet
+			return
+		}
+	}
+	s.tickLocked(advance)
+	s.txGate.Store(0)
+}
+
+// tickLocked sends this interval's packet; the caller holds txGate.
 //
 // Order of precedence: hold (nothing sent) > an RFC 4733 event being sent
 // > a prompt (e.g. the bridge's zip tone) > audio from the bridged peer >
 // comfort silence.
-func (s *Session) tick(advance uint32) {
+func (s *Session) tickLocked(advance uint32) {
 	if s.closed.Load() {
 		return
 	}
@@ -458,22 +537,22 @@ func (s *Session) tick(advance uint32) {
 	src := s.src.Load()
 	if src != tx.lastSrc { // bridged, unbridged or re-bridged: start fresh
 		if src != nil {
-			src.out.discard()
+			src.ring().discard()
 		}
 		tx.lastSrc, tx.primed, tx.haveLast, tx.concealRun = src, false, false, 0
 	}
 	rp := s.dst.remote.Load()
 	if s.hold.Load() || rp == nil {
 		tx.hdr.Timestamp += FrameSamples
-		tx.marker = true
+		tx.marker, tx.idle = true, true
 		if src != nil {
-			src.out.discard() // on hold the peer's audio is not queued up
+			src.ring().discard() // on hold the peer's audio is not queued up
 		}
 		return
 	}
 	if d := s.dtmfOut.Load(); d != nil {
 		if src != nil {
-			src.out.discard()
+			src.ring().discard()
 		}
 		s.sendDTMFTick(d, *rp)
 		return
@@ -492,7 +571,7 @@ func (s *Session) tick(advance uint32) {
 			finished = pb
 		}
 		if src != nil {
-			src.out.discard() // the prompt replaces the peer's audio
+			src.ring().discard() // the prompt replaces the peer's audio
 		}
 	} else if src != nil {
 		payload = s.bridgeFrame(src)
@@ -522,10 +601,14 @@ func (s *Session) writeRTP(payload []byte, to netip.AddrPort) {
 	}
 	if err == nil {
 		n += copy(tx.buf[n:], payload)
-		_, err = s.conn.WriteToUDPAddrPort(tx.buf[:n], to)
+		if s.pio != nil {
+			err = s.pio.sendTo(false, tx.buf[:n], to)
+		} else {
+			_, err = s.conn.WriteToUDPAddrPort(tx.buf[:n], to)
+		}
 	}
 	tx.hdr.SequenceNumber++
-	tx.marker = false
+	tx.marker, tx.idle = false, false
 	if err != nil {
 		s.add(cSendErrors, 1)
 		return
@@ -536,7 +619,10 @@ func (s *Session) writeRTP(payload []byte, to netip.AddrPort) {
 	s.add(cBytesOut, uint64(n))
 }
 
-var errPayloadTooLarge = errors.New("rtp payload too large")
+var (
+	errPayloadTooLarge = errors.New("rtp payload too large")
+	errAddrFamily      = errors.New("remote address family does not match the socket")
+)
 
 // ---- receive path (receive goroutine) ----
 
@@ -630,6 +716,10 @@ func (s *Session) handleDatagramAt(b []byte, from netip.AddrPort, now time.Time)
 		rx.jb.adapt(rx.st.jitter, uint32(len(payload)))
 	}
 
+	if rx.jb.direct(seq) {
+		s.release(jbPacket{seq: seq, pt: pt, ts: ts, payload: payload})
+		return
+	}
 	switch rx.jb.insert(seq, pt, ts, payload) {
 	case jbLate, jbDuplicate:
 		s.add(cLate, 1)
@@ -694,7 +784,7 @@ func (s *Session) lostPackets(n int) {
 	frames = min(frames, s.cfg.MaxReportedLoss)
 	if s.feed.Load() {
 		for range min(frames, frameRingSize) {
-			s.out.pushLost()
+			s.ring().pushLost()
 		}
 	}
 	if s.cfg.Conceal && s.cfg.OnFrame != nil {
@@ -784,7 +874,7 @@ func (s *Session) feedBridge(c Codec, payload []byte) {
 		payload = payload[n:]
 		if rx.nenc == FrameSamples {
 			rx.nenc = 0
-			s.out.push(rx.encCodec, &rx.enc)
+			s.ring().push(rx.encCodec, &rx.enc)
 			rx.encCodec = c
 		}
 	}

@@ -241,7 +241,9 @@ func TestSessionHeadersSilenceAndPrompt(t *testing.T) {
 	}
 }
 
-func TestSessionPlayEndToEnd(t *testing.T) {
+func TestSessionPlayEndToEnd(t *testing.T) { forEachReceiveMode(t, testSessionPlayEndToEnd) }
+
+func testSessionPlayEndToEnd(t *testing.T, pl *Poller) {
 	checkLeaks(t)
 	clk := NewClock(DefaultClockConfig(), nil)
 	defer clk.Close()
@@ -255,9 +257,11 @@ func TestSessionPlayEndToEnd(t *testing.T) {
 	cfgA := DefaultSessionConfig()
 	cfgA.Remote = addrOf(cb)
 	cfgA.Counters = &shared
+	cfgA.Poller = pl
 	cfgB := DefaultSessionConfig()
 	cfgB.Remote = addrOf(ca)
 	cfgB.Counters = &shared
+	cfgB.Poller = pl
 	cfgB.OnFrame = func(pcm []int16, lost int) {
 		select {
 		case frames <- frame{slices.Clone(pcm), lost}:
@@ -391,13 +395,16 @@ func TestSessionCloseEndsPlayback(t *testing.T) {
 	}
 }
 
-func TestSessionHold(t *testing.T) {
+func TestSessionHold(t *testing.T) { forEachReceiveMode(t, testSessionHold) }
+
+func testSessionHold(t *testing.T, pl *Poller) {
 	checkLeaks(t)
 	clk := NewClock(DefaultClockConfig(), nil)
 	defer clk.Close()
 	peer := newRawPeer(t)
 	cfg := DefaultSessionConfig()
 	cfg.Remote = addrOf(peer.conn)
+	cfg.Poller = pl
 	s := newTestSession(t, clk, cfg)
 	last, _ := peer.read()
 	s.SetHold(true)
@@ -422,7 +429,9 @@ func TestSessionHold(t *testing.T) {
 	}
 }
 
-func TestSessionSymmetricLatching(t *testing.T) {
+func TestSessionSymmetricLatching(t *testing.T) { forEachReceiveMode(t, testSessionSymmetricLatching) }
+
+func testSessionSymmetricLatching(t *testing.T, pl *Poller) {
 	checkLeaks(t)
 	clk := NewClock(DefaultClockConfig(), nil)
 	defer clk.Close()
@@ -430,6 +439,7 @@ func TestSessionSymmetricLatching(t *testing.T) {
 	real := newRawPeer(t)    // where the peer actually sends from
 	cfg := DefaultSessionConfig()
 	cfg.Remote = addrOf(sdpAddr.conn)
+	cfg.Poller = pl
 	s := newTestSession(t, clk, cfg)
 
 	sdpAddr.read() // before any packet arrives we send to the SDP address
@@ -471,7 +481,9 @@ func TestSessionSymmetricLatching(t *testing.T) {
 	t.Error("no packets to the SDP address after SetRemote")
 }
 
-func TestSessionDTMF(t *testing.T) {
+func TestSessionDTMF(t *testing.T) { forEachReceiveMode(t, testSessionDTMF) }
+
+func testSessionDTMF(t *testing.T, pl *Poller) {
 	checkLeaks(t)
 	clk := NewClock(DefaultClockConfig(), nil)
 	defer clk.Close()
@@ -480,6 +492,7 @@ func TestSessionDTMF(t *testing.T) {
 	var got []DTMFEvent
 	cfg := DefaultSessionConfig()
 	cfg.Remote = addrOf(peer.conn)
+	cfg.Poller = pl
 	cfg.OnDTMF = func(ev DTMFEvent) {
 		mu.Lock()
 		got = append(got, ev)

@@ -212,6 +212,17 @@ func (p *EdgeProc) get(ctx context.Context, url string) (*http.Response, error) 
 	return p.http.Do(req)
 }
 
+// getIdentity is get without content encoding.
+func (p *EdgeProc) getIdentity(ctx context.Context, url string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+p.Token)
+	req.Header.Set("Accept-Encoding", "identity")
+	return p.http.Do(req)
+}
+
 // CPUProfile captures a CPU profile of the edge for d and writes it to path.
 func (p *EdgeProc) CPUProfile(ctx context.Context, d time.Duration, path string) error {
 	if p.PprofBase == "" {

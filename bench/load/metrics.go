@@ -24,9 +24,13 @@ type EdgeMetrics struct {
 	Setup       []Bucket
 }
 
-// Scrape reads and parses the edge's /metrics.
+// Scrape reads and parses the edge's /metrics. It asks for the plain text
+// exposition (Accept-Encoding: identity): the bench scrapes every sample
+// period over loopback, and a gzip writer per scrape (about 1 MB of
+// compressor state) would be garbage the measurement itself adds to the
+// edge under test.
 func (p *EdgeProc) Scrape(ctx context.Context) (EdgeMetrics, error) {
-	resp, err := p.get(ctx, p.APIBase+"/metrics")
+	resp, err := p.getIdentity(ctx, p.APIBase+"/metrics")
 	if err != nil {
 		return EdgeMetrics{}, fmt.Errorf("scrape /metrics: %w", err)
 	}

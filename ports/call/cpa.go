@@ -50,11 +50,16 @@ func (c CPAConfig) Validate() error {
 
 // analyzer runs one call's detector on the call's receive goroutine and
 // passes the events that matter to the call goroutine. The call goroutine
-// only stores the wanted phase; the detector itself is touched by the
-// receive goroutine alone.
+// only stores the wanted phase and creates the detector (start) before
+// the media session exists; after that the detector is touched by the
+// receive goroutine alone, which drops it once it has nothing more to say
+// after answer (the verdict is final and no beep can come): a detector is
+// about 20 KB, and an answered call usually plays its prompt for longer
+// than it was analysed.
 type analyzer struct {
-	det    *amd.Detector
-	want   atomic.Int32 // amd.Phase the call goroutine asks for; 0 = stop
+	cfg    amd.Config
+	det    *amd.Detector // nil before start and after the answer phase is done
+	want   atomic.Int32  // amd.Phase the call goroutine asks for; 0 = stop
 	cur    amd.Phase
 	done   bool           // receive goroutine: nothing more to learn in this phase
 	out    chan amd.Event // verdict and beep events, to the call goroutine
@@ -72,14 +77,26 @@ type analyzer struct {
 // beepMaxFrames bounds the wait for a beep's end (3 s).
 const beepMaxFrames = 150
 
+// newAnalyzer checks cfg; the detector itself is created by start, when
+// media starts (a call that never gets media never allocates one).
 func newAnalyzer(cfg amd.Config) (*analyzer, error) {
-	d, err := amd.New(cfg, amd.PhaseEarly)
-	if err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	an := &analyzer{det: d, cur: amd.PhaseEarly, out: make(chan amd.Event, 8), beepEnd: make(chan struct{}, 1)}
+	an := &analyzer{cfg: cfg, cur: amd.PhaseEarly, out: make(chan amd.Event, 8), beepEnd: make(chan struct{}, 1)}
 	an.want.Store(int32(amd.PhaseEarly))
 	return an, nil
+}
+
+// start creates the detector. It is called by the call goroutine before
+// the media session that feeds frame exists.
+func (an *analyzer) start() error {
+	d, err := amd.New(an.cfg, amd.PhaseEarly)
+	if err != nil {
+		return err
+	}
+	an.det = d
+	return nil
 }
 
 // setPhase is called by the call goroutine (at answer).
@@ -91,7 +108,7 @@ func (an *analyzer) frame(pcm []int16, lost int) {
 		an.trackBeep(pcm)
 	}
 	want := amd.Phase(an.want.Load())
-	if want == 0 {
+	if want == 0 || an.det == nil {
 		return
 	}
 	if want != an.cur {
@@ -112,8 +129,11 @@ func (an *analyzer) frame(pcm []int16, lost int) {
 		return
 	}
 	// After answer: a machine still looking for its beep, or a human a
-	// late beep may still revise, keep the detector listening.
-	an.done = !an.det.Listening()
+	// late beep may still revise, keep the detector listening. Otherwise
+	// the answer phase is over for good: drop the detector.
+	if an.done = !an.det.Listening(); an.done {
+		an.det = nil
+	}
 }
 
 func (an *analyzer) drain(ev amd.Event) {

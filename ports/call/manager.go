@@ -42,8 +42,11 @@ const (
 // Deps are what the manager runs on. All are required except Hooks,
 // Metrics and Logger.
 type Deps struct {
-	SIP      *sip.Endpoint
-	Clock    *media.Clock
+	SIP   *sip.Endpoint
+	Clock *media.Clock
+	// Poller, if set, reads every call leg's RTP and RTCP sockets on its
+	// shared goroutines instead of one or two goroutines per leg.
+	Poller   *media.Poller
 	Pool     *ports.Pool
 	Prompts  *media.PromptCache
 	Sink     Sink
@@ -767,6 +770,9 @@ func (l *callLoop) sipEvent(ev sip.Event, ringTimer *time.Timer) {
 			l.hangup()
 			return
 		}
+		// The first packet (the prompt's first frame, or comfort silence
+		// while CPA listens) leaves now, not at the leg's clock slot.
+		defer a.sess.SendNow()
 		a.phase.Store(int32(PhaseAnswer))
 		a.setStage(&m.progress.answered)
 		a.res.Result = LiveVoice
@@ -946,6 +952,11 @@ func (a *attempt) startMedia(md sdp.Media, early bool) error {
 		return err
 	}
 	if a.sess == nil {
+		if a.an != nil && a.an.det == nil {
+			if err := a.an.start(); err != nil {
+				return fmt.Errorf("cpa: %w", err)
+			}
+		}
 		cfg := media.DefaultSessionConfig()
 		cfg.Codec = codec
 		cfg.Remote = md.Addr
@@ -953,6 +964,7 @@ func (a *attempt) startMedia(md sdp.Media, early bool) error {
 			cfg.DTMFPayloadType = md.DTMFPayloadType
 		}
 		cfg.Counters = a.m.deps.Counters
+		cfg.Poller = a.m.deps.Poller
 		cfg.RTCPConn = a.lease.RTCPConn // the session owns it from here
 		hook, an := a.hook, a.an
 		cfg.OnFrame = func(pcm []int16, lost int) {

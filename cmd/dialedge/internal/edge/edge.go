@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"os"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -40,13 +41,17 @@ type LogConfig struct {
 
 // Config is the whole YAML configuration of `dialedge serve`.
 type Config struct {
-	Log    LogConfig         `yaml:"log"`
-	SIP    sip.Config        `yaml:"sip"`
-	RTP    ports.Config      `yaml:"rtp"`
-	Media  media.ClockConfig `yaml:"media"`
-	Calls  call.Config       `yaml:"calls"`
-	API    api.Config        `yaml:"api"`
-	Outbox outbox.Config     `yaml:"outbox"`
+	Log   LogConfig         `yaml:"log"`
+	SIP   sip.Config        `yaml:"sip"`
+	RTP   ports.Config      `yaml:"rtp"`
+	Media media.ClockConfig `yaml:"media"`
+	// RTPReceive selects how call legs' RTP/RTCP sockets are read.
+	RTPReceive ReceiveConfig `yaml:"rtp_receive"`
+	// Runtime tunes the Go runtime of the process.
+	Runtime RuntimeConfig `yaml:"runtime"`
+	Calls   call.Config   `yaml:"calls"`
+	API     api.Config    `yaml:"api"`
+	Outbox  outbox.Config `yaml:"outbox"`
 	// Campaigns is the campaign runtime (pacing/campaign): pacing loops,
 	// dialing-list fetches, pre-dial webhook, result webhooks.
 	Campaigns campaign.Config `yaml:"campaigns"`
@@ -56,17 +61,113 @@ type Config struct {
 	PprofListen string `yaml:"pprof_listen"`
 }
 
+// Receive modes (ReceiveConfig.Mode).
+const (
+	ReceivePoller    = "poller"
+	ReceiveGoroutine = "goroutine"
+)
+
+// ReceiveConfig selects how the RTP and RTCP sockets of call legs are read.
+// Every leg keeps its own socket pair (its SDP port) in both modes.
+type ReceiveConfig struct {
+	// Mode "poller" (default): a few shared goroutines wait in epoll on
+	// every leg's sockets (media.Poller): one system call per datagram, no
+	// goroutine and no goroutine wake-up per leg. "goroutine": each leg
+	// reads its sockets with its own goroutines (portable; the design
+	// `dialedge bench ivr --edge-set rtp_receive.mode=goroutine` compares
+	// against).
+	Mode string `yaml:"mode"`
+	// Poller configures the shared poller (mode poller).
+	Poller media.PollerConfig `yaml:"poller"`
+}
+
+// RuntimeConfig tunes the Go runtime for the edge process. The GOGC and
+// GOMEMLIMIT environment variables, when set, take precedence.
+type RuntimeConfig struct {
+	// GCPercent is the garbage collector's growth target
+	// (runtime/debug.SetGCPercent): the heap may grow to live + GCPercent %
+	// of (live heap + goroutine stacks) before the next collection. The
+	// edge's steady state allocates little (the packet and frame paths
+	// allocate nothing; per call some tens of KB of SIP, SDP and result
+	// data), so even at 25 a collection runs only every few seconds at
+	// 1000 ports (well under 1 % of a core), while the headroom, which
+	// counts fully in RSS, is a quarter of Go's default 100: measured
+	// with `dialedge bench ivr --ports 1000`, 84 KiB per port at 50, 71 at
+	// 25. 0 keeps Go's default. -1 turns the collector off (only with
+	// MemoryLimitMiB).
+	GCPercent int `yaml:"gc_percent"`
+	// MemoryLimitMiB, if > 0, is a soft memory limit
+	// (runtime/debug.SetMemoryLimit): the collector runs harder as the
+	// process approaches it. 0: none.
+	MemoryLimitMiB int `yaml:"memory_limit_mib"`
+}
+
+// DefaultRuntimeConfig returns GCPercent 25 and no memory limit.
+func DefaultRuntimeConfig() RuntimeConfig { return RuntimeConfig{GCPercent: 25} }
+
+// Validate names the first invalid field.
+func (c RuntimeConfig) Validate() error {
+	if c.GCPercent < -1 || c.GCPercent > 1000 {
+		return fmt.Errorf("gc_percent: %d out of range; allowed -1 (off), 0 (Go default) or 1..1000", c.GCPercent)
+	}
+	if c.MemoryLimitMiB < 0 || c.MemoryLimitMiB > 1<<20 {
+		return fmt.Errorf("memory_limit_mib: %d out of range; allowed 0 (none) or 1..%d", c.MemoryLimitMiB, 1<<20)
+	}
+	if c.GCPercent == -1 && c.MemoryLimitMiB == 0 {
+		return fmt.Errorf("gc_percent: -1 (collector off) needs memory_limit_mib > 0")
+	}
+	return nil
+}
+
+// apply sets the runtime knobs the environment does not set.
+func (c RuntimeConfig) apply(log *slog.Logger) {
+	if _, set := os.LookupEnv("GOGC"); !set && c.GCPercent != 0 {
+		debug.SetGCPercent(c.GCPercent)
+	}
+	if _, set := os.LookupEnv("GOMEMLIMIT"); !set && c.MemoryLimitMiB > 0 {
+		debug.SetMemoryLimit(int64(c.MemoryLimitMiB) << 20)
+	}
+	log.Debug("go runtime", "gc_percent", c.GCPercent, "memory_limit_mib", c.MemoryLimitMiB)
+}
+
+// DefaultReceiveConfig returns the poller with one shard per core (at most 4).
+func DefaultReceiveConfig() ReceiveConfig {
+	return ReceiveConfig{Mode: ReceivePoller, Poller: media.DefaultPollerConfig()}
+}
+
+// Validate names the first invalid field.
+func (c ReceiveConfig) Validate() error {
+	switch c.Mode {
+	case ReceivePoller, ReceiveGoroutine:
+	default:
+		return fmt.Errorf("mode: %q; allowed poller, goroutine", c.Mode)
+	}
+	if c.Poller.Shards < 0 || c.Poller.Shards > media.MaxPollerShards {
+		return fmt.Errorf("poller: shards: %d out of range; allowed 0..%d (0 = one per core, at most 4)", c.Poller.Shards, media.MaxPollerShards)
+	}
+	if c.Poller.Events < 0 || c.Poller.Events > 4096 {
+		return fmt.Errorf("poller: events: %d out of range; allowed 0..4096 (0 = 256)", c.Poller.Events)
+	}
+	if c.Poller.Coalesce < 0 || c.Poller.Coalesce > media.MaxPollerCoalesce {
+		return fmt.Errorf("poller: coalesce: %v out of range; allowed 0s..%v", c.Poller.Coalesce, media.MaxPollerCoalesce)
+	}
+	return nil
+}
+
 // DefaultConfig returns the DESIGN 3.1 defaults. The trunk address and the
 // API token have no default and must be configured.
 func DefaultConfig() Config {
 	return Config{
-		Log:    LogConfig{Level: "info", Format: "text"},
-		SIP:    sip.DefaultConfig(),
-		RTP:    ports.DefaultConfig(),
-		Media:  media.DefaultClockConfig(),
-		Calls:  call.DefaultConfig(),
-		API:    api.DefaultConfig(),
-		Outbox: outbox.DefaultConfig(),
+		Log:   LogConfig{Level: "info", Format: "text"},
+		SIP:   sip.DefaultConfig(),
+		RTP:   ports.DefaultConfig(),
+		Media: defaultClock(),
+
+		RTPReceive: DefaultReceiveConfig(),
+		Runtime:    DefaultRuntimeConfig(),
+		Calls:      call.DefaultConfig(),
+		API:        api.DefaultConfig(),
+		Outbox:     outbox.DefaultConfig(),
 
 		Campaigns: campaign.DefaultConfig(),
 	}
@@ -96,6 +197,8 @@ func (c Config) Validate() error {
 		{"sip", c.SIP.Validate()},
 		{"rtp", c.RTP.Validate()},
 		{"media", validateClock(c.Media)},
+		{"rtp_receive", c.RTPReceive.Validate()},
+		{"runtime", c.Runtime.Validate()},
 		{"calls", c.Calls.Validate()},
 		{"api", c.API.Validate()},
 		{"outbox", c.Outbox.Validate()},
@@ -121,7 +224,24 @@ func validateClock(c media.ClockConfig) error {
 	if c.FineWait < 0 || c.FineWait > 5*time.Millisecond {
 		return fmt.Errorf("fine_wait: %v out of range; allowed 0s..5ms", c.FineWait)
 	}
+	if c.Priority < 0 || c.Priority > media.MaxClockPriority {
+		return fmt.Errorf("priority: %d out of range; allowed 0 (runtime timer) or 1..%d (own thread, SCHED_FIFO)", c.Priority, media.MaxClockPriority)
+	}
 	return nil
+}
+
+// defaultClock is media.DefaultClockConfig with the clock on its own
+// thread at SCHED_FIFO priority 10 (ClockConfig.Priority): an edge host is
+// dedicated to media, and the clock's ticks must not wait for the Go
+// scheduler or for other processes. Without CAP_SYS_NICE the thread keeps
+// normal priority (logged). That thread sends every packet itself
+// (Workers 1): handing half a slot to a helper goroutine would make the
+// tick wait for a P again (1000 legs are about 1 ms of sends per 5 ms
+// slot).
+func defaultClock() media.ClockConfig {
+	c := media.DefaultClockConfig()
+	c.Priority, c.Workers = 10, 1
+	return c
 }
 
 // EnvPrefix is the prefix of configuration environment variables.
@@ -170,6 +290,7 @@ type Edge struct {
 	Store    *outbox.Store
 	SIP      *sip.Endpoint
 	Clock    *media.Clock
+	Poller   *media.Poller // nil in receive mode goroutine, or without epoll
 	Pool     *ports.Pool
 	Calls    *call.Manager
 	Campaign *campaign.Runtime
@@ -208,6 +329,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Edge, error) {
 	} else if n > 0 {
 		log.Warn("reported attempts interrupted by the previous run as ERROR", "count", n)
 	}
+	cfg.Runtime.apply(log)
 	e.Pool, err = ports.NewPool(cfg.RTP)
 	if err != nil {
 		return nil, err
@@ -215,6 +337,14 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Edge, error) {
 	clockCfg := cfg.Media
 	clockCfg.OnLateness = e.Metrics.ObserveLateness
 	e.Clock = media.NewClock(clockCfg, log)
+	if cfg.RTPReceive.Mode == ReceivePoller {
+		e.Poller, err = media.NewPoller(cfg.RTPReceive.Poller, log)
+		if errors.Is(err, media.ErrNotSupported) {
+			log.Info("rtp_receive: no epoll on this system; one receive goroutine per leg")
+		} else if err != nil {
+			return nil, fmt.Errorf("rtp_receive: %w", err)
+		}
+	}
 	e.SIP, err = sip.NewEndpoint(cfg.SIP, log)
 	if err != nil {
 		return nil, fmt.Errorf("sip: %w", err)
@@ -224,7 +354,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Edge, error) {
 		return nil, fmt.Errorf("sip: %w", err)
 	}
 	e.Calls, err = call.NewManager(cfg.Calls, call.Deps{
-		SIP: e.SIP, Clock: e.Clock, Pool: e.Pool, Prompts: media.NewPromptCache(),
+		SIP: e.SIP, Clock: e.Clock, Poller: e.Poller, Pool: e.Pool, Prompts: media.NewPromptCache(),
 		Sink:    e.sink,
 		Metrics: e.Metrics, Counters: e.Counters, Logger: log,
 	})
@@ -332,6 +462,9 @@ func (e *Edge) Close() error {
 		}
 		if e.Clock != nil {
 			errs = append(errs, e.Clock.Close())
+		}
+		if e.Poller != nil {
+			errs = append(errs, e.Poller.Close())
 		}
 		if e.Pool != nil {
 			errs = append(errs, e.Pool.Close())

@@ -1,0 +1,35 @@
+package edge
+
+import (
+	"strings"
+	"testing"
+)
+
+// The receive, runtime and clock settings validate with errors that name
+// the field and what is allowed.
+func TestConfigReceiveRuntimeClock(t *testing.T) {
+	base := []string{"sip.trunk.address=127.0.0.1:5060", "api.token=0123456789abcdef0123"}
+	if _, err := Load("", nil, base); err != nil {
+		t.Fatalf("defaults: %v", err)
+	}
+	cfg, err := Load("", nil, append(base, "rtp_receive.mode=goroutine", "runtime.gc_percent=0", "media.priority=0"))
+	if err != nil {
+		t.Fatalf("goroutine mode: %v", err)
+	}
+	if cfg.RTPReceive.Mode != ReceiveGoroutine || cfg.Runtime.GCPercent != 0 || cfg.Media.Priority != 0 {
+		t.Errorf("settings not applied: %+v %+v %+v", cfg.RTPReceive, cfg.Runtime, cfg.Media)
+	}
+	for _, tc := range []struct{ set, want string }{
+		{"rtp_receive.mode=epoll", `rtp_receive: mode: "epoll"; allowed poller, goroutine`},
+		{"rtp_receive.poller.shards=65", "rtp_receive: poller: shards: 65 out of range; allowed 0..64"},
+		{"rtp_receive.poller.coalesce=10ms", "rtp_receive: poller: coalesce: 10ms out of range; allowed 0s..5ms"},
+		{"runtime.gc_percent=-2", "runtime: gc_percent: -2 out of range"},
+		{"runtime.gc_percent=-1", "runtime: gc_percent: -1 (collector off) needs memory_limit_mib > 0"},
+		{"media.priority=100", "media: priority: 100 out of range; allowed 0 (runtime timer) or 1..99"},
+	} {
+		_, err := Load("", nil, append(base, tc.set))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want it to contain %q", tc.set, err, tc.want)
+		}
+	}
+}
