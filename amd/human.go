@@ -43,7 +43,14 @@ import "math"
 // machine logic restarts after it as if the call had just been answered:
 // music, a pause and a new sound start the greeting at that sound, and
 // music followed by silence is no answer (no human verdict). A tone inside
-// music is a note, not a beep.
+// music is a note, not a beep. The music heard is remembered as a bed (its
+// loudest level over the window, until it falls bedGoneDB below that for
+// 200 ms): a voice that rises bedSpeakerDB above it is a speaker over a TV
+// or radio (or dense babble), and from then on the bed is the floor: the
+// speaker's bursts end where the level falls back to the bed, so the bed
+// neither stretches a short answer into a long greeting nor holds off
+// the silence after it. A greeting read over its own bed, closer to it,
+// keeps its bursts as before.
 //
 // Decision, from the first word on:
 //   - silence after the greeting of at least minSilencePeriod (greetings up
@@ -102,6 +109,16 @@ const (
 	// bgFloorDB: a background found under the speaker (reanchorDB) sets
 	// the noise floor this far below its mean level (as steady noise does).
 	bgFloorDB = 3.0
+	// bedSpeakerDB: a voice this far above the loudest of a music bed
+	// heard before it is a speaker over the bed (a TV or radio in the
+	// room), as reanchorDB for babble; a business greeting read over its
+	// own music bed stays closer to it and keeps its bursts as they were.
+	// bedGoneFrames: frames in a row bedGoneDB or more below the bed's
+	// loudest (the line's own floor, not a quiet passage of the music)
+	// after which the bed has stopped.
+	bedSpeakerDB  = 12.0
+	bedGoneFrames = 10
+	bedGoneDB     = 20.0
 )
 
 type humanDet struct {
@@ -135,6 +152,14 @@ type humanDet struct {
 	musicRun int
 	musMS    int
 
+	// A music bed (a TV or radio in the room) heard before the speaker:
+	// the loudest level of its last 800 ms (-100: none), whether a
+	// speaker stands bedSpeakerDB above it (then the bed is the floor),
+	// and the frames in a row far below it (the bed stopped).
+	bedTop   float64
+	bedOn    bool
+	bedQuiet int
+
 	pkHist [4]float64 // h.peak of the last frames
 	pkI    int
 
@@ -152,7 +177,7 @@ type humanDet struct {
 }
 
 func (h *humanDet) reset() {
-	*h = humanDet{nf: -70, peak: -100, prevPeak: -100, onset: -1, lastEnd: -1}
+	*h = humanDet{nf: -70, peak: -100, prevPeak: -100, onset: -1, lastEnd: -1, bedTop: -100}
 	h.fm.reset()
 }
 
@@ -178,7 +203,24 @@ func (h *humanDet) track(d *Detector, lost bool) {
 		h.peak = max(h.peak-relDecayDB, -100)
 		tone := f.share >= vadToneShare // a tone, even coded or in noise
 		h.active = f.dbfs > h.nf+margin && f.dbfs > vadMinDBFS && !tone && !d.dtmf.active &&
-			f.dbfs > h.peak-relHoldDB && (h.active || f.dbfs > h.peak-relGateDB)
+			f.dbfs > h.peak-relHoldDB && (h.active || f.dbfs > h.peak-relGateDB) &&
+			(!h.bedOn || f.dbfs > h.bedTop+margin-vadHoldDB)
+		if h.active && h.bedTop > -100 && f.dbfs >= h.bedTop+bedSpeakerDB {
+			// A voice far above the music bed: the bed is the floor
+			// from now on, and the voice's bursts end where it falls
+			// back to the bed.
+			h.bedOn = true
+		}
+		if h.bedTop > -100 && !h.active {
+			if f.dbfs < h.bedTop-bedGoneDB {
+				h.bedQuiet++
+			} else {
+				h.bedQuiet = 0
+			}
+			if h.bedQuiet >= bedGoneFrames {
+				h.bedTop, h.bedOn, h.bedQuiet = -100, false, 0 // the bed stopped
+			}
+		}
 		if h.active && h.inValid {
 			if ref := h.pkHist[h.pkI]; h.onset >= 0 && h.speechMS >= reanchorMinMS && f.dbfs > ref+reanchorDB {
 				// Within a burst, a voice far louder than all the
@@ -187,6 +229,9 @@ func (h *humanDet) track(d *Detector, lost bool) {
 				// here.
 				h.onset, h.speechMS = max(h.onset, d.frameStartMS()-(len(h.pkHist)-1)*frameMS), 0
 				h.segFluxS, h.segFluxN = 0, 0
+				// the burst's flux so far was the background's (a
+				// steady hum holds its spectrum like a note)
+				h.bFluxS, h.bFluxN = 0, 0
 				h.backgroundFloor(len(h.pkHist) - 1)
 			}
 			h.peak = max(h.peak, f.dbfs)
@@ -268,7 +313,18 @@ func (h *humanDet) track(d *Detector, lost bool) {
 				h.peak = -100
 			}
 		} else if h.musicLike() {
-			h.musicRun++
+			// While the flux detector runs, music needs its window
+			// scored as moving (flux stationaryFlux or more): a sound
+			// whose spectrum barely moves is on its way to being told
+			// for the line's steady sound, and an unscored window is
+			// a few loud frames (the speech before, still leaving the
+			// flux window, which lags the level window) over a far
+			// quieter steady sound. Hold the count rather than call
+			// either music.
+			fmLive := !d.final && d.phase == PhaseAnswer && d.cfg.Mode == ModeDialedge && h.fm.wn >= fluxWin
+			if !fmLive || h.fm.mean >= stationaryFlux {
+				h.musicRun++
+			}
 		} else {
 			h.musicRun = 0
 		}
@@ -276,6 +332,18 @@ func (h *humanDet) track(d *Detector, lost bool) {
 		// speech do not last that long.
 		fm := h.fluxMusic(d, false)
 		h.music = h.musicRun >= musicConfirm || fm
+		if h.music && h.rn >= initWin {
+			// the bed's loudest over the window, but for its last
+			// frames: the window still sounds like music for a few
+			// frames after a voice begins over it
+			top := -100.0
+			skip := len(h.pkHist)
+			first := (h.ri - h.rn + musicWin) % musicWin
+			for k := 0; k < h.rn-skip; k++ {
+				top = max(top, h.dbr[(first+k)%musicWin])
+			}
+			h.bedTop, h.bedOn, h.bedQuiet = top, false, 0
+		}
 	}
 	if lost {
 		h.fluxMusic(d, true)

@@ -68,6 +68,18 @@ const (
 	stationaryRangeDB = 1.0
 	stationaryFlux    = 0.08
 	stationarySD      = 0.03
+	// A hum whose period does not divide the 20 ms frame (60 Hz: 1.2
+	// cycles a frame) beats with the frame grid: its frame level ripples
+	// by a dB or two but repeats itself every few frames (60 Hz: every 5).
+	// A window whose level spans less than rippleRangeDB and repeats at a
+	// lag of 2 to rippleMaxLag frames with less than rippleRepeat of its
+	// frame-to-frame movement (at least rippleMinStepDB) is as steady as
+	// one within stationaryRangeDB. Music moves its level at random (no
+	// lag repeats it) and a fade moves further the longer the lag.
+	rippleRangeDB   = 3.0
+	rippleMaxLag    = 5
+	rippleRepeat    = 0.3
+	rippleMinStepDB = 0.2
 )
 
 var (
@@ -171,6 +183,7 @@ type musicDet struct {
 	// mean and sd of the last scored window's flux (-1: not scored), and
 	// the span of its levels (dB)
 	mean, sd, span float64
+	ripple         bool // its level repeats itself (rippleRangeDB)
 }
 
 func (m *musicDet) reset() {
@@ -179,7 +192,31 @@ func (m *musicDet) reset() {
 
 // stationary: the last scored window held one spectrum (stationaryFlux).
 func (m *musicDet) stationary() bool {
-	return m.mean >= 0 && m.mean < stationaryFlux && m.sd < stationarySD && m.span < stationaryRangeDB
+	return m.mean >= 0 && m.mean < stationaryFlux && m.sd < stationarySD &&
+		(m.span < stationaryRangeDB || m.ripple && m.span < rippleRangeDB)
+}
+
+// periodicLevel reports whether the window's levels repeat themselves at
+// a lag of 2 to rippleMaxLag frames (see rippleRangeDB).
+func (m *musicDet) periodicLevel() bool {
+	var d1 float64
+	for k := 1; k < fluxWin; k++ {
+		d1 += math.Abs(m.db[(m.wi+k)%fluxWin] - m.db[(m.wi+k-1)%fluxWin])
+	}
+	d1 /= fluxWin - 1
+	if d1 < rippleMinStepDB {
+		return false
+	}
+	for lag := 2; lag <= rippleMaxLag; lag++ {
+		var dl float64
+		for k := lag; k < fluxWin; k++ {
+			dl += math.Abs(m.db[(m.wi+k)%fluxWin] - m.db[(m.wi+k-lag)%fluxWin])
+		}
+		if dl/float64(fluxWin-lag) < rippleRepeat*d1 {
+			return true
+		}
+	}
+	return false
 }
 
 // frame updates the flux features with the current frame (d.x) and
@@ -283,6 +320,10 @@ func (m *musicDet) window(nf float64) bool {
 	mean := s / float64(n)
 	sd := math.Sqrt(max(0, ss/float64(n)-mean*mean))
 	m.mean, m.sd, m.span = mean, sd, mx-mn
+	m.ripple = false
+	if mean < stationaryFlux && sd < stationarySD && m.span >= stationaryRangeDB && m.span < rippleRangeDB {
+		m.ripple = m.periodicLevel()
+	}
 	if m.stationary() {
 		return false // a steady line sound, not music
 	}
