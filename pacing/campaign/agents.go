@@ -120,12 +120,15 @@ func (rn *runner) pushPreview(spec Spec) error {
 func (rn *runner) nextRecord(spec Spec) (call.Order, bool, error) {
 	rt := rn.rt
 	now := rt.deps.Now()
-	due, err := rt.deps.Store.DueContacts(rn.id, now, len(rn.offers)+8)
+	due, err := rt.deps.Store.DueContacts(rn.id, now, len(rn.offers)+len(rn.placing)+8)
 	if err != nil {
 		return call.Order{}, false, err
 	}
 next:
 	for _, qc := range due {
+		if rn.placing[qc.Order.ContactID] {
+			continue
+		}
 		for _, o := range rn.offers {
 			if o.ContactID == qc.Order.ContactID {
 				continue next
@@ -228,10 +231,17 @@ func (r *Runtime) AcceptPreview(campaignID, agentID string) (call.Order, error) 
 		return call.Order{}, err
 	}
 	delete(rn.offers, agentID)
+	// Until the dispatch is in the store the contact is still due there:
+	// keep it from being offered to another agent meanwhile.
+	rn.placing[o.ContactID] = true
 	spec := rn.spec
 	rn.mu.Unlock()
 	o.Agent = agentID
-	return o, rn.place(spec, o)
+	err = rn.place(spec, o)
+	rn.mu.Lock()
+	delete(rn.placing, o.ContactID)
+	rn.mu.Unlock()
+	return o, err
 }
 
 // DeclinePreview returns the agent to available and the record to the

@@ -43,6 +43,9 @@ type runner struct {
 	agentStates map[string]engine.AgentState
 	connected   map[string]bool
 	offers      map[string]call.Order // agent id -> record
+	// placing holds the contacts accepted by an agent whose dispatch is
+	// not yet in the store: still due there, they must not be offered again.
+	placing map[string]bool
 }
 
 func (rn *runner) poke() {

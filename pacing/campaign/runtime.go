@@ -366,7 +366,7 @@ func (r *Runtime) startRunner(s Spec, paused bool) error {
 		return err
 	}
 	rn := &runner{rt: r, id: s.ID, spec: s, eng: eng, paused: paused, inflight: map[string]engine.CallID{},
-		agentStates: map[string]engine.AgentState{}, connected: map[string]bool{}, offers: map[string]call.Order{},
+		agentStates: map[string]engine.AgentState{}, connected: map[string]bool{}, offers: map[string]call.Order{}, placing: map[string]bool{},
 		cursor: last, cancel: cancel, done: make(chan struct{}), wake: make(chan struct{}, 1)}
 	r.runners[s.ID] = rn
 	r.wg.Add(2)
