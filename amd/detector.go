@@ -8,6 +8,7 @@ import (
 // feat are the per-frame features shared by the detectors.
 type feat struct {
 	energy  float64 // sum of x^2, x in [-1, 1)
+	energy0 float64 // of the frame's first half
 	dbfs    float64 // level; a full-scale sine is 0 dBFS
 	meanAbs float64 // mean |sample| in int16 units (app_amd's measure)
 	toneDB  float64 // single-sinusoid prediction gain: high for a pure tone
@@ -64,8 +65,8 @@ type Detector struct {
 	phase Phase
 
 	x      [FrameSamples]float64
-	h1, h2 float64 // last two samples of the previous frame
-	frames int     // frames seen, lost ones included
+	h1, h2 int32 // last two samples of the previous frame
+	frames int   // frames seen, lost ones included
 	f      feat
 
 	verdict Verdict
@@ -251,70 +252,69 @@ func (d *Detector) decide(r Result, cause string, sit SIT) {
 }
 
 // features converts the frame and computes the shared features.
+//
+// The sums (energy, mean |sample|, the sinusoid fit's) are taken on the
+// int16 samples in integer arithmetic: every term of their floating-point
+// forms is a multiple of 2^-30 and no sum reaches 2^53 of those, so the
+// floating-point sums were exact and these are the same numbers, at a
+// fraction of the cost.
 func (d *Detector) features(frame []int16) {
 	n := len(frame)
 	if n > FrameSamples {
 		n = FrameSamples
 	}
-	var sumAbs, e float64
-	zc, clipped, zin := 0, 0, 0
-	var tFirst, tLast float64
-	prev := d.h1
-	for i := 0; i < n; i++ {
-		s := float64(frame[i])
-		if s < 0 {
-			sumAbs -= s
-		} else {
-			sumAbs += s
-		}
-		if s >= clipLevel || s <= -clipLevel {
-			clipped++
-		}
-		v := s * (1.0 / 32768)
-		d.x[i] = v
-		e += v * v
-		if (v >= 0) != (prev >= 0) {
-			zc++
-			if i > 0 {
-				// where the line between the two samples crosses zero
-				t := float64(i-1) + prev/(prev-v)
-				if zin == 0 {
-					tFirst = t
-				}
-				tLast = t
-				zin++
-			}
-		}
-		prev = v
+	frame = frame[:n]
+	var sumAbs, e, e0, r1, r2 int64
+	zc, clipped := 0, 0
+	h1, h2 := d.h1, d.h2
+	p1, p2 := h1, h2 // the two samples before sample i
+	for i, v := range frame {
+		s := int32(v)
+		m := s >> 31
+		abs := (s ^ m) - m
+		sumAbs += int64(abs)
+		clipped += int(uint32(clipLevel-1-abs) >> 31) // abs >= clipLevel
+		// a zero crossing: the signs differ (0 counts as positive)
+		zc += int(uint32(s^p1) >> 31)
+		sq := int64(s * s)
+		e += sq
+		e0 += sq & (int64(i-FrameSamples/2) >> 63) // first half only
+		r1 += int64(s * p1)
+		r2 += int64(s * p2)
+		d.x[i] = float64(s) * (1.0 / 32768)
+		p2, p1 = p1, s
 	}
 	for i := n; i < FrameSamples; i++ {
 		d.x[i] = 0
+		p2, p1 = p1, 0
 	}
-	// Single sinusoid fit: x[k] + x[k-2] = 2c x[k-1], least squares in c.
-	var a, b, q float64
-	x1, x2 := d.h1, d.h2
-	for _, v := range d.x {
-		s := v + x2
-		a += s * x1
-		b += x1 * x1
-		q += s * s
-		x2, x1 = x1, v
-	}
-	d.h1, d.h2 = x1, x2
+	// Single sinusoid fit: x[k] + x[k-2] = 2c x[k-1], least squares in c,
+	// over the frame (zero-padded) with x[-1] = h1 and x[-2] = h2:
+	//   a = sum (x[k]+x[k-2]) x[k-1], b = sum x[k-1]^2, q = sum (x[k]+x[k-2])^2,
+	// from the energy and the lag-1 and lag-2 sums (p1, p2: the last two
+	// samples).
+	sq1, sq2 := int64(h1)*int64(h1), int64(h2)*int64(h2)
+	a := 2*r1 - int64(p1)*int64(p2) + int64(h1)*int64(h2)
+	b := sq1 + e - int64(p1)*int64(p1)
+	q := 2*e + 2*r2 + sq1 + sq2 - int64(p2)*int64(p2) - int64(p1)*int64(p1)
+	d.h1, d.h2 = p1, p2
+	const scale = 1.0 / (1 << 30) // (1/32768)^2
 	f := &d.f
-	f.energy = e
-	f.meanAbs = sumAbs / FrameSamples
-	f.dbfs = db(2 * e / FrameSamples) // full-scale sine: mean square 1/2
+	f.energy = float64(e) * scale
+	f.energy0 = float64(e0) * scale
+	f.meanAbs = float64(sumAbs) / FrameSamples
+	f.dbfs = db(2 * f.energy / FrameSamples) // full-scale sine: mean square 1/2
 	f.zcr = zc
-	f.fitA, f.fitB = a, b
+	fa, fb, fq := float64(a)*scale, float64(b)*scale, float64(q)*scale
+	f.fitA, f.fitB = fa, fb
 	f.toneDB, f.freq = 0, 0
-	if b > 1e-9 {
-		c := a / (2 * b)
-		res := q - a*a/b
-		if res < 1e-12*b {
-			res = 1e-12 * b
+	if fb > 1e-9 {
+		c := fa / (2 * fb)
+		res := fq - fa*fa/fb
+		if res < 1e-12*fb {
+			res = 1e-12 * fb
 		}
-		f.toneDB = db(2 * b / res)
+		f.toneDB = db(2 * fb / res)
 		if c > 1 {
 			c = 1
 		} else if c < -1 {
@@ -326,9 +326,28 @@ func (d *Detector) features(frame []int16) {
 	// A tone driven into clipping (a loud beep on a hot line) is nearly a
 	// square wave: its harmonics drag the sinusoid fit away from the
 	// fundamental, but the zero crossings still mark its period.
-	clip := clipped >= FrameSamples/8 && zin >= 4
-	if clip {
-		f.fq = float64(zin-1) / 2 / (tLast - tFirst) * sampleRate
+	clip := false
+	if clipped >= FrameSamples/8 {
+		zin := 0
+		var tFirst, tLast float64
+		pv := float64(h1) * (1.0 / 32768)
+		for i := 0; i < n; i++ {
+			v := d.x[i]
+			if (v >= 0) != (pv >= 0) && i > 0 {
+				// where the line between the two samples crosses zero
+				t := float64(i-1) + pv/(pv-v)
+				if zin == 0 {
+					tFirst = t
+				}
+				tLast = t
+				zin++
+			}
+			pv = v
+		}
+		if zin >= 4 {
+			clip = true
+			f.fq = float64(zin-1) / 2 / (tLast - tFirst) * sampleRate
+		}
 	}
 	if clip || (f.toneDB >= noisyGateDB && f.dbfs > -60) {
 		// Smooth, low-passed sound fits a sinusoid well too; only a tone
@@ -337,13 +356,20 @@ func (d *Detector) features(frame []int16) {
 		// floor's energy out first.
 		// A fit this clean has little noise to take out (and the floor
 		// may be wrong: a tone from the first frame sets it).
-		if nb := b - FrameSamples*math.Pow(10, d.hm.nf/10)/2; nb > 0.5*b && !clip && f.toneDB < cleanFitDB {
-			f.fq = math.Acos(max(-1, min(1, a/(2*nb)))) * sampleRate / (2 * math.Pi)
+		if !clip && f.toneDB < cleanFitDB {
+			if nb := fb - FrameSamples*math.Pow(10, d.hm.nf/10)/2; nb > 0.5*fb {
+				f.fq = math.Acos(max(-1, min(1, fa/(2*nb)))) * sampleRate / (2 * math.Pi)
+			}
 		}
-		// The fit is not exact in noise: take the best of three bins.
-		bb := [3]bin{newBin(f.fq), newBin(f.fq - 12), newBin(f.fq + 12)}
-		var p [3]float64
-		goertzelPower(d.x[:], bb[:], p[:])
+		// The fit is not exact in noise: take the best of three bins,
+		// whose half-frame values are computed in the same pass.
+		fs := [3]float64{f.fq, f.fq - 12, f.fq + 12}
+		var tb tripleBins
+		for j, fr := range fs {
+			tb.coef[j] = 2 * math.Cos(2*math.Pi*fr/sampleRate)
+		}
+		tb.run(&d.x)
+		p := &tb.p
 		k := 0
 		if p[1] > p[k] {
 			k = 1
@@ -351,7 +377,7 @@ func (d *Detector) features(frame []int16) {
 		if p[2] > p[k] {
 			k = 2
 		}
-		f.share = 2 * p[k] / (FrameSamples * e)
+		f.share = 2 * p[k] / (FrameSamples * f.energy)
 		if clip {
 			// a square wave holds 8/pi^2 (0.81) of its energy in the
 			// fundamental: scale so that a clipped tone scores as a
@@ -361,12 +387,12 @@ func (d *Detector) features(frame []int16) {
 		if f.share >= 0.5 {
 			// Refine: the phase advance between the frame's halves at
 			// the best bin gives the frequency to a fraction of a Hz.
-			fb := bb[k].freq
-			cb := [1]cbin{newCBin(fb, FrameSamples/2)}
-			var r1, i1, r2, i2 [1]float64
-			goertzelComplex(d.x[:FrameSamples/2], cb[:], r1[:], i1[:])
-			goertzelComplex(d.x[FrameSamples/2:], cb[:], r2[:], i2[:])
-			ph := math.Atan2(i2[0]*r1[0]-r2[0]*i1[0], r2[0]*r1[0]+i2[0]*i1[0])
+			fb := fs[k]
+			cb := newCBin(fb, FrameSamples/2)
+			var r1, i1, r2, i2 float64
+			cb.finish(tb.h0[k][0], tb.h0[k][1], &r1, &i1)
+			cb.finish(tb.h1[k][0], tb.h1[k][1], &r2, &i2)
+			ph := math.Atan2(i2*r1-r2*i1, r2*r1+i2*i1)
 			w := 2 * math.Pi * fb / sampleRate
 			dw := wrapPi(ph-w*FrameSamples/2) / (FrameSamples / 2)
 			f.fq = fb + dw*sampleRate/(2*math.Pi)

@@ -14,42 +14,129 @@ func newBin(f float64) bin {
 	return bin{freq: f, coef: 2 * math.Cos(w), cosw: math.Cos(w), sinw: math.Sin(w)}
 }
 
-// goertzelPower writes |X(f)|^2 of x for each bin into out. Four filters run
-// interleaved so that their recurrences overlap in the pipeline.
+// goertzelPower writes |X(f)|^2 of x for each bin into out. Several filters
+// run interleaved so that their recurrences overlap in the pipeline (six at
+// once keep the floating-point units busy without spilling registers on
+// amd64); each filter's arithmetic is the same whatever its neighbours.
 func goertzelPower(x []float64, bins []bin, out []float64) {
-	i := 0
-	for ; i+4 <= len(bins); i += 4 {
-		c0, c1, c2, c3 := bins[i].coef, bins[i+1].coef, bins[i+2].coef, bins[i+3].coef
-		var a1, a2, b1, b2, d1, d2, e1, e2 float64
-		for _, v := range x {
-			a1, a2 = v+c0*a1-a2, a1
-			b1, b2 = v+c1*b1-b2, b1
-			d1, d2 = v+c2*d1-d2, d1
-			e1, e2 = v+c3*e1-e2, e1
+	for i := 0; i < len(bins); {
+		switch n := len(bins) - i; {
+		case n >= 6:
+			goertzel6(x, bins[i:i+6], out[i:i+6])
+			i += 6
+		case n >= 3 && n != 4:
+			goertzel3(x, bins[i:i+3], out[i:i+3])
+			i += 3
+		case n == 4:
+			goertzel4(x, bins[i:i+4], out[i:i+4])
+			i += 4
+		case n == 2:
+			goertzel2(x, bins[i:i+2], out[i:i+2])
+			i += 2
+		default:
+			c0 := bins[i].coef
+			var a1, a2 float64
+			for _, v := range x {
+				a1, a2 = v+c0*a1-a2, a1
+			}
+			out[i] = a1*a1 + a2*a2 - c0*a1*a2
+			i++
 		}
-		out[i] = a1*a1 + a2*a2 - c0*a1*a2
-		out[i+1] = b1*b1 + b2*b2 - c1*b1*b2
-		out[i+2] = d1*d1 + d2*d2 - c2*d1*d2
-		out[i+3] = e1*e1 + e2*e2 - c3*e1*e2
 	}
-	for ; i+2 <= len(bins); i += 2 {
-		c0, c1 := bins[i].coef, bins[i+1].coef
-		var a1, a2, b1, b2 float64
-		for _, v := range x {
-			a1, a2 = v+c0*a1-a2, a1
-			b1, b2 = v+c1*b1-b2, b1
-		}
-		out[i] = a1*a1 + a2*a2 - c0*a1*a2
-		out[i+1] = b1*b1 + b2*b2 - c1*b1*b2
+}
+
+func goertzel6(x []float64, bins []bin, out []float64) {
+	c0, c1, c2, c3, c4, c5 := bins[0].coef, bins[1].coef, bins[2].coef, bins[3].coef, bins[4].coef, bins[5].coef
+	var a1, a2, b1, b2, d1, d2, e1, e2, f1, f2, g1, g2 float64
+	for _, v := range x {
+		a1, a2 = v+c0*a1-a2, a1
+		b1, b2 = v+c1*b1-b2, b1
+		d1, d2 = v+c2*d1-d2, d1
+		e1, e2 = v+c3*e1-e2, e1
+		f1, f2 = v+c4*f1-f2, f1
+		g1, g2 = v+c5*g1-g2, g1
 	}
-	for ; i < len(bins); i++ {
-		c0 := bins[i].coef
-		var a1, a2 float64
-		for _, v := range x {
-			a1, a2 = v+c0*a1-a2, a1
-		}
-		out[i] = a1*a1 + a2*a2 - c0*a1*a2
+	out[0] = a1*a1 + a2*a2 - c0*a1*a2
+	out[1] = b1*b1 + b2*b2 - c1*b1*b2
+	out[2] = d1*d1 + d2*d2 - c2*d1*d2
+	out[3] = e1*e1 + e2*e2 - c3*e1*e2
+	out[4] = f1*f1 + f2*f2 - c4*f1*f2
+	out[5] = g1*g1 + g2*g2 - c5*g1*g2
+}
+
+func goertzel4(x []float64, bins []bin, out []float64) {
+	c0, c1, c2, c3 := bins[0].coef, bins[1].coef, bins[2].coef, bins[3].coef
+	var a1, a2, b1, b2, d1, d2, e1, e2 float64
+	for _, v := range x {
+		a1, a2 = v+c0*a1-a2, a1
+		b1, b2 = v+c1*b1-b2, b1
+		d1, d2 = v+c2*d1-d2, d1
+		e1, e2 = v+c3*e1-e2, e1
 	}
+	out[0] = a1*a1 + a2*a2 - c0*a1*a2
+	out[1] = b1*b1 + b2*b2 - c1*b1*b2
+	out[2] = d1*d1 + d2*d2 - c2*d1*d2
+	out[3] = e1*e1 + e2*e2 - c3*e1*e2
+}
+
+func goertzel3(x []float64, bins []bin, out []float64) {
+	c0, c1, c2 := bins[0].coef, bins[1].coef, bins[2].coef
+	var a1, a2, b1, b2, d1, d2 float64
+	for _, v := range x {
+		a1, a2 = v+c0*a1-a2, a1
+		b1, b2 = v+c1*b1-b2, b1
+		d1, d2 = v+c2*d1-d2, d1
+	}
+	out[0] = a1*a1 + a2*a2 - c0*a1*a2
+	out[1] = b1*b1 + b2*b2 - c1*b1*b2
+	out[2] = d1*d1 + d2*d2 - c2*d1*d2
+}
+
+func goertzel2(x []float64, bins []bin, out []float64) {
+	c0, c1 := bins[0].coef, bins[1].coef
+	var a1, a2, b1, b2 float64
+	for _, v := range x {
+		a1, a2 = v+c0*a1-a2, a1
+		b1, b2 = v+c1*b1-b2, b1
+	}
+	out[0] = a1*a1 + a2*a2 - c0*a1*a2
+	out[1] = b1*b1 + b2*b2 - c1*b1*b2
+}
+
+// tripleBins runs three Goertzel filters over a frame and keeps, besides
+// each one's power over the whole frame, the filter states of the frame's
+// two halves (the first half's is the whole frame's filter halfway; the
+// second half's runs alongside from zero): cbin.finish turns those into the
+// halves' DFT values, exactly as goertzelComplex on each half would.
+type tripleBins struct {
+	coef   [3]float64
+	p      [3]float64
+	h0, h1 [3][2]float64 // (s1, s2) of each half
+}
+
+func (t *tripleBins) run(x *[FrameSamples]float64) {
+	const n = FrameSamples / 2
+	c0, c1, c2 := t.coef[0], t.coef[1], t.coef[2]
+	var a1, a2, b1, b2, d1, d2 float64
+	for _, v := range x[:n] {
+		a1, a2 = v+c0*a1-a2, a1
+		b1, b2 = v+c1*b1-b2, b1
+		d1, d2 = v+c2*d1-d2, d1
+	}
+	t.h0 = [3][2]float64{{a1, a2}, {b1, b2}, {d1, d2}}
+	var e1, e2, f1, f2, g1, g2 float64
+	for _, v := range x[n:] {
+		a1, a2 = v+c0*a1-a2, a1
+		b1, b2 = v+c1*b1-b2, b1
+		d1, d2 = v+c2*d1-d2, d1
+		e1, e2 = v+c0*e1-e2, e1
+		f1, f2 = v+c1*f1-f2, f1
+		g1, g2 = v+c2*g1-g2, g1
+	}
+	t.h1 = [3][2]float64{{e1, e2}, {f1, f2}, {g1, g2}}
+	t.p[0] = a1*a1 + a2*a2 - c0*a1*a2
+	t.p[1] = b1*b1 + b2*b2 - c1*b1*b2
+	t.p[2] = d1*d1 + d2*d2 - c2*d1*d2
 }
 
 // cbin is a Goertzel filter that also yields the complex DFT value of a block
@@ -135,12 +222,31 @@ func wrapPi(p float64) float64 {
 
 // goertzelHalves writes the complex DFT values of x's two halves (each of
 // the n the bins were made for; len(x) = 2n) for each bin: X0 into re0/im0,
-// X1 into re1/im1. The halves run in one loop, two bins at a time, so that
-// four independent recurrences overlap even for an odd number of bins.
+// X1 into re1/im1. The halves run in one loop, three bins at a time, so that
+// six independent recurrences overlap.
 func goertzelHalves(x []float64, bins []cbin, re0, im0, re1, im1 []float64) {
 	n := len(x) / 2
 	x0, x1 := x[:n], x[n:2*n]
 	i := 0
+	for ; i+3 <= len(bins); i += 3 {
+		c0, c1, c2 := bins[i].coef, bins[i+1].coef, bins[i+2].coef
+		var a1, a2, b1, b2, d1, d2, e1, e2, f1, f2, g1, g2 float64
+		for k, v := range x0 {
+			w := x1[k]
+			a1, a2 = v+c0*a1-a2, a1
+			b1, b2 = v+c1*b1-b2, b1
+			d1, d2 = v+c2*d1-d2, d1
+			e1, e2 = w+c0*e1-e2, e1
+			f1, f2 = w+c1*f1-f2, f1
+			g1, g2 = w+c2*g1-g2, g1
+		}
+		bins[i].finish(a1, a2, &re0[i], &im0[i])
+		bins[i+1].finish(b1, b2, &re0[i+1], &im0[i+1])
+		bins[i+2].finish(d1, d2, &re0[i+2], &im0[i+2])
+		bins[i].finish(e1, e2, &re1[i], &im1[i])
+		bins[i+1].finish(f1, f2, &re1[i+1], &im1[i+1])
+		bins[i+2].finish(g1, g2, &re1[i+2], &im1[i+2])
+	}
 	for ; i+2 <= len(bins); i += 2 {
 		c0, c1 := bins[i].coef, bins[i+1].coef
 		var a1, a2, b1, b2, d1, d2, e1, e2 float64

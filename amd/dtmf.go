@@ -45,6 +45,8 @@ type dtmfDet struct {
 	prevE  float64
 	prevX  [dtmfHalf]float64
 	prevOK bool
+	// prevBank: prevR and prevI hold the DFT values of prevX
+	prevBank bool
 
 	curR, curI [2][8]float64
 	curE       [2]float64
@@ -89,33 +91,56 @@ func (t *dtmfDet) frame(d *Detector, lost bool) {
 		t.prevOK = false
 		return
 	}
+	// A window whose halves differ in energy more than twice (or that is
+	// silent) is no tone (eval's first test): the DFT values of a half are
+	// computed only when a window that passes the test needs them; a
+	// second half's are then computed next frame, from prevX.
 	x := d.x[:]
-	goertzelComplex(x[:dtmfHalf], t.bins[:], t.curR[0][:], t.curI[0][:])
-	goertzelComplex(x[dtmfHalf:], t.bins[:], t.curR[1][:], t.curI[1][:])
-	var e0, e1 float64
-	for _, v := range x[:dtmfHalf] {
-		e0 += v * v
+	e0 := d.f.energy0
+	e1 := d.f.energy - e0
+	needA := t.prevOK && dtmfBalanced(t.prevE, e0)
+	needB := dtmfBalanced(e0, e1)
+	switch {
+	case needB:
+		goertzelHalves(x, t.bins[:], t.curR[0][:], t.curI[0][:], t.curR[1][:], t.curI[1][:])
+	case needA:
+		goertzelComplex(x[:dtmfHalf], t.bins[:], t.curR[0][:], t.curI[0][:])
 	}
-	e1 = d.f.energy - e0
-	if t.prevOK {
+	if needA {
+		if !t.prevBank {
+			goertzelComplex(t.prevX[:], t.bins[:], t.prevR[:], t.prevI[:])
+		}
 		copy(t.win[:dtmfHalf], t.prevX[:])
 		copy(t.win[dtmfHalf:], x[:dtmfHalf])
 		k := t.eval(&t.prevR, &t.prevI, &t.curR[0], &t.curI[0], t.prevE, e0)
 		t.step(d, k, start-10)
+	} else if t.prevOK {
+		t.step(d, 0, start-10)
 	}
-	copy(t.win[:], x)
-	k := t.eval(&t.curR[0], &t.curI[0], &t.curR[1], &t.curI[1], e0, e1)
+	k := byte(0)
+	if needB {
+		copy(t.win[:], x)
+		k = t.eval(&t.curR[0], &t.curI[0], &t.curR[1], &t.curI[1], e0, e1)
+		t.prevR, t.prevI = t.curR[1], t.curI[1]
+	}
 	t.step(d, k, start)
-	t.prevR, t.prevI, t.prevE = t.curR[1], t.curI[1], e1
+	t.prevE, t.prevBank = e1, needB
 	copy(t.prevX[:], x[dtmfHalf:])
 	t.prevOK = true
+}
+
+// dtmfBalanced: a window of halves with energies ea and eb may hold a tone
+// (eval's first test).
+func dtmfBalanced(ea, eb float64) bool {
+	e := ea + eb
+	return !(e < 1e-7 || ea < 0.5*eb || eb < 0.5*ea)
 }
 
 // eval classifies one 160-sample window made of halves a and b (t.win holds
 // its samples for the harmonic check). It returns the key or 0.
 func (t *dtmfDet) eval(ar, ai, br, bi *[8]float64, ea, eb float64) byte {
 	e := ea + eb
-	if e < 1e-7 || ea < 0.5*eb || eb < 0.5*ea {
+	if !dtmfBalanced(ea, eb) {
 		return 0 // silence, or a tone starting or stopping inside the window
 	}
 	var p [8]float64
@@ -135,6 +160,13 @@ func (t *dtmfDet) eval(ar, ai, br, bi *[8]float64, ea, eb float64) byte {
 		}
 	}
 	const n = FrameSamples
+	// The correction below divides a power by at most 0.05 (20 times):
+	// a pair whose uncorrected share of the energy stays below
+	// dtmfMinRatio/21 fails pairOK whatever the correction (which then
+	// need not be computed).
+	if 2*21*(p[r]+p[c]) < dtmfMinRatio*n*e {
+		return 0
+	}
 	// Frequency from the phase advance between the halves; the power is
 	// then corrected for the window's response at that offset.
 	var dev [2]float64
