@@ -45,7 +45,10 @@ type ClockConfig struct {
 	// logged and the thread keeps normal priority) and, while sessions
 	// are registered, waits for every slot with nanosleep(2) alone (no
 	// runtime timer), so the kernel runs it as soon as the slot is due,
-	// ahead of other processes' threads; it passes through the Go
+	// ahead of other processes' threads. The sleeps are raw system calls
+	// in pieces of at most 1 ms: the goroutine keeps its P while it
+	// sleeps, so it never queues for one when it wakes (a stop-the-world
+	// waits at most one piece for it); it passes through the Go
 	// scheduler once per slot, right after its sends, when the next slot
 	// is furthest away. 0: the clock waits on a runtime timer plus
 	// FineWait.
@@ -361,7 +364,7 @@ func (c *Clock) run() {
 				case <-c.stop:
 					stopped = true
 				default:
-					fineSleep(min(d, sub))
+					holdSleep(min(d, time.Millisecond))
 				}
 			}
 			if stopped {
