@@ -249,31 +249,14 @@ func (s *Server) handleAgentEvents(w http.ResponseWriter, r *http.Request) {
 		s.agentError(w, id, err)
 		return
 	}
-	select {
-	case s.streams <- struct{}{}:
-		defer func() { <-s.streams }()
-	default:
-		w.Header().Set("Retry-After", "5")
-		writeError(w, &FieldError{Status: http.StatusServiceUnavailable, Message: "too many event streams",
-			Allowed: fmt.Sprintf("at most %d concurrent streams", s.cfg.MaxStreams)})
+	release, ok := s.takeStream(w)
+	if !ok {
 		return
 	}
+	defer release()
 	events, cancel := desk.SubscribeAgents(id, 256)
 	defer cancel()
-	rc := http.NewResponseController(w)
-	_ = rc.SetReadDeadline(time.Time{})
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	write := func(b []byte) bool {
-		_ = rc.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
-		if _, err := w.Write(b); err != nil {
-			return false
-		}
-		return rc.Flush() == nil
-	}
+	write := s.openSSE(w)
 	send := func(ev call.AgentEvent) bool {
 		data, err := json.Marshal(ev)
 		if err != nil {

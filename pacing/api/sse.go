@@ -78,15 +78,11 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		writeError(w, ferr)
 		return
 	}
-	select {
-	case s.streams <- struct{}{}:
-		defer func() { <-s.streams }()
-	default:
-		w.Header().Set("Retry-After", "5")
-		writeError(w, &FieldError{Status: http.StatusServiceUnavailable, Message: "too many event streams",
-			Allowed: fmt.Sprintf("at most %d concurrent streams", s.cfg.MaxStreams)})
+	release, ok := s.takeStream(w)
+	if !ok {
 		return
 	}
+	defer release()
 	if s.draining() {
 		writeError(w, &FieldError{Status: http.StatusServiceUnavailable, Message: "shutting down", Allowed: "retry later"})
 		return
@@ -95,27 +91,13 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	notify, cancel := s.deps.Store.Subscribe()
 	defer cancel()
 
-	rc := http.NewResponseController(w)
-	// The server's ReadTimeout would otherwise end a long stream.
-	_ = rc.SetReadDeadline(time.Time{})
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
+	write := s.openSSE(w)
 
 	s.metrics.streams.Inc()
 	defer s.metrics.streams.Dec()
 	log := s.log.With("remote", r.RemoteAddr)
 	log.Debug("event stream opened", "after", cursor)
 
-	write := func(b []byte) bool {
-		_ = rc.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
-		if _, err := w.Write(b); err != nil {
-			return false
-		}
-		return rc.Flush() == nil
-	}
 	if !write([]byte("retry: 2000\n\n")) {
 		return
 	}
@@ -182,5 +164,40 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
+	}
+}
+
+// takeStream takes one of the MaxStreams event-stream slots, or answers
+// 503 with Retry-After when none is free.
+func (s *Server) takeStream(w http.ResponseWriter) (release func(), ok bool) {
+	select {
+	case s.streams <- struct{}{}:
+		return func() { <-s.streams }, true
+	default:
+		w.Header().Set("Retry-After", "5")
+		writeError(w, &FieldError{Status: http.StatusServiceUnavailable, Message: "too many event streams",
+			Allowed: fmt.Sprintf("at most %d concurrent streams", s.cfg.MaxStreams)})
+		return nil, false
+	}
+}
+
+// openSSE starts a Server-Sent Events response and returns its writer:
+// each write has the configured write timeout and is flushed; false means
+// the client is gone.
+func (s *Server) openSSE(w http.ResponseWriter) (write func([]byte) bool) {
+	rc := http.NewResponseController(w)
+	// The server's ReadTimeout would otherwise end a long stream.
+	_ = rc.SetReadDeadline(time.Time{})
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	return func(b []byte) bool {
+		_ = rc.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
+		if _, err := w.Write(b); err != nil {
+			return false
+		}
+		return rc.Flush() == nil
 	}
 }
