@@ -21,18 +21,7 @@ func TestDevReport(t *testing.T) {
 	if sp == "" {
 		t.Skip("set CPA_SPLIT=train|dev|test")
 	}
-	split, err := ParseSplit(sp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := DefaultConfig()
-	cfg.Splits = []Split{split}
-	if v, err := strconv.Atoi(os.Getenv("CPA_PER")); err == nil {
-		cfg.PerSpeaker = v
-	}
-	if v, err := strconv.Atoi(os.Getenv("CPA_TONEREPS")); err == nil {
-		cfg.ToneReps = v
-	}
+	cfg := envConfig(t, sp)
 	calls, err := Build(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +37,7 @@ func TestDevReport(t *testing.T) {
 	}
 	ac := amd.DefaultConfig()
 	ac.Mode = amd.ModeAsterisk
-	rep, err := NewReport(split, calls, dc, ac)
+	rep, err := NewReport(cfg.Splits[0], calls, dc, ac)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,4 +45,24 @@ func TestDevReport(t *testing.T) {
 	for _, o := range rep.Scores[0].Misses() {
 		fmt.Printf("miss %s %-20s %-22s want %s/%s got %s/%s (%s) at %d beep %d/%d [%s]\n", o.ID, o.Kind, o.Speaker, o.Want, o.WantSIT, o.Got, o.GotSIT, o.Cause, o.Decision, o.BeepWant, o.BeepGot, o.Degrade)
 	}
+}
+
+// envConfig is the corpus configuration of the env-driven tools in this
+// package: the named split, CPA_PER speakers' calls each, CPA_TONEREPS
+// tone repetitions.
+func envConfig(t *testing.T, split string) Config {
+	t.Helper()
+	sp, err := ParseSplit(split)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.Splits = []Split{sp}
+	if v, err := strconv.Atoi(os.Getenv("CPA_PER")); err == nil {
+		cfg.PerSpeaker = v
+	}
+	if v, err := strconv.Atoi(os.Getenv("CPA_TONEREPS")); err == nil {
+		cfg.ToneReps = v
+	}
+	return cfg
 }

@@ -19,18 +19,7 @@ func TestDumpCall(t *testing.T) {
 	if id == "" {
 		t.Skip("set CPA_DUMP=<call id>")
 	}
-	split, err := ParseSplit(strings.SplitN(id, "-", 2)[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := DefaultConfig()
-	cfg.Splits = []Split{split}
-	if v, err := strconv.Atoi(os.Getenv("CPA_PER")); err == nil {
-		cfg.PerSpeaker = v
-	}
-	if v, err := strconv.Atoi(os.Getenv("CPA_TONEREPS")); err == nil {
-		cfg.ToneReps = v
-	}
+	cfg := envConfig(t, strings.SplitN(id, "-", 2)[0])
 	calls, err := Build(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -6,7 +6,6 @@ import (
 	"math"
 	"os"
 	"sort"
-	"strconv"
 	"strings"
 	"testing"
 )
@@ -19,15 +18,7 @@ func TestSpeechStats(t *testing.T) {
 	if sp == "" {
 		t.Skip("set CPA_STATS=train|dev|test")
 	}
-	split, err := ParseSplit(sp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := DefaultConfig()
-	cfg.Splits = []Split{split}
-	if v, err := strconv.Atoi(os.Getenv("CPA_PER")); err == nil {
-		cfg.PerSpeaker = v
-	}
+	cfg := envConfig(t, sp)
 	calls, err := Build(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
