@@ -96,23 +96,7 @@ func TestSIT(t *testing.T) {
 }
 
 // ans synthesises 2100 Hz, with phase reversals every 450 ms and/or 15 Hz AM.
-func ans(ms int, reversals, am bool) []int16 {
-	out := make([]int16, ms*8)
-	a := amp(-15)
-	phase := 0.0
-	for i := range out {
-		tm := float64(i) / 8000
-		if reversals && i > 0 && i%(450*8) == 0 {
-			phase += math.Pi
-		}
-		g := 1.0
-		if am {
-			g = 1 + 0.2*math.Sin(2*math.Pi*15*tm)
-		}
-		out[i] = clip(a * g * math.Sin(2*math.Pi*2100*tm+phase))
-	}
-	return out
-}
+func ans(ms int, reversals, am bool) []int16 { return ansWith(ms, 2100, reversals, am) }
 
 // v21Flags synthesises V.21 channel 2 HDLC flags (0x7E, LSB first) as
 // continuous-phase FSK: mark (1) 1650 Hz, space (0) 1850 Hz, 300 baud.
