@@ -53,10 +53,23 @@ type ClockConfig struct {
 	// is furthest away. 0: the clock waits on a runtime timer plus
 	// FineWait.
 	Priority int `yaml:"priority"`
+	// Receive, if set to a driven Poller (PollerConfig.Driven), is read by
+	// the clock's goroutine itself: right after each slot's sends and then
+	// every millisecond until the next slot is due (every wait is cut into
+	// pieces of at most 1 ms). Receive processing (jitter buffer, OnFrame,
+	// OnDTMF, RTCP) then runs on the clock's thread between its sends.
+	// With Priority > 0 that thread never gives up its P to receive:
+	// sending and receiving cost no goroutine switch at all. A poller that
+	// is not driven is ignored here.
+	Receive *Poller `yaml:"-"`
 }
 
 // MaxClockPriority bounds ClockConfig.Priority (SCHED_FIFO's range).
 const MaxClockPriority = 99
+
+// drainMargin: a driven poller's receive pass stops this long before the
+// next slot is due, so receiving never delays a slot's sends.
+const drainMargin = 200 * time.Microsecond
 
 // MaxClockSlots bounds ClockConfig.Slots.
 const MaxClockSlots = 50
@@ -311,6 +324,10 @@ func (c *Clock) run() {
 		c.helpers.Wait()
 	}()
 	dedicated := c.cfg.Priority > 0
+	rp := c.cfg.Receive
+	if rp != nil && !rp.cfg.Driven {
+		rp = nil
+	}
 	if dedicated {
 		// The thread is never unlocked: when run returns it exits with the
 		// goroutine instead of serving other goroutines at real-time
@@ -356,26 +373,47 @@ func (c *Clock) run() {
 			c.next.Store(n)
 		}
 		if dedicated {
-			// Sleep on the clock's own thread, in pieces of at most one
-			// slot so Close is noticed.
+			// Sleep on the clock's own thread, in pieces of at most 1 ms
+			// so Close is noticed (and a driven poller read).
 			stopped := false
 			for d := time.Until(sched(n)); d > 0 && !stopped; d = time.Until(sched(n)) {
 				select {
 				case <-c.stop:
 					stopped = true
 				default:
+					if rp != nil {
+						rp.drain(sched(n).Add(-drainMargin))
+						if d = time.Until(sched(n)); d <= 0 {
+							continue
+						}
+					}
 					holdSleep(min(d, time.Millisecond))
 				}
 			}
 			if stopped {
 				return
 			}
-		} else if d := time.Until(sched(n)) - c.cfg.FineWait; d > 0 || c.cfg.FineWait == 0 {
-			timer.Reset(d)
-			select {
-			case <-c.stop:
-				return
-			case <-timer.C:
+		} else {
+			for rp != nil {
+				rp.drain(sched(n).Add(-c.cfg.FineWait - drainMargin))
+				d := time.Until(sched(n)) - c.cfg.FineWait
+				if d <= time.Millisecond {
+					break
+				}
+				timer.Reset(time.Millisecond)
+				select {
+				case <-c.stop:
+					return
+				case <-timer.C:
+				}
+			}
+			if d := time.Until(sched(n)) - c.cfg.FineWait; d > 0 || c.cfg.FineWait == 0 {
+				timer.Reset(max(d, 0))
+				select {
+				case <-c.stop:
+					return
+				case <-timer.C:
+				}
 			}
 		}
 		if c.cfg.FineWait > 0 && !dedicated {

@@ -23,6 +23,15 @@ type PollerConfig struct {
 	// most Coalesce to the receive path's latency (RTCP arrival times,
 	// hence RTT, by as much). 0 turns it off; at most 5 ms.
 	Coalesce time.Duration `yaml:"coalesce"`
+	// Driven: no goroutines of its own. The Clock this poller is given to
+	// (ClockConfig.Receive) reads the sockets on its own thread, right
+	// after each slot's sends and then every millisecond until the next
+	// slot, with a non-blocking epoll_pwait(2) and one recvfrom(2) per
+	// ready socket, all raw system calls: no goroutine wake-up, no P
+	// hand-off and no timer per batch. One epoll set (Shards is ignored);
+	// Coalesce is replaced by the clock's 1 ms drain period. Sessions
+	// attached to a driven poller whose clock never runs receive nothing.
+	Driven bool `yaml:"-"`
 }
 
 // DefaultPollerConfig returns one shard per core (at most 4), 256 events

@@ -83,6 +83,9 @@ func NewPoller(cfg PollerConfig, log *slog.Logger) (*Poller, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Driven {
+		cfg.Shards = 1 // one epoll set: the clock's thread reads it
+	}
 	p := &Poller{cfg: cfg}
 	for range cfg.Shards {
 		sh, err := newPollShard(p, cfg.Events, log.With("component", "media.poller"))
@@ -91,8 +94,10 @@ func NewPoller(cfg PollerConfig, log *slog.Logger) (*Poller, error) {
 			return nil, err
 		}
 		p.shards = append(p.shards, sh)
-		p.wg.Add(1)
-		go sh.run()
+		if !cfg.Driven {
+			p.wg.Add(1)
+			go sh.run()
+		}
 	}
 	return p, nil
 }
@@ -121,6 +126,17 @@ func newPollShard(p *Poller, events int, log *slog.Logger) (*pollShard, error) {
 // than once.
 func (p *Poller) Close() error {
 	p.once.Do(func() {
+		if p.cfg.Driven {
+			// No goroutines: close under the lock a drain holds.
+			for _, sh := range p.shards {
+				sh.mu.Lock()
+				sh.closed = true
+				_ = unix.Close(sh.epfd)
+				_ = unix.Close(sh.evfd)
+				sh.mu.Unlock()
+			}
+			return
+		}
 		for _, sh := range p.shards {
 			sh.mu.Lock()
 			sh.closed = true
@@ -141,12 +157,22 @@ func (sh *pollShard) wake() {
 	_, _ = unix.Write(sh.evfd, one[:])
 }
 
-// do queues op for the shard goroutine and waits until it is applied.
+// do queues op for the shard goroutine and waits until it is applied. A
+// driven shard applies it at once, under sh.mu (its drain holds the lock
+// for a whole pass).
 func (sh *pollShard) do(op *pollOp) error {
 	sh.mu.Lock()
 	if sh.closed {
 		sh.mu.Unlock()
 		return ErrPollerClosed
+	}
+	if sh.p.cfg.Driven {
+		defer sh.mu.Unlock()
+		if op.add {
+			return sh.add(op.s)
+		}
+		sh.remove(op.s)
+		return nil
 	}
 	sh.ops = append(sh.ops, op)
 	sh.mu.Unlock()
@@ -169,43 +195,7 @@ func (sh *pollShard) run() {
 			return
 		}
 		now := time.Now()
-		ctl := false
-		for i := range n {
-			tag := sh.events[i].Fd
-			if tag == eventTag {
-				ctl = true
-				continue
-			}
-			s := sh.entries[tag>>1]
-			if s == nil {
-				continue
-			}
-			rtcp := tag&1 == 1
-			fd := s.pio.fd
-			if rtcp {
-				fd = s.pio.rfd
-			}
-			sh.fromLen = unix.SizeofSockaddrInet6
-			r, _, e := unix.Syscall6(unix.SYS_RECVFROM, uintptr(fd), uintptr(unsafe.Pointer(&sh.buf[0])), uintptr(len(sh.buf)),
-				0, uintptr(unsafe.Pointer(&sh.from)), uintptr(unsafe.Pointer(&sh.fromLen)))
-			if e != 0 {
-				if e != unix.EAGAIN && e != unix.EINTR {
-					sh.p.errs.Add(1) // e.g. ECONNREFUSED after an ICMP error: reported once
-				}
-				continue
-			}
-			from := sockaddrToAddrPort(&sh.from)
-			if rtcp {
-				s.handleRTCP(sh.buf[:r], from, now, &sh.rep)
-			} else {
-				s.handleDatagramAt(sh.buf[:r], from, now)
-			}
-		}
-		if n > 0 {
-			sh.p.wakeups.Add(1)
-			sh.p.events.Add(uint64(n))
-		}
-		if ctl {
+		if sh.handle(n, now, time.Time{}) {
 			_, _ = unix.Read(sh.evfd, sh.evbuf[:])
 			if !sh.runOps() {
 				return
@@ -214,8 +204,108 @@ func (sh *pollShard) run() {
 		}
 		if n < len(sh.events) && sh.p.cfg.Coalesce > 0 {
 			if d := sh.p.cfg.Coalesce - time.Since(now); d > 0 {
-				fineSleep(d)
+				time.Sleep(d)
 			}
+		}
+	}
+}
+
+// handle reads one datagram from each of the first n ready sockets in
+// sh.events and runs its session's receive processing. It reports whether
+// the eventfd was among them (ops queued or stop).
+func (sh *pollShard) handle(n int, now time.Time, deadline time.Time) (ctl bool) {
+	for i := range n {
+		if i&15 == 15 && !deadline.IsZero() {
+			if now = time.Now(); now.After(deadline) {
+				// Out of time: the sockets not read stay ready
+				// (level-triggered) for the next pass.
+				n = i
+				break
+			}
+		}
+		tag := sh.events[i].Fd
+		if tag == eventTag {
+			ctl = true
+			continue
+		}
+		s := sh.entries[tag>>1]
+		if s == nil {
+			continue
+		}
+		rtcp := tag&1 == 1
+		fd := s.pio.fd
+		if rtcp {
+			fd = s.pio.rfd
+		}
+		// Non-blocking socket: a raw system call, the goroutine keeps its
+		// P (no scheduler round trip per datagram).
+		sh.fromLen = unix.SizeofSockaddrInet6
+		r, _, e := unix.RawSyscall6(unix.SYS_RECVFROM, uintptr(fd), uintptr(unsafe.Pointer(&sh.buf[0])), uintptr(len(sh.buf)),
+			0, uintptr(unsafe.Pointer(&sh.from)), uintptr(unsafe.Pointer(&sh.fromLen)))
+		if e != 0 {
+			if e != unix.EAGAIN && e != unix.EINTR {
+				sh.p.errs.Add(1) // e.g. ECONNREFUSED after an ICMP error: reported once
+			}
+			continue
+		}
+		from := sockaddrToAddrPort(&sh.from)
+		if rtcp {
+			s.handleRTCP(sh.buf[:r], from, now, &sh.rep)
+		} else {
+			s.handleDatagramAt(sh.buf[:r], from, now)
+		}
+	}
+	if n > 0 {
+		sh.p.wakeups.Add(1)
+		sh.p.events.Add(uint64(n))
+	}
+	return ctl
+}
+
+// drain runs one receive pass over a driven poller's sockets (see
+// PollerConfig.Driven); the clock's thread calls it. It stops reading at
+// deadline (the sockets not read wait for the next pass).
+func (p *Poller) drain(deadline time.Time) {
+	for _, sh := range p.shards {
+		sh.drain(deadline)
+	}
+}
+
+// drainRounds bounds one drain: a drain reads at most this many batches
+// of Events ready sockets (the rest waits for the next drain).
+const drainRounds = 4
+
+// drain is a driven shard's receive pass, on the clock's thread: it takes
+// the ready sockets without waiting (epoll_pwait with a zero timeout, a
+// raw system call) and handles them, holding sh.mu so that sessions added
+// or removed meanwhile wait for the pass to end. It does not allocate.
+func (sh *pollShard) drain(deadline time.Time) {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if sh.closed {
+		return
+	}
+	for range drainRounds {
+		r, _, e := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(sh.epfd), uintptr(unsafe.Pointer(&sh.events[0])),
+			uintptr(len(sh.events)), 0, 0, 0)
+		if e != 0 {
+			if e != unix.EINTR {
+				sh.p.errs.Add(1)
+				return
+			}
+			continue
+		}
+		n := int(r)
+		if n == 0 {
+			return
+		}
+		now := time.Now()
+		if now.After(deadline) {
+			return
+		}
+		sh.handle(n, now, deadline)
+		if n < len(sh.events) {
+			return
 		}
 	}
 }
@@ -393,7 +483,7 @@ func (io *pollIO) sendTo(rtcp bool, b []byte, to netip.AddrPort) error {
 		*s4 = unix.RawSockaddrInet4{Family: unix.AF_INET, Port: port>>8 | port<<8, Addr: to.Addr().As4()}
 		salen = unix.SizeofSockaddrInet4
 	}
-	_, _, e := unix.Syscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), 0,
+	_, _, e := unix.RawSyscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), 0,
 		uintptr(unsafe.Pointer(&io.sa)), uintptr(salen))
 	if e != 0 {
 		return e

@@ -5,6 +5,7 @@ package media
 import (
 	"log/slog"
 	"net/netip"
+	"time"
 )
 
 type pollShard struct{}
@@ -16,6 +17,8 @@ type pollIO struct{}
 func NewPoller(cfg PollerConfig, log *slog.Logger) (*Poller, error) {
 	return nil, ErrNotSupported
 }
+
+func (p *Poller) drain(time.Time) {}
 
 // Close does nothing without epoll.
 func (p *Poller) Close() error { return nil }

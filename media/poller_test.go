@@ -5,19 +5,45 @@ import (
 	"net"
 	"runtime"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 )
 
 // forEachReceiveMode runs f with sessions reading their own sockets
-// (pl == nil) and with a two-shard Poller (skipped where epoll is missing).
+// (pl == nil), with a two-shard Poller and with a driven Poller read by
+// the clock (timer-driven and dedicated-thread clock), the last three
+// skipped where epoll is missing. f makes its clock with clockFor.
 func forEachReceiveMode(t *testing.T, f func(t *testing.T, pl *Poller)) {
 	t.Run("goroutine", func(t *testing.T) { f(t, nil) })
 	t.Run("poller", func(t *testing.T) {
 		pl := newTestPoller(t, PollerConfig{Shards: 2})
 		f(t, pl)
 	})
+	t.Run("clock", func(t *testing.T) {
+		pl := newTestPoller(t, PollerConfig{Driven: true})
+		f(t, pl)
+	})
+	t.Run("clock-thread", func(t *testing.T) {
+		pl := newTestPoller(t, PollerConfig{Driven: true, Shards: 3})
+		clockPriority.Store(pl, 10)
+		f(t, pl)
+	})
 }
+
+// clockFor returns a default clock that reads pl when pl is driven (with
+// the dedicated thread the mode asks for). The caller closes it.
+func clockFor(pl *Poller) *Clock {
+	cfg := DefaultClockConfig()
+	cfg.Receive = pl
+	if p, ok := clockPriority.Load(pl); ok {
+		cfg.Priority = p.(int)
+	}
+	return NewClock(cfg, nil)
+}
+
+// clockPriority: the clock priority clockFor uses with a poller.
+var clockPriority sync.Map
 
 func newTestPoller(t testing.TB, cfg PollerConfig) *Poller {
 	t.Helper()
@@ -293,5 +319,103 @@ func TestJitterRingLazy(t *testing.T) {
 	}
 	if st := s.Stats(); st.PacketsIn != 52 || st.Lost != 0 || st.Late != 0 {
 		t.Errorf("stats %+v: want 52 in, none lost or late", st)
+	}
+}
+
+// A driven poller has no goroutine: a receive pass (what the clock runs
+// between its slots) reads every ready socket, allocates nothing per
+// datagram, stops at its deadline leaving the unread sockets ready for
+// the next pass, and does nothing once the poller is closed.
+func TestPollerDrivenDrain(t *testing.T) {
+	checkLeaks(t)
+	pl := newTestPoller(t, PollerConfig{Driven: true, Shards: 4})
+	if pl.Shards() != 1 {
+		t.Errorf("driven poller shards %d, want 1 (one epoll set)", pl.Shards())
+	}
+	clk := NewClock(ClockConfig{Interval: time.Hour}, nil) // no sends, no drains
+	defer clk.Close()
+	const n = 40
+	var peers []*rawPeer
+	var ss []*Session
+	for range n {
+		peer := newRawPeer(t)
+		cfg := DefaultSessionConfig()
+		cfg.Remote = addrOf(peer.conn)
+		cfg.Poller = pl
+		peers = append(peers, peer)
+		ss = append(ss, newTestSession(t, clk, cfg))
+	}
+	pkt := marshalRTP(t, 0, 1, 0, 9, true, make([]byte, FrameSamples))
+	seq := uint16(1)
+	sendAll := func() {
+		pkt[2], pkt[3] = byte(seq>>8), byte(seq)
+		for i, s := range ss {
+			peers[i].send(s.LocalAddr(), pkt)
+		}
+		seq++
+	}
+	in := func() (tot uint64) {
+		for _, s := range ss {
+			tot += s.Stats().PacketsIn
+		}
+		return tot
+	}
+	far := time.Now().Add(time.Hour)
+	// drainUntil runs passes until want datagrams were read (loopback
+	// usually delivers within sendto, but softirq work may be deferred).
+	drainUntil := func(want uint64) {
+		for i := 0; in() < want && i < 100000; i++ {
+			pl.drain(far)
+			if in() < want {
+				runtime.Gosched()
+			}
+		}
+	}
+	// A pass whose deadline has passed reads nothing.
+	sendAll()
+	pl.drain(time.Now().Add(-time.Second))
+	if got := in(); got != 0 {
+		t.Fatalf("a pass past its deadline read %d datagrams, want 0", got)
+	}
+	drainUntil(n)
+	if got := in(); got != n {
+		t.Fatalf("passes read %d datagrams, want %d", got, n)
+	}
+	pass := func() {
+		sendAll()
+		drainUntil(in() + n)
+	}
+	if a := testing.AllocsPerRun(50, pass); a != 0 {
+		t.Errorf("%v allocations per pass of %d datagrams, want 0", a, n)
+	}
+	if got, want := in(), uint64(n*52); got != want {
+		t.Errorf("received %d datagrams, want %d", got, want)
+	}
+	for _, s := range ss {
+		if st := s.Stats(); st.Lost != 0 || st.Late != 0 || st.Foreign != 0 {
+			t.Fatalf("stats %+v", st)
+		}
+	}
+	if st := pl.Stats(); st.Sessions != n || st.Events != uint64(n*52) {
+		t.Errorf("poller stats %+v", st)
+	}
+	// Closed: a pass does nothing, sessions still close, new ones fail.
+	sendAll()
+	pl.Close()
+	pl.drain(far)
+	if got, want := in(), uint64(n*52); got != want {
+		t.Errorf("a pass after Close read %d datagrams", got-want)
+	}
+	for _, s := range ss {
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := DefaultSessionConfig()
+	cfg.Poller = pl
+	c := listen(t)
+	defer c.Close()
+	if _, err := NewSession(c, clk, cfg); !errors.Is(err, ErrPollerClosed) {
+		t.Errorf("NewSession with a closed driven poller: %v, want ErrPollerClosed", err)
 	}
 }

@@ -233,7 +233,7 @@ func TestSessionRTCPEndToEnd(t *testing.T) { forEachReceiveMode(t, testSessionRT
 
 func testSessionRTCPEndToEnd(t *testing.T, pl *Poller) {
 	checkLeaks(t)
-	clk := NewClock(DefaultClockConfig(), nil)
+	clk := clockFor(pl)
 	defer clk.Close()
 	pair := func() (*net.UDPConn, *net.UDPConn) {
 		for range 50 {

@@ -245,7 +245,7 @@ func TestSessionPlayEndToEnd(t *testing.T) { forEachReceiveMode(t, testSessionPl
 
 func testSessionPlayEndToEnd(t *testing.T, pl *Poller) {
 	checkLeaks(t)
-	clk := NewClock(DefaultClockConfig(), nil)
+	clk := clockFor(pl)
 	defer clk.Close()
 	var shared Counters
 	ca, cb := listen(t), listen(t)
@@ -399,7 +399,7 @@ func TestSessionHold(t *testing.T) { forEachReceiveMode(t, testSessionHold) }
 
 func testSessionHold(t *testing.T, pl *Poller) {
 	checkLeaks(t)
-	clk := NewClock(DefaultClockConfig(), nil)
+	clk := clockFor(pl)
 	defer clk.Close()
 	peer := newRawPeer(t)
 	cfg := DefaultSessionConfig()
@@ -433,7 +433,7 @@ func TestSessionSymmetricLatching(t *testing.T) { forEachReceiveMode(t, testSess
 
 func testSessionSymmetricLatching(t *testing.T, pl *Poller) {
 	checkLeaks(t)
-	clk := NewClock(DefaultClockConfig(), nil)
+	clk := clockFor(pl)
 	defer clk.Close()
 	sdpAddr := newRawPeer(t) // what SDP said
 	real := newRawPeer(t)    // where the peer actually sends from
@@ -485,7 +485,7 @@ func TestSessionDTMF(t *testing.T) { forEachReceiveMode(t, testSessionDTMF) }
 
 func testSessionDTMF(t *testing.T, pl *Poller) {
 	checkLeaks(t)
-	clk := NewClock(DefaultClockConfig(), nil)
+	clk := clockFor(pl)
 	defer clk.Close()
 	peer := newRawPeer(t)
 	var mu sync.Mutex

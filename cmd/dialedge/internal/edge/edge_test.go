@@ -20,7 +20,7 @@ func TestConfigReceiveRuntimeClock(t *testing.T) {
 		t.Errorf("settings not applied: %+v %+v %+v", cfg.RTPReceive, cfg.Runtime, cfg.Media)
 	}
 	for _, tc := range []struct{ set, want string }{
-		{"rtp_receive.mode=epoll", `rtp_receive: mode: "epoll"; allowed poller, goroutine`},
+		{"rtp_receive.mode=epoll", `rtp_receive: mode: "epoll"; allowed clock, poller, goroutine`},
 		{"rtp_receive.poller.shards=65", "rtp_receive: poller: shards: 65 out of range; allowed 0..64"},
 		{"rtp_receive.poller.coalesce=10ms", "rtp_receive: poller: coalesce: 10ms out of range; allowed 0s..5ms"},
 		{"runtime.gc_percent=-2", "runtime: gc_percent: -2 out of range"},
