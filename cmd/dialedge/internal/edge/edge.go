@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -104,6 +105,15 @@ type RuntimeConfig struct {
 	// (runtime/debug.SetMemoryLimit): the collector runs harder as the
 	// process approaches it. 0: none.
 	MemoryLimitMiB int `yaml:"memory_limit_mib"`
+	// GOMAXPROCS sets how many goroutines run Go code at once
+	// (runtime.GOMAXPROCS). 0 (auto): Go's default (the CPUs this
+	// process may use, cgroup limits included), plus one when the media
+	// clock has a thread of its own (media.priority > 0): that thread
+	// keeps its P while it sleeps between slots (so it never queues for
+	// one), and without the extra P every other goroutine — SIP, API,
+	// outbox, GC — would share the remaining ones. The GOMAXPROCS
+	// environment variable, when set, takes precedence.
+	GOMAXPROCS int `yaml:"gomaxprocs"`
 }
 
 // DefaultRuntimeConfig returns GCPercent 25 and no memory limit.
@@ -117,21 +127,33 @@ func (c RuntimeConfig) Validate() error {
 	if c.MemoryLimitMiB < 0 || c.MemoryLimitMiB > 1<<20 {
 		return fmt.Errorf("memory_limit_mib: %d out of range; allowed 0 (none) or 1..%d", c.MemoryLimitMiB, 1<<20)
 	}
+	if c.GOMAXPROCS < 0 || c.GOMAXPROCS > 4096 {
+		return fmt.Errorf("gomaxprocs: %d out of range; allowed 0 (auto) or 1..4096", c.GOMAXPROCS)
+	}
 	if c.GCPercent == -1 && c.MemoryLimitMiB == 0 {
 		return fmt.Errorf("gc_percent: -1 (collector off) needs memory_limit_mib > 0")
 	}
 	return nil
 }
 
-// apply sets the runtime knobs the environment does not set.
-func (c RuntimeConfig) apply(log *slog.Logger) {
+// apply sets the runtime knobs the environment does not set. clockThread:
+// the media clock runs on a dedicated thread (media.priority > 0).
+func (c RuntimeConfig) apply(log *slog.Logger, clockThread bool) {
+	if _, set := os.LookupEnv("GOMAXPROCS"); !set {
+		switch {
+		case c.GOMAXPROCS > 0:
+			runtime.GOMAXPROCS(c.GOMAXPROCS)
+		case clockThread:
+			runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + 1)
+		}
+	}
 	if _, set := os.LookupEnv("GOGC"); !set && c.GCPercent != 0 {
 		debug.SetGCPercent(c.GCPercent)
 	}
 	if _, set := os.LookupEnv("GOMEMLIMIT"); !set && c.MemoryLimitMiB > 0 {
 		debug.SetMemoryLimit(int64(c.MemoryLimitMiB) << 20)
 	}
-	log.Debug("go runtime", "gc_percent", c.GCPercent, "memory_limit_mib", c.MemoryLimitMiB)
+	log.Debug("go runtime", "gc_percent", c.GCPercent, "memory_limit_mib", c.MemoryLimitMiB, "gomaxprocs", runtime.GOMAXPROCS(0))
 }
 
 // DefaultReceiveConfig returns the poller with one shard per core (at most 4).
@@ -333,7 +355,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Edge, error) {
 	} else if n > 0 {
 		log.Warn("reported attempts interrupted by the previous run as ERROR", "count", n)
 	}
-	cfg.Runtime.apply(log)
+	cfg.Runtime.apply(log, cfg.Media.Priority > 0)
 	e.Pool, err = ports.NewPool(cfg.RTP)
 	if err != nil {
 		return nil, err

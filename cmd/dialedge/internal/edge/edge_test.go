@@ -1,6 +1,9 @@
 package edge
 
 import (
+	"log/slog"
+	"os"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -25,11 +28,40 @@ func TestConfigReceiveRuntimeClock(t *testing.T) {
 		{"rtp_receive.poller.coalesce=10ms", "rtp_receive: poller: coalesce: 10ms out of range; allowed 0s..5ms"},
 		{"runtime.gc_percent=-2", "runtime: gc_percent: -2 out of range"},
 		{"runtime.gc_percent=-1", "runtime: gc_percent: -1 (collector off) needs memory_limit_mib > 0"},
+		{"runtime.gomaxprocs=-1", "runtime: gomaxprocs: -1 out of range; allowed 0 (auto) or 1..4096"},
 		{"media.priority=100", "media: priority: 100 out of range; allowed 0 (runtime timer) or 1..99"},
 	} {
 		_, err := Load("", nil, append(base, tc.set))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want it to contain %q", tc.set, err, tc.want)
+		}
+	}
+}
+
+// GOMAXPROCS: an explicit setting wins; auto adds one P for a dedicated
+// media clock thread and leaves Go's default otherwise; the environment
+// variable wins over both.
+func TestRuntimeGOMAXPROCS(t *testing.T) {
+	if _, set := os.LookupEnv("GOMAXPROCS"); set {
+		t.Skip("GOMAXPROCS set in the environment: apply leaves it alone by design")
+	}
+	def := runtime.GOMAXPROCS(0)
+	defer runtime.GOMAXPROCS(def)
+	log := slog.New(slog.DiscardHandler)
+	for _, tc := range []struct {
+		cfg         RuntimeConfig
+		clockThread bool
+		want        int
+	}{
+		{RuntimeConfig{}, false, def},
+		{RuntimeConfig{}, true, def + 1},
+		{RuntimeConfig{GOMAXPROCS: 5}, true, 5},
+		{RuntimeConfig{GOMAXPROCS: 1}, false, 1},
+	} {
+		runtime.GOMAXPROCS(def)
+		tc.cfg.apply(log, tc.clockThread)
+		if got := runtime.GOMAXPROCS(0); got != tc.want {
+			t.Errorf("apply(%+v, clockThread %v): GOMAXPROCS %d, want %d", tc.cfg, tc.clockThread, got, tc.want)
 		}
 	}
 }
