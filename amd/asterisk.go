@@ -7,8 +7,6 @@ package amd
 // Lost frames count as silence, as app_amd counts NULL/CNG frames.
 
 type asteriskDet struct {
-	cfg AsteriskConfig
-
 	totalTime        int
 	dspSilence       int // the silence detector's running total of silence
 	silence          int // dspsilence of app_amd
@@ -21,12 +19,12 @@ type asteriskDet struct {
 	inGreeting       bool
 }
 
-func (a *asteriskDet) reset(cfg AsteriskConfig) {
-	*a = asteriskDet{cfg: cfg, inInitialSilence: true}
+func (a *asteriskDet) reset() {
+	*a = asteriskDet{inInitialSilence: true}
 }
 
 func (a *asteriskDet) frame(d *Detector, lost bool) {
-	c := &a.cfg
+	c := &d.cfg.Asterisk
 	a.totalTime += frameMS
 	if a.totalTime >= c.TotalAnalysisTime {
 		d.decide(ResultUnknown, "TOOLONG", SITNone)

@@ -1,6 +1,9 @@
 package amd
 
-import "sort"
+import (
+	"sort"
+	"sync"
+)
 
 // Call progress tones: each distinct frequency set of the selected plans is
 // a group with its own on/off segmenter (debounced by one frame); at every
@@ -29,37 +32,87 @@ type cpSpec struct {
 	cadence []int
 }
 
-type cpGroup struct {
+// cpPlan is the part of the call progress detector that depends on the
+// configuration only: the distinct frequencies of the selected plans with
+// their Goertzel bins, and the groups (frequency sets) with their tones'
+// cadences. One is built per selection of plans (cpPlanFor) and shared,
+// read-only, by every Detector that uses that selection.
+type cpPlan struct {
+	freqs  []float64
+	bins   []bin
+	groups []cpGroupSpec
+}
+
+type cpGroupSpec struct {
 	b0, b1 int // bin indexes; b1 = -1 for a single tone
-	specs  [cpMaxSpecs]cpSpec
-	nspec  int
+	specs  []cpSpec
+}
+
+// cpGroup is a group's per-call state: its segmenter and the recent
+// segments.
+type cpGroup struct {
+	segs     [cpMaxSegs]int // ms
+	sumDB    float64        // level of the current segment's frames (lost ones left out)
+	lastDB   [2]float64     // the last two frames' levels (0: lost)
+	onDB     float64        // mean level of the last on segment
+	run      int            // frames in the current segment
+	nDB      int
+	pend     uint8 // consecutive frames disagreeing with on: 0 to 2
+	nseg     uint8 // 0 to cpMaxSegs
+	segOn    [cpMaxSegs]bool
+	segQuiet [cpMaxSegs]bool // off segments: quiet enough (see cpOffDropDB)
 
 	on        bool
-	run       int // frames in the current segment
-	pend      int // consecutive frames disagreeing with on
 	seenOn    bool
 	truncated bool // the first on segment began with the audio
-	segs      [cpMaxSegs]int
-	segOn     [cpMaxSegs]bool
-	segQuiet  [cpMaxSegs]bool // off segments: quiet enough (see cpOffDropDB)
-	nseg      int
-
-	sumDB    float64 // level of the current segment's frames (lost ones left out)
-	nDB      int
-	lastDB   [2]float64 // the last two frames' levels (0: lost)
-	onDB     float64    // mean level of the last on segment
-	haveOnDB bool
+	haveOnDB  bool
 }
 
 type cadenceDet struct {
-	freqs  []float64
-	bins   []bin
-	p      []float64
-	groups [cpMaxGroups]cpGroup
-	ng     int
+	plan   *cpPlan   // shared, read-only
+	groups []cpGroup // per plan.groups entry
 }
 
-func (c *cadenceDet) init(plans []string) {
+// cpMaxFreqs bounds the distinct frequencies of a plan (two per group).
+const cpMaxFreqs = 2 * cpMaxGroups
+
+// cpPlans caches the plans by selection: bit i of the key is set when
+// tonePlans[i] is selected (there are at most 2^len(tonePlans) entries).
+var cpPlans struct {
+	sync.Mutex
+	m map[uint64]*cpPlan
+}
+
+// cpPlanFor returns the shared plan for the named tone plans (empty: all
+// of them); names are valid (Config.Validate).
+func cpPlanFor(plans []string) *cpPlan {
+	var key uint64
+	for pi := range tonePlans {
+		found := len(plans) == 0
+		for _, n := range plans {
+			found = found || n == tonePlans[pi].Name
+		}
+		if found {
+			key |= 1 << pi
+		}
+	}
+	cpPlans.Lock()
+	defer cpPlans.Unlock()
+	p := cpPlans.m[key]
+	if p == nil {
+		p = buildCPPlan(key)
+		if cpPlans.m == nil {
+			cpPlans.m = make(map[uint64]*cpPlan)
+		}
+		cpPlans.m[key] = p
+	}
+	return p
+}
+
+// buildCPPlan makes the plan of the tone plans selected by key (see
+// cpPlans).
+func buildCPPlan(key uint64) *cpPlan {
+	c := &cpPlan{}
 	binIdx := func(f float64) int {
 		for i, g := range c.freqs {
 			if g == f {
@@ -70,17 +123,10 @@ func (c *cadenceDet) init(plans []string) {
 		return len(c.freqs) - 1
 	}
 	for pi := range tonePlans {
-		plan := &tonePlans[pi]
-		if len(plans) > 0 {
-			found := false
-			for _, n := range plans {
-				found = found || n == plan.Name
-			}
-			if !found {
-				continue
-			}
+		if key&(1<<pi) == 0 {
+			continue
 		}
-		for _, ts := range plan.Tones {
+		for _, ts := range tonePlans[pi].Tones {
 			fs := append([]float64(nil), ts.Freqs...)
 			sort.Float64s(fs)
 			b0, b1 := binIdx(fs[0]), -1
@@ -88,27 +134,25 @@ func (c *cadenceDet) init(plans []string) {
 				b1 = binIdx(fs[1])
 			}
 			gi := -1
-			for i := 0; i < c.ng; i++ {
+			for i := range c.groups {
 				if c.groups[i].b0 == b0 && c.groups[i].b1 == b1 {
 					gi = i
 				}
 			}
 			if gi < 0 {
-				if c.ng == cpMaxGroups {
+				if len(c.groups) == cpMaxGroups {
 					continue
 				}
-				gi = c.ng
-				c.ng++
-				c.groups[gi].b0, c.groups[gi].b1 = b0, b1
+				gi = len(c.groups)
+				c.groups = append(c.groups, cpGroupSpec{b0: b0, b1: b1})
 			}
 			g := &c.groups[gi]
 			dup := false
-			for i := 0; i < g.nspec; i++ {
+			for i := range g.specs {
 				dup = dup || (g.specs[i].result == ts.Result && equalInts(g.specs[i].cadence, ts.Cadence))
 			}
-			if !dup && g.nspec < cpMaxSpecs {
-				g.specs[g.nspec] = cpSpec{ts.Result, ts.Cadence}
-				g.nspec++
+			if !dup && len(g.specs) < cpMaxSpecs {
+				g.specs = append(g.specs, cpSpec{ts.Result, ts.Cadence})
 			}
 		}
 	}
@@ -116,7 +160,12 @@ func (c *cadenceDet) init(plans []string) {
 	for i, f := range c.freqs {
 		c.bins[i] = newBin(f)
 	}
-	c.p = make([]float64, len(c.freqs))
+	return c
+}
+
+func (c *cadenceDet) init(plans []string) {
+	c.plan = cpPlanFor(plans)
+	c.groups = make([]cpGroup, len(c.plan.groups))
 }
 
 func equalInts(a, b []int) bool {
@@ -132,41 +181,40 @@ func equalInts(a, b []int) bool {
 }
 
 func (c *cadenceDet) reset() {
-	for i := 0; i < c.ng; i++ {
-		g := &c.groups[i]
-		g.on, g.run, g.pend, g.seenOn, g.truncated, g.nseg = false, 0, 0, false, false, 0
-		g.sumDB, g.nDB, g.lastDB, g.onDB, g.haveOnDB = 0, 0, [2]float64{}, 0, false
-	}
+	clear(c.groups)
 }
 
 func (c *cadenceDet) frame(d *Detector, lost bool) {
 	f := &d.f
+	pl := c.plan
 	measured := !lost && f.dbfs >= cpMinDBFS
+	var pbuf [cpMaxFreqs]float64
+	p := pbuf[:len(pl.bins)]
 	if measured {
-		goertzelPower(d.x[:], c.bins, c.p)
+		goertzelPower(d.x[:], pl.bins, p)
 		k := 2 / (FrameSamples * f.energy)
-		for i := range c.p {
-			c.p[i] *= k
+		for i := range p {
+			p[i] *= k
 		}
 	}
-	for i := 0; i < c.ng; i++ {
-		g := &c.groups[i]
+	for i := range c.groups {
+		g, gs := &c.groups[i], &pl.groups[i]
 		var on bool
 		switch {
 		case lost:
 			on = g.on // bridge
 		case !measured:
 			on = false
-		case g.b1 < 0:
-			on = c.p[g.b0] >= cpSingle
+		case gs.b1 < 0:
+			on = p[gs.b0] >= cpSingle
 		default:
-			on = c.p[g.b0] >= cpDualEach && c.p[g.b1] >= cpDualEach && c.p[g.b0]+c.p[g.b1] >= cpDualSum
+			on = p[gs.b0] >= cpDualEach && p[gs.b1] >= cpDualEach && p[gs.b0]+p[gs.b1] >= cpDualSum
 		}
 		lv := min(f.dbfs, -1e-6) // 0 stands for a lost frame
 		if lost {
 			lv = 0
 		}
-		if r, ok := g.step(on, d.frames, lv); ok {
+		if r, ok := g.step(gs.specs, on, d.frames, lv); ok {
 			tone := ToneRingback
 			switch r {
 			case ResultBusy:
@@ -174,7 +222,7 @@ func (c *cadenceDet) frame(d *Detector, lost bool) {
 			case ResultReorder:
 				tone = ToneReorder
 			}
-			d.emit(Event{Kind: EventTone, Tone: tone, AtMS: d.frameStartMS(), FreqHz: float32(c.freqs[g.b0])})
+			d.emit(Event{Kind: EventTone, Tone: tone, AtMS: d.frameStartMS(), FreqHz: float32(pl.freqs[gs.b0])})
 			d.decide(r, tone.String(), SITNone)
 			return
 		}
@@ -182,15 +230,16 @@ func (c *cadenceDet) frame(d *Detector, lost bool) {
 }
 
 // step advances the segmenter; frames is the count including this frame,
-// lv the frame's level in dBFS (0 for a lost frame).
-func (g *cpGroup) step(on bool, frames int, lv float64) (Result, bool) {
+// lv the frame's level in dBFS (0 for a lost frame); specs are the group's
+// tones.
+func (g *cpGroup) step(specs []cpSpec, on bool, frames int, lv float64) (Result, bool) {
 	if lv != 0 {
 		g.sumDB += lv
 		g.nDB++
 	}
 	g.lastDB[0], g.lastDB[1] = g.lastDB[1], lv
 	if on == g.on {
-		g.run += 1 + g.pend
+		g.run += 1 + int(g.pend)
 		g.pend = 0
 		return ResultNone, false
 	}
@@ -224,7 +273,7 @@ func (g *cpGroup) step(on bool, frames int, lv float64) (Result, bool) {
 		}
 	}
 	g.on = on
-	g.run = g.pend
+	g.run = int(g.pend)
 	g.pend = 0
 	if !g.seenOn {
 		if !on {
@@ -245,15 +294,15 @@ func (g *cpGroup) step(on bool, frames int, lv float64) (Result, bool) {
 	g.segOn[g.nseg] = endedOn
 	g.segQuiet[g.nseg] = quiet
 	g.nseg++
-	return g.match()
+	return g.match(specs)
 }
 
 func cadTol(ms int) int { return ms/10 + 40 }
 
-func (g *cpGroup) match() (Result, bool) {
-	for s := 0; s < g.nseg; s++ {
-		for i := 0; i < g.nspec; i++ {
-			sp := &g.specs[i]
+func (g *cpGroup) match(specs []cpSpec) (Result, bool) {
+	for s := 0; s < int(g.nseg); s++ {
+		for i := range specs {
+			sp := &specs[i]
 			L := len(sp.cadence)
 			need := 3
 			if sp.result == ResultRingback {
@@ -268,7 +317,7 @@ func (g *cpGroup) match() (Result, bool) {
 					continue
 				}
 				count, ok := 0, true
-				for j := s; j < g.nseg && ok; j++ {
+				for j := s; j < int(g.nseg) && ok; j++ {
 					exp := sp.cadence[(rot+j-s)%L]
 					dur := g.segs[j]
 					if j == 0 && g.truncated {

@@ -37,6 +37,11 @@ func (f *feat) tonal() (float64, bool) {
 	return 0, false
 }
 
+// histN is the number of samples of the previous frame kept in
+// Detector.hist: the spectral-flux FFT's (fftN) beyond a frame, which
+// covers DTMF's half frame.
+const histN = fftN - FrameSamples
+
 // Single-tone gates on feat.toneDB.
 const (
 	tonalDB    = 12.0 // a tone for the SIT/fax gates
@@ -64,7 +69,12 @@ type Detector struct {
 	cfg   Config
 	phase Phase
 
-	x      [FrameSamples]float64
+	x [FrameSamples]float64
+	// hist: x's last histN samples of the previous Process call (the
+	// spectral-flux FFT spans them and x; DTMF's window A starts in their
+	// last half frame). The detectors that use it know whether that frame
+	// was the one just before (no lost frame or Reset between).
+	hist   [histN]float64
 	h1, h2 int32 // last two samples of the previous frame
 	frames int   // frames seen, lost ones included
 	f      feat
@@ -97,9 +107,6 @@ func New(cfg Config, phase Phase) (*Detector, error) {
 	}
 	d := &Detector{cfg: cfg}
 	d.cp.init(cfg.TonePlans)
-	d.sit.init()
-	d.fax.init()
-	d.dtmf.init()
 	d.Reset(phase)
 	return d, nil
 }
@@ -124,7 +131,7 @@ func (d *Detector) Reset(phase Phase) {
 	d.dtmf.reset()
 	d.beep.reset()
 	d.hm.reset()
-	d.ast.reset(d.cfg.Asterisk)
+	d.ast.reset()
 }
 
 // Listening reports whether the detector may still report something for
@@ -179,6 +186,7 @@ func (d *Detector) Process(frame []int16) Event {
 	d.features(frame)
 	d.frames++
 	d.run(false)
+	copy(d.hist[:], d.x[FrameSamples-histN:])
 	return d.Next()
 }
 

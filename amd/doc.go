@@ -45,6 +45,7 @@
 //
 // Concurrency: a Detector is owned by one goroutine (the call's); none of its
 // methods may be called concurrently. Distinct Detectors share only read-only
-// tables and are independent. Config, DefaultConfig, TonePlans, ParsePhase and the String
-// methods are safe to call from any goroutine.
+// tables (the filters, and the call progress tables built once per selection
+// of tone plans) and are independent. New, Config, DefaultConfig, TonePlans,
+// ParsePhase and the String methods are safe to call from any goroutine.
 package amd

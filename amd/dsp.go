@@ -275,10 +275,9 @@ func goertzelHalves(x []float64, bins []cbin, re0, im0, re1, im1 []float64) {
 }
 
 // halfBank holds the DFT values of a frame's two halves at a fixed set of
-// frequencies (the fax tones and the SIT band centres), computed at most
-// once per frame for the detectors that share it.
+// frequencies (the fax tones and the SIT band centres, bankBins), computed
+// at most once per frame for the detectors that share it.
 type halfBank struct {
-	bins   [bankN]cbin
 	re, im [2][bankN]float64
 	frame  int // Detector.frames when computed (0: not yet)
 }
@@ -292,14 +291,17 @@ const (
 	bankN   = bankSIT + 3
 )
 
-func (h *halfBank) init() {
+// bankBins are the bank's filters (shared by every Detector, never
+// modified).
+var bankBins = func() (b [bankN]cbin) {
 	for i, f := range faxToneFreqs {
-		h.bins[bankCNG+i] = newCBin(f, FrameSamples/2)
+		b[bankCNG+i] = newCBin(f, FrameSamples/2)
 	}
 	for i, f := range sitCentres {
-		h.bins[bankSIT+i] = newCBin(f, FrameSamples/2)
+		b[bankSIT+i] = newCBin(f, FrameSamples/2)
 	}
-}
+	return b
+}()
 
 // compute fills the bank for the current frame (once).
 func (h *halfBank) compute(d *Detector) {
@@ -307,7 +309,7 @@ func (h *halfBank) compute(d *Detector) {
 		return
 	}
 	h.frame = d.frames
-	goertzelHalves(d.x[:], h.bins[:], h.re[0][:], h.im[0][:], h.re[1][:], h.im[1][:])
+	goertzelHalves(d.x[:], bankBins[:], h.re[0][:], h.im[0][:], h.re[1][:], h.im[1][:])
 }
 
 // tone measures bin k: the share of the frame's energy e that a tone
@@ -325,7 +327,7 @@ func (h *halfBank) tone(k int, e, minShare float64) (share, df, amp float64) {
 	if e < 1e-12 || pa < 0.25*pb || pb < 0.25*pa || 2*(pa+pb) < 0.25*minShare*n*e {
 		return 0, 0, 0
 	}
-	w := 2 * math.Pi * h.bins[k].freq / sampleRate
+	w := 2 * math.Pi * bankBins[k].freq / sampleRate
 	ph := math.Atan2(bi*ar-br*ai, br*ar+bi*ai)
 	dw := wrapPi(ph-w*n) / n
 	df = dw * sampleRate / (2 * math.Pi)

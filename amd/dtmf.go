@@ -38,20 +38,28 @@ const (
 	dtmfTwistSlack = 1.5
 )
 
+// dtmfBins are the filters at the DTMF frequencies over a half frame
+// (shared by every Detector, never modified).
+var dtmfBins = func() (b [8]cbin) {
+	for i, f := range dtmfFreqs {
+		b[i] = newCBin(f, dtmfHalf)
+	}
+	return b
+}()
+
+// Detector.hist must hold window A's first half.
+var _ [histN - dtmfHalf]struct{}
+
+// dtmfDet is the DTMF detector's per-call state. Window A's first half is
+// the previous frame's second half: Detector.hist holds it (when prevOK).
 type dtmfDet struct {
-	bins   [8]cbin
 	prevR  [8]float64
 	prevI  [8]float64
 	prevE  float64
-	prevX  [dtmfHalf]float64
-	prevOK bool
-	// prevBank: prevR and prevI hold the DFT values of prevX
+	prevOK bool // the previous frame was measured (prevE, prevBank, and Detector.hist holds it)
+	// prevBank: prevR and prevI hold the DFT values of the previous
+	// frame's second half
 	prevBank bool
-
-	curR, curI [2][8]float64
-	curE       [2]float64
-	win        [FrameSamples]float64
-	hp         [2]float64
 
 	cand      byte
 	candDev   [2]float64 // the candidate's frequency deviations (row, column)
@@ -61,12 +69,6 @@ type dtmfDet struct {
 	digit     byte // digit reported and still on
 	offN      int
 	active    bool // a DTMF-like window in this frame (the VAD ignores it)
-}
-
-func (t *dtmfDet) init() {
-	for i, f := range dtmfFreqs {
-		t.bins[i] = newCBin(f, dtmfHalf)
-	}
 }
 
 func (t *dtmfDet) reset() {
@@ -100,32 +102,31 @@ func (t *dtmfDet) frame(d *Detector, lost bool) {
 	e1 := d.f.energy - e0
 	needA := t.prevOK && dtmfBalanced(t.prevE, e0)
 	needB := dtmfBalanced(e0, e1)
+	// the DFT values of this frame's halves (per-frame scratch)
+	var curR, curI [2][8]float64
 	switch {
 	case needB:
-		goertzelHalves(x, t.bins[:], t.curR[0][:], t.curI[0][:], t.curR[1][:], t.curI[1][:])
+		goertzelHalves(x, dtmfBins[:], curR[0][:], curI[0][:], curR[1][:], curI[1][:])
 	case needA:
-		goertzelComplex(x[:dtmfHalf], t.bins[:], t.curR[0][:], t.curI[0][:])
+		goertzelComplex(x[:dtmfHalf], dtmfBins[:], curR[0][:], curI[0][:])
 	}
 	if needA {
+		prevX := d.hist[histN-dtmfHalf:] // the previous frame's second half
 		if !t.prevBank {
-			goertzelComplex(t.prevX[:], t.bins[:], t.prevR[:], t.prevI[:])
+			goertzelComplex(prevX, dtmfBins[:], t.prevR[:], t.prevI[:])
 		}
-		copy(t.win[:dtmfHalf], t.prevX[:])
-		copy(t.win[dtmfHalf:], x[:dtmfHalf])
-		k := t.eval(&t.prevR, &t.prevI, &t.curR[0], &t.curI[0], t.prevE, e0)
+		k := t.eval(prevX, x[:dtmfHalf], &t.prevR, &t.prevI, &curR[0], &curI[0], t.prevE, e0)
 		t.step(d, k, start-10)
 	} else if t.prevOK {
 		t.step(d, 0, start-10)
 	}
 	k := byte(0)
 	if needB {
-		copy(t.win[:], x)
-		k = t.eval(&t.curR[0], &t.curI[0], &t.curR[1], &t.curI[1], e0, e1)
-		t.prevR, t.prevI = t.curR[1], t.curI[1]
+		k = t.eval(x[:dtmfHalf], x[dtmfHalf:], &curR[0], &curI[0], &curR[1], &curI[1], e0, e1)
+		t.prevR, t.prevI = curR[1], curI[1]
 	}
 	t.step(d, k, start)
 	t.prevE, t.prevBank = e1, needB
-	copy(t.prevX[:], x[dtmfHalf:])
 	t.prevOK = true
 }
 
@@ -136,9 +137,9 @@ func dtmfBalanced(ea, eb float64) bool {
 	return !(e < 1e-7 || ea < 0.5*eb || eb < 0.5*ea)
 }
 
-// eval classifies one 160-sample window made of halves a and b (t.win holds
-// its samples for the harmonic check). It returns the key or 0.
-func (t *dtmfDet) eval(ar, ai, br, bi *[8]float64, ea, eb float64) byte {
+// eval classifies one 160-sample window made of halves a and b (xa and xb
+// hold their samples, for the harmonic check). It returns the key or 0.
+func (t *dtmfDet) eval(xa, xb []float64, ar, ai, br, bi *[8]float64, ea, eb float64) byte {
 	e := ea + eb
 	if !dtmfBalanced(ea, eb) {
 		return 0 // silence, or a tone starting or stopping inside the window
@@ -146,8 +147,8 @@ func (t *dtmfDet) eval(ar, ai, br, bi *[8]float64, ea, eb float64) byte {
 	var p [8]float64
 	for k := range p {
 		// window value = a + b * e^{-jw80}
-		re := ar[k] + br[k]*t.bins[k].advRe - bi[k]*t.bins[k].advIm
-		im := ai[k] + br[k]*t.bins[k].advIm + bi[k]*t.bins[k].advRe
+		re := ar[k] + br[k]*dtmfBins[k].advRe - bi[k]*dtmfBins[k].advIm
+		im := ai[k] + br[k]*dtmfBins[k].advIm + bi[k]*dtmfBins[k].advRe
 		p[k] = re*re + im*im
 	}
 	r, c := 0, 4
@@ -205,7 +206,7 @@ func (t *dtmfDet) eval(ar, ai, br, bi *[8]float64, ea, eb float64) byte {
 	// found, and must pass the same tests. This measure uses a Hann
 	// window: through the rectangular window's sidelobes a tone 8 dB up
 	// moves the other's power by ±1.2 dB, the margin of the twist limits.
-	pr, pc := hannPower2(t.win[:], dtmfFreqs[r]*(1+dev[0]), dtmfFreqs[c]*(1+dev[1]))
+	pr, pc := hannPower2(xa, xb, dtmfFreqs[r]*(1+dev[0]), dtmfFreqs[c]*(1+dev[1]))
 	if !t.pairOK(pr, pc, e, 0) {
 		return 0
 	}
@@ -217,13 +218,11 @@ func (t *dtmfDet) eval(ar, ai, br, bi *[8]float64, ea, eb float64) byte {
 	// reach) is taken off: it bounds the harmonic's amplitude from below
 	// by the difference of the two.
 	fr, fc := dtmfFreqs[r]*(1+dev[0]), dtmfFreqs[c]*(1+dev[1])
-	hb := [2]bin{
-		{coef: 2 * math.Cos(2*math.Pi*2*fr/sampleRate)},
-		{coef: 2 * math.Cos(2*math.Pi*2*fc/sampleRate)},
-	}
-	goertzelPower(t.win[:], hb[:], t.hp[:])
-	if harmonic(t.hp[0], pc*winResp(2*fr-fc)) > dtmfHarmonic*pr ||
-		harmonic(t.hp[1], pr*winResp(2*fc-fr)) > dtmfHarmonic*pc {
+	h0, h1 := goertzel2Split(xa, xb,
+		2*math.Cos(2*math.Pi*2*fr/sampleRate),
+		2*math.Cos(2*math.Pi*2*fc/sampleRate))
+	if harmonic(h0, pc*winResp(2*fr-fc)) > dtmfHarmonic*pr ||
+		harmonic(h1, pr*winResp(2*fc-fr)) > dtmfHarmonic*pc {
 		return 0
 	}
 	return dtmfKeys[r][c-4]
@@ -237,19 +236,41 @@ var hann160 = func() (w [FrameSamples]float64) {
 	return
 }()
 
-// hannPower2 returns the power of x at f0 and f1 through the Hann window,
-// scaled to the rectangular window's |X|^2 of a tone (x holds FrameSamples
-// samples): the window's coherent gain is 1/2.
-func hannPower2(x []float64, f0, f1 float64) (p0, p1 float64) {
+// hannPower2 returns the power at f0 and f1 through the Hann window of
+// the 160-sample window made of the halves xa and xb (dtmfHalf samples
+// each), scaled to the rectangular window's |X|^2 of a tone: the window's
+// coherent gain is 1/2.
+func hannPower2(xa, xb []float64, f0, f1 float64) (p0, p1 float64) {
 	c0 := 2 * math.Cos(2*math.Pi*f0/sampleRate)
 	c1 := 2 * math.Cos(2*math.Pi*f1/sampleRate)
 	var a1, a2, b1, b2 float64
-	for k, v := range x[:FrameSamples] {
+	for k, v := range xa[:dtmfHalf] {
 		v *= hann160[k]
 		a1, a2 = v+c0*a1-a2, a1
 		b1, b2 = v+c1*b1-b2, b1
 	}
+	for k, v := range xb[:dtmfHalf] {
+		v *= hann160[dtmfHalf+k]
+		a1, a2 = v+c0*a1-a2, a1
+		b1, b2 = v+c1*b1-b2, b1
+	}
 	return 4 * (a1*a1 + a2*a2 - c0*a1*a2), 4 * (b1*b1 + b2*b2 - c1*b1*b2)
+}
+
+// goertzel2Split returns |X|^2 at the filters of coefficients c0 and c1
+// over the samples of xa followed by those of xb (goertzel2's arithmetic,
+// the window in two pieces).
+func goertzel2Split(xa, xb []float64, c0, c1 float64) (p0, p1 float64) {
+	var a1, a2, b1, b2 float64
+	for _, v := range xa {
+		a1, a2 = v+c0*a1-a2, a1
+		b1, b2 = v+c1*b1-b2, b1
+	}
+	for _, v := range xb {
+		a1, a2 = v+c0*a1-a2, a1
+		b1, b2 = v+c1*b1-b2, b1
+	}
+	return a1*a1 + a2*a2 - c0*a1*a2, b1*b1 + b2*b2 - c1*b1*b2
 }
 
 // winResp is the power response of a 160-sample rectangular window to a

@@ -119,10 +119,18 @@ func (r *toneRun) amDepth() float64 {
 	return 2 * math.Hypot(r.sumC-mean*r.oneC, r.sumS-mean*r.oneS) / r.sumA
 }
 
+// faxV21Bins: the V.21 band, 1550 to 1950 Hz in 50 Hz steps (DFT bins
+// 31-39); shared by every Detector, never modified.
+var faxV21Bins = func() (b [9]bin) {
+	for i := range b {
+		b[i] = newBin(1550 + 50*float64(i))
+	}
+	return b
+}()
+
 type faxDet struct {
-	v21   [9]bin // 1550 to 1950 Hz in 50 Hz steps (DFT bins 31-39)
-	p     [9]float64
-	bank  halfBank // shared with the SIT detector
+	p     [len(faxV21Bins)]float64 // the V.21 band's powers in the last frame measured
+	bank  halfBank                 // shared with the SIT detector
 	ced   toneRun
 	bell  toneRun
 	cng   toneRun
@@ -132,13 +140,6 @@ type faxDet struct {
 	floor   float64 // pre-emphasised level of the line's floor, dB
 	floorOK bool
 	speechN int // frames of sound above the floor
-}
-
-func (x *faxDet) init() {
-	for i := range x.v21 {
-		x.v21[i] = newBin(1550 + 50*float64(i))
-	}
-	x.bank.init()
 }
 
 func (x *faxDet) reset() {
@@ -278,7 +279,7 @@ func (x *faxDet) flagsFrame(d *Detector) bool {
 	if f.pure() || f.zcr < 40 {
 		return false
 	}
-	goertzelPower(d.x[:], x.v21[:], x.p[:])
+	goertzelPower(d.x[:], faxV21Bins[:], x.p[:])
 	var band float64
 	for _, v := range x.p {
 		band += v

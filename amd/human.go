@@ -61,6 +61,9 @@ import "math"
 //   - no speech by maxTimeAnalysis → silence; speech that is neither by
 //     then → human if the line has gone quiet, machine if it is talking.
 
+// humanDet.zcw holds a frame's zero crossings (at most one per sample).
+var _ [255 - FrameSamples]struct{}
+
 const (
 	vadMarginDB   = 10.0
 	vadHoldDB     = 6.0
@@ -142,7 +145,7 @@ type humanDet struct {
 	speechMS int
 
 	dbr      [musicWin]float64
-	zcw      [musicWin]int     // zero crossings per frame
+	zcw      [musicWin]uint8   // zero crossings per frame (feat.zcr <= FrameSamples)
 	tdw      [musicWin]float64 // toneDB per frame
 	zsumW    int
 	tdsumW   float64
@@ -260,9 +263,9 @@ func (h *humanDet) track(d *Detector, lost bool) {
 			h.heardAnything = true
 		}
 		h.dbr[h.ri] = f.dbfs
-		h.zsumW += f.zcr - h.zcw[h.ri]
+		h.zsumW += f.zcr - int(h.zcw[h.ri])
 		h.tdsumW += f.toneDB - h.tdw[h.ri]
-		h.zcw[h.ri], h.tdw[h.ri] = f.zcr, f.toneDB
+		h.zcw[h.ri], h.tdw[h.ri] = uint8(f.zcr), f.toneDB
 		if h.rn < initWin {
 			h.zsum += f.zcr
 		}

@@ -166,8 +166,7 @@ func powerSpectrum256(x *[fftN]float64, p *[fluxBins]float64) {
 }
 
 type musicDet struct {
-	prev     [fftN - FrameSamples]float64 // the previous frame's last samples
-	prevOK   bool
+	prevOK   bool              // the previous frame was measured: Detector.hist holds its last samples
 	mag      [fluxBins]float64 // magnitudes of the last spectrum
 	pow      float64           // its energy
 	magFrame int               // frame count of the last spectrum (0: none)
@@ -233,7 +232,7 @@ func (m *musicDet) frame(d *Detector, lost bool, nf float64) bool {
 		var x [fftN]float64
 		const off = fftN - FrameSamples
 		for i := 0; i < off; i++ {
-			x[i] = m.prev[i] * fftHann[i]
+			x[i] = d.hist[i] * fftHann[i]
 		}
 		for i := 0; i < FrameSamples; i++ {
 			x[off+i] = d.x[i] * fftHann[off+i]
@@ -259,7 +258,6 @@ func (m *musicDet) frame(d *Detector, lost bool, nf float64) bool {
 	} else if d.frames%2 == 1 && m.magFrame == d.frames-1 {
 		fl = m.lastFlux // the odd frame shares the spectrum before it
 	}
-	copy(m.prev[:], d.x[FrameSamples-len(m.prev):])
 	m.prevOK = true
 	m.cur = fl
 

@@ -54,8 +54,6 @@ type sitDet struct {
 	lostGap int
 }
 
-func (s *sitDet) init() {}
-
 func (s *sitDet) reset() {
 	s.cur = sitSeg{group: -1}
 	s.prev[0] = sitSeg{group: -1}
