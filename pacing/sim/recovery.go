@@ -16,9 +16,25 @@ import (
 //	steps) such that for every t in [T+r, T+r+10 min]:
 //	  - the mean occupancy over [t, t+10 min] is within the tolerance of the
 //	    reference, and
-//	  - the abandons in the 5 minutes before t+10 min are at most 2 × 3% of
-//	    the live answers in those 5 minutes, plus one.
+//	  - the abandons among the live answers of the 5 minutes before t+10 min
+//	    (extended back to the last 20 live answers when those 5 minutes
+//	    hold fewer) are consistent with an abandon rate of at most 3%: the
+//	    one-sided binomial test, P(X ≥ abandons | n live answers, 3%), is
+//	    not below 1%.
 //	recovery_s is the largest such r over the disturbances (N−T if never).
+//
+// The abandon test is a test, not a rate cap on a handful of calls. An
+// earlier rule allowed 2 × 3% of the live answers in the 5 minutes, plus
+// one: at 10 agents (about 13 live answers in 5 minutes) any two abandons
+// within 5 minutes failed it, which a policy holding 2% has in about 3% of
+// windows even without clustering, and a hold checks 61 overlapping
+// windows. On a disturbance that changes nothing (25% → 25% live), the
+// predictive engine scored up to 750 s under that rule (10 seeds each at 10
+// and 25 agents: 170, 750, 150 and 30 s in 4 of 20 runs); with the binomial
+// test, 250 s in 1 of 20 and 0 s in the rest. Judging from 20 live answers
+// (the simulator's worst-hour rule) at the 1% level still rejects a
+// sustained excess: 3 abandons of 20 pass (P = 2.1%), 4 of 20 fail
+// (P = 0.27%); see TestRecoveryAbandonTest.
 //
 // The occupancy test is on 10-minute means judged against the spread of
 // 10-minute means in the settled state, so that a policy already at its new
@@ -31,6 +47,8 @@ import (
 const (
 	recOccWindow    = 600.0
 	recAbWindow     = 300.0
+	recAbMinLives   = 20
+	recAbAlpha      = 0.01
 	recHold         = 600.0
 	recStep         = 10.0
 	recSettle       = 1800.0
@@ -70,11 +88,7 @@ func (w *world) recovery() float64 {
 			pa[i+1]++
 		}
 	}
-	upper := func(t float64) int { return sort.SearchFloat64s(times, math.Nextafter(t, math.Inf(1))) }
-	abOK := func(t float64) bool {
-		hi, lo := upper(t), upper(t-recAbWindow)
-		return float64(pa[hi]-pa[lo]) <= 2*recTarget*float64(hi-lo)+1
-	}
+	abOK := func(t float64) bool { return abandonsInControl(times, pa, t) }
 	end := w.now
 	worst := 0.0
 	for i, c := range ch {
@@ -123,4 +137,34 @@ func clampIdx(i, n int) int {
 		return n
 	}
 	return i
+}
+
+// abandonsInControl is the abandon test of the recovery definition at time
+// t: times are the live answers' times (sorted) and pa the prefix counts of
+// their abandons (pa[i] = abandons among the first i).
+func abandonsInControl(times []float64, pa []int, t float64) bool {
+	upper := func(t float64) int { return sort.SearchFloat64s(times, math.Nextafter(t, math.Inf(1))) }
+	hi, lo := upper(t), upper(t-recAbWindow)
+	if hi-lo < recAbMinLives {
+		lo = max(0, hi-recAbMinLives)
+	}
+	return binomTail(hi-lo, pa[hi]-pa[lo], recTarget) >= recAbAlpha
+}
+
+// binomTail returns P(X ≥ k) for X ~ Binomial(n, p), 0 < p < 1.
+func binomTail(n, k int, p float64) float64 {
+	if k <= 0 {
+		return 1
+	}
+	if k > n {
+		return 0
+	}
+	// 1 − P(X < k), summing the pmf upwards from (1−p)^n.
+	pmf := math.Pow(1-p, float64(n))
+	below := 0.0
+	for j := 0; j < k; j++ {
+		below += pmf
+		pmf *= float64(n-j) / float64(j+1) * p / (1 - p)
+	}
+	return math.Max(0, 1-below)
 }

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"math"
 	"testing"
 	"time"
 
@@ -175,5 +176,61 @@ func TestRecoveryNullDisturbance(t *testing.T) {
 	}
 	if over > 1 {
 		t.Errorf("%d of 20 null disturbances scored a recovery above 300 s: the definition measures noise", over)
+	}
+}
+
+// TestRecoveryAbandonTest checks the abandon part of the recovery
+// definition on live answers every 23 s (13 in 5 minutes, 10 agents'
+// pace). Two abandons in a row are noise for a policy at 2–3% (the earlier
+// rule, at most 2 × 3% of the 5 minutes' live answers plus one, failed
+// them); a sustained excess, 4 of the last 20, fails.
+func TestRecoveryAbandonTest(t *testing.T) {
+	mk := func(abandoned ...int) ([]float64, []int) {
+		times := make([]float64, 200)
+		pa := make([]int, len(times)+1)
+		for i := range times {
+			times[i] = 23 * float64(i+1)
+			pa[i+1] = pa[i]
+			for _, a := range abandoned {
+				if a == i {
+					pa[i+1]++
+				}
+			}
+		}
+		return times, pa
+	}
+	at := 23 * 100.5 // just after the 100th live answer (index 99)
+	if times, pa := mk(); !abandonsInControl(times, pa, at) {
+		t.Error("no abandons: not in control")
+	}
+	if times, pa := mk(98, 99); !abandonsInControl(times, pa, at) {
+		t.Error("2 abandons in a row among 20 live answers judged out of control")
+	}
+	if times, pa := mk(90, 95, 98, 99); abandonsInControl(times, pa, at) {
+		t.Error("4 abandons among the last 20 live answers judged in control")
+	}
+	// The window reaches back no further than needed: 4 abandons more than
+	// 20 live answers and 5 minutes ago no longer count.
+	if times, pa := mk(60, 62, 64, 66); !abandonsInControl(times, pa, at) {
+		t.Error("old abandons still judged")
+	}
+}
+
+func TestBinomTail(t *testing.T) {
+	for _, c := range []struct {
+		n, k int
+		want float64
+	}{
+		{20, 0, 1}, {20, 21, 0}, {1, 1, 0.03},
+		{20, 3, 0.0210084}, // 1 − P(X ≤ 2), Binomial(20, 0.03)
+		{20, 4, 0.0026688},
+	} {
+		if got := binomTail(c.n, c.k, 0.03); math.Abs(got-c.want) > 1e-6 {
+			t.Errorf("P(X ≥ %d | %d, 3%%) = %.7f, want %.7f", c.k, c.n, got, c.want)
+		}
+	}
+	// The recovery test's verdicts at 20 live answers: 3 abandons pass, 4 fail.
+	if binomTail(20, 3, recTarget) < recAbAlpha || binomTail(20, 4, recTarget) >= recAbAlpha {
+		t.Errorf("20 live answers: 3 abandons must pass and 4 fail at the %.0f%% level", 100*recAbAlpha)
 	}
 }
