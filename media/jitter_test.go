@@ -138,12 +138,7 @@ func TestSessionJitterConcealment(t *testing.T) {
 		_, _ = DecodeTo(PCMU, o[:], b[:])
 		return o[0]
 	}()
-	pcm := make([]int16, FrameSamples)
-	for i := range pcm {
-		pcm[i] = v
-	}
-	pay := make([]byte, FrameSamples)
-	_, _ = EncodeTo(PCMU, pay, pcm)
+	pay := encodedConst(PCMU, v, FrameSamples)
 	in := func(seq uint16) {
 		s.handleDatagram(marshalRTP(t, 0, seq, uint32(seq)*160, 1, false, pay), from)
 	}

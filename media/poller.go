@@ -49,7 +49,7 @@ const MaxPollerShards = 64
 // PollerStats is a snapshot of a poller's counters.
 type PollerStats struct {
 	Sessions uint64 // sessions registered now
-	Wakeups  uint64 // epoll_wait returns with at least one event
+	Wakeups  uint64 // epoll_wait returns (driven: receive passes) with at least one event
 	Events   uint64 // ready sockets handled (one datagram read each)
 	Errors   uint64 // failed reads other than "no data"
 }
@@ -88,7 +88,8 @@ func (p *Poller) Stats() PollerStats {
 	return PollerStats{Sessions: p.sessions.Load(), Wakeups: p.wakeups.Load(), Events: p.events.Load(), Errors: p.errs.Load()}
 }
 
-// Shards returns the number of shard goroutines.
+// Shards returns the number of epoll sets: shard goroutines, or 1 for a
+// driven poller (no goroutine).
 func (p *Poller) Shards() int { return len(p.shards) }
 
 func (p *Poller) pick() *pollShard {

@@ -167,20 +167,11 @@ func TestPollerManySessions(t *testing.T) {
 		l.s = newTestSession(t, clk, cfg)
 		legs[i] = l
 	}
-	enc := func(v int16) []byte {
-		pcm := make([]int16, FrameSamples)
-		for i := range pcm {
-			pcm[i] = v
-		}
-		b := make([]byte, FrameSamples)
-		_, _ = EncodeTo(PCMU, b, pcm)
-		return b
-	}
 	const packets = 5
 	for k := range packets {
 		for i, l := range legs {
 			v := int16(1000*(i%10) + 100*k)
-			l.peer.send(l.s.LocalAddr(), marshalRTP(t, 0, uint16(k+1), uint32(k*FrameSamples), uint32(i+1), k == 0, enc(v)))
+			l.peer.send(l.s.LocalAddr(), marshalRTP(t, 0, uint16(k+1), uint32(k*FrameSamples), uint32(i+1), k == 0, encodedConst(PCMU, v, FrameSamples)))
 		}
 	}
 	for i, l := range legs {

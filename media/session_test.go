@@ -99,6 +99,17 @@ func (p *rawPeer) send(to netip.AddrPort, b []byte) {
 	}
 }
 
+// encodedConst returns n samples of the constant v encoded in codec c.
+func encodedConst(c Codec, v int16, n int) []byte {
+	pcm := make([]int16, n)
+	for i := range pcm {
+		pcm[i] = v
+	}
+	b := make([]byte, n)
+	_, _ = EncodeTo(c, b, pcm)
+	return b
+}
+
 func marshalRTP(t testing.TB, pt uint8, seq uint16, ts, ssrc uint32, marker bool, payload []byte) []byte {
 	t.Helper()
 	b, err := (&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: pt, SequenceNumber: seq, Timestamp: ts, SSRC: ssrc, Marker: marker}, Payload: payload}).Marshal()
@@ -595,15 +606,6 @@ func TestSessionReceiveSequence(t *testing.T) {
 	s := newTestSession(t, clk, cfg)
 	from := netip.MustParseAddrPort("127.0.0.1:4000")
 	// payload whose first sample encodes seq (µ-law of a known value).
-	pay := func(c Codec, v int16, n int) []byte {
-		pcm := make([]int16, n)
-		for i := range pcm {
-			pcm[i] = v
-		}
-		b := make([]byte, n)
-		_, _ = EncodeTo(c, b, pcm)
-		return b
-	}
 	dec := func(c Codec, v int16) int16 {
 		var b [1]byte
 		var s [1]int16
@@ -612,7 +614,7 @@ func TestSessionReceiveSequence(t *testing.T) {
 		return s[0]
 	}
 	in := func(pt uint8, seq uint16, ssrc uint32, v int16, n int) {
-		s.handleDatagram(marshalRTP(t, pt, seq, uint32(seq)*160, ssrc, false, pay(Codec(pt), v, n)), from)
+		s.handleDatagram(marshalRTP(t, pt, seq, uint32(seq)*160, ssrc, false, encodedConst(Codec(pt), v, n)), from)
 	}
 	in(0, 65534, 1, 100, 160) // first
 	in(0, 65535, 1, 200, 160)
