@@ -368,24 +368,31 @@ func (m *Manager) run(ctx context.Context, cancel context.CancelCauseFunc, o Ord
 	}
 	a.order = o
 	a.res = Result{AttemptID: id, CampaignID: o.CampaignID, ContactID: o.ContactID, Number: o.Number, CallerID: o.CallerID}
-	defer func() {
+	defer m.wg.Done()
+	// finish retires the attempt before its result is published, so that
+	// whoever reads the result (the pacer, a test) already sees the
+	// attempt gone from Active and its slot free. Drain still waits for
+	// the publish through wg.
+	finish := func() {
 		cancel(nil)
+		if a.releaseSlot != nil {
+			a.releaseSlot()
+		}
 		m.mu.Lock()
 		delete(m.inflight, id)
 		m.mu.Unlock()
 		m.active.Add(-1)
 		m.deps.Metrics.Active.Dec()
-		m.wg.Done()
-	}()
+	}
 	// Wait for a port slot (IVR port) without blocking the API.
 	select {
 	case m.slots <- struct{}{}:
 		var once sync.Once
 		a.releaseSlot = func() { once.Do(func() { <-m.slots }) }
-		defer a.releaseSlot()
 	case <-ctx.Done():
 		a.res.Result, a.res.Cause = Cancelled, causeText(ctx)
 		a.res.Timings.End = m.deps.Now()
+		finish()
 		m.publish(a.res)
 		return
 	}
@@ -400,6 +407,7 @@ func (m *Manager) run(ctx context.Context, cancel context.CancelCauseFunc, o Ord
 		m.unreserveFor(o.Agent, o.ContactID)
 	}
 	a.res.Timings.End = m.deps.Now()
+	finish()
 	m.publish(a.res)
 }
 
