@@ -23,8 +23,13 @@ const (
 	stateEnded
 )
 
-// Call is one outbound call. Its goroutine owns the SIP dialog; the methods
-// talk to it and are safe to call from any goroutine.
+// Call is one outbound call. A goroutine of its own runs the INVITE
+// transaction and hands an answered dialog over: from then on the call has
+// no goroutine (thousands of answered calls would each park one, 8 KiB of
+// stack apiece), and whoever ends the dialog (Hangup, Close, or the sipgo
+// handler of the peer's BYE) takes it over under mu, sends or answers the
+// BYE and finishes the call. The methods are safe to call from any
+// goroutine.
 type Call struct {
 	ep       *Endpoint
 	log      *slog.Logger
@@ -37,12 +42,11 @@ type Call struct {
 	callID   string
 
 	events     chan Event
-	hangupCh   chan hangupReq
-	byeCh      chan struct{}  // remote BYE seen (cap 1)
-	reinviteCh chan sdp.Media // accepted re-INVITEs (bounded)
+	reinviteCh chan sdp.Media // re-INVITEs accepted before the handover (bounded)
 	closeCh    chan struct{}  // closed by Close/abort
 	closeOnce  sync.Once
-	done       chan struct{} // closed when the goroutine has ended
+	handover   chan struct{} // closed when the dialing goroutine has ended
+	done       chan struct{} // closed when the call has finished
 
 	waitCtx    context.Context // bounds the INVITE transaction (WaitAnswer)
 	waitCancel context.CancelCauseFunc
@@ -62,11 +66,9 @@ type Call struct {
 	lastAnswer      []byte // our answer to the re-INVITE with CSeq remoteCSeq
 	remoteByeSeen   bool
 	answeredOnce    bool
-}
-
-type hangupReq struct {
-	ctx   context.Context
-	reply chan error
+	serving         bool // answered dialog handed over: no goroutine
+	closing         bool // abort called
+	eventsClosed    bool
 }
 
 func newCall(e *Endpoint, req DialRequest, local netip.AddrPort, offer []byte, sessID uint64, invite *sip.Request, localTag, callID string) *Call {
@@ -74,10 +76,9 @@ func newCall(e *Endpoint, req DialRequest, local netip.AddrPort, offer []byte, s
 		ep: e, req: req, localRTP: local, offer: offer, sdpID: sessID, invite: invite,
 		localTag: localTag, callID: callID,
 		events:     make(chan Event, e.cfg.EventBuffer),
-		hangupCh:   make(chan hangupReq),
-		byeCh:      make(chan struct{}, 1),
 		reinviteCh: make(chan sdp.Media, 8),
 		closeCh:    make(chan struct{}),
+		handover:   make(chan struct{}),
 		done:       make(chan struct{}),
 		sdpVersion: 1,
 	}
@@ -95,7 +96,8 @@ func (c *Call) Events() <-chan Event { return c.events }
 // CallID returns the SIP Call-ID.
 func (c *Call) CallID() string { return c.callID }
 
-// Done is closed when the call's goroutine has ended.
+// Done is closed when the call has finished: its dialog is over and its
+// events channel closed.
 func (c *Call) Done() <-chan struct{} { return c.done }
 
 // Cancel cancels a call that is not answered yet: CANCEL once the peer has
@@ -119,6 +121,7 @@ func (c *Call) Cancel() {
 // abandon while ringing, BYE (bounded by HangupTimeout) when answered.
 func (c *Call) abort() {
 	c.mu.Lock()
+	c.closing = true
 	if c.state == stateRinging {
 		c.cancelRequested = true
 		if c.gotResponse {
@@ -128,8 +131,28 @@ func (c *Call) abort() {
 			c.waitCancel(sipgo.WaitAnswerForceCancelErr)
 		}
 	}
+	sess, own := c.takeOver()
 	c.mu.Unlock()
 	c.closeOnce.Do(func() { close(c.closeCh) })
+	if own {
+		// Endpoint.Close aborts every call in a row: the BYEs go out in
+		// parallel, each bounded by HangupTimeout.
+		go func() {
+			_ = c.byeWithTimeout(context.Background(), sess)
+			c.finish()
+		}()
+	}
+}
+
+// takeOver claims a handed-over answered dialog for ending it. Call with
+// c.mu held; the caller that gets own == true must send BYE (or answer the
+// peer's) and then call finish.
+func (c *Call) takeOver() (sess *sipgo.DialogClientSession, own bool) {
+	if c.state != stateAnswered || !c.serving {
+		return nil, false
+	}
+	c.state = stateEnded
+	return c.sess, true
 }
 
 // Close ends the call if it is still up (CANCEL when ringing, BYE when
@@ -148,29 +171,42 @@ func (c *Call) Close() {
 // it acts as Cancel and returns nil. On a call that has already ended it
 // returns nil if it had been answered, ErrNotAnswered otherwise.
 func (c *Call) Hangup(ctx context.Context) error {
-	c.mu.Lock()
-	st, answered := c.state, c.answeredOnce
-	c.mu.Unlock()
-	if st == stateRinging {
-		c.Cancel()
-		return nil
-	}
-	reply := make(chan error, 1)
-	select {
-	case c.hangupCh <- hangupReq{ctx: ctx, reply: reply}:
-	case <-c.done:
+	for {
+		c.mu.Lock()
+		st, serving := c.state, c.serving
+		sess, own := c.takeOver()
+		c.mu.Unlock()
+		switch {
+		case own:
+			err := c.byeWithTimeout(ctx, sess)
+			c.finish()
+			return err
+		case st == stateRinging:
+			c.Cancel()
+			return nil
+		case st == stateAnswered && !serving:
+			// The dialing goroutine is still handing the dialog over.
+			select {
+			case <-c.handover:
+				continue
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		// Ended: by the peer's BYE crossing ours, by Close, or never
+		// answered.
+		select {
+		case <-c.done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		c.mu.Lock()
+		answered := c.answeredOnce
+		c.mu.Unlock()
 		if answered {
 			return nil
 		}
 		return ErrNotAnswered
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	select {
-	case err := <-reply:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }
 
@@ -203,19 +239,32 @@ func (c *Call) fail(code int, reason string, err error) {
 	c.emit(Failed{Code: code, Reason: reason, Err: err})
 }
 
-func (c *Call) setEnded() {
+// finish ends the call once its dialog is over: it runs exactly once, in
+// the dialing goroutine or in whoever took the answered dialog over.
+func (c *Call) finish() {
+	c.waitCancel(nil)
 	c.mu.Lock()
 	c.state = stateEnded
+	sess := c.sess
+	c.eventsClosed = true
+	close(c.events)
 	c.mu.Unlock()
+	if sess != nil {
+		_ = sess.Close()
+	}
+	c.ep.forget(c)
+	close(c.done)
+	c.ep.callWG.Done()
 }
 
 func (c *Call) run(dialCtx context.Context) {
-	defer c.ep.callWG.Done()
-	defer close(c.done)
-	defer c.ep.forget(c)
-	defer close(c.events)
-	defer c.setEnded()
-	defer c.waitCancel(nil)
+	handedOver := false
+	defer func() {
+		if !handedOver {
+			c.finish()
+		}
+		close(c.handover)
+	}()
 
 	stopWatch := context.AfterFunc(dialCtx, c.Cancel)
 	defer stopWatch()
@@ -240,7 +289,6 @@ func (c *Call) run(dialCtx context.Context) {
 	c.mu.Lock()
 	c.sess = sess
 	c.mu.Unlock()
-	defer sess.Close()
 
 	err = sess.WaitAnswer(c.waitCtx, sipgo.AnswerOptions{
 		OnResponse: c.onResponse,
@@ -257,7 +305,7 @@ func (c *Call) run(dialCtx context.Context) {
 		c.waitFailed(sess, err, resp, timedOut, cancelled)
 		return
 	}
-	c.answered(sess, resp, cancelled)
+	handedOver = c.answered(sess, resp, cancelled)
 }
 
 // waitFailed reports why WaitAnswer returned without an answer.
@@ -381,8 +429,10 @@ func (c *Call) onInviteTimeout() {
 	}
 }
 
-// answered handles a 2xx: ACK, check the answer SDP, then serve the dialog.
-func (c *Call) answered(sess *sipgo.DialogClientSession, resp *sip.Response, cancelled bool) {
+// answered handles a 2xx: ACK, check the answer SDP, report Answered, then
+// hand the dialog over (true) unless it already ended (false: the caller
+// finishes the call).
+func (c *Call) answered(sess *sipgo.DialogClientSession, resp *sip.Response, cancelled bool) bool {
 	media, perr := sdp.ParseAnswer(resp.Body(), c.req.Codecs)
 	c.mu.Lock()
 	c.state = stateAnswered
@@ -400,13 +450,13 @@ func (c *Call) answered(sess *sipgo.DialogClientSession, resp *sip.Response, can
 	if err := sess.Ack(context.Background()); err != nil {
 		c.fail(503, "Service Unavailable", fmt.Errorf("%w: send ACK: %w", ErrTransport, err))
 		c.byeWithTimeout(context.Background(), sess)
-		return
+		return false
 	}
 	if cancelled {
 		c.log.Info("call answered while cancelling; sending BYE")
 		c.byeWithTimeout(context.Background(), sess)
 		c.fail(resp.StatusCode, resp.Reason, ErrCancelled)
-		return
+		return false
 	}
 	if perr != nil {
 		c.byeWithTimeout(context.Background(), sess)
@@ -415,42 +465,46 @@ func (c *Call) answered(sess *sipgo.DialogClientSession, resp *sip.Response, can
 		} else {
 			c.fail(488, "Not Acceptable Here", fmt.Errorf("%w: %w", ErrBadAnswer, perr))
 		}
-		return
+		return false
 	}
 	c.log.Info("call answered", "code", resp.StatusCode, "codec", media.Codec, "remote_rtp", media.Addr.String(), "direction", media.Direction)
 	c.emit(Answered{Code: resp.StatusCode, Media: media})
 
-	for {
-		select {
-		case h := <-c.hangupCh:
-			if c.byeSeen() {
-				// The peer's BYE crossed our hangup: it already ended.
-				h.reply <- nil
-				c.emit(RemoteBye{})
-				return
-			}
-			err := c.byeWithTimeout(h.ctx, sess)
-			h.reply <- err
-			return
-		case <-c.byeCh:
-			c.log.Info("call ended by peer")
-			c.emit(RemoteBye{})
-			return
-		case m := <-c.reinviteCh:
-			c.emit(Reinvite{Media: m})
-		case <-c.closeCh:
-			if !c.byeSeen() {
-				c.byeWithTimeout(context.Background(), sess)
-			}
-			return
-		}
+	// Hand over, unless the dialog ended meanwhile: the peer's BYE (its
+	// handler left the rest to us) or Close.
+	c.mu.Lock()
+	for len(c.reinviteCh) > 0 {
+		m := <-c.reinviteCh
+		c.emitLocked(Reinvite{Media: m})
 	}
+	byeSeen, closing := c.remoteByeSeen, c.closing
+	if !byeSeen && !closing {
+		c.serving = true
+	}
+	c.mu.Unlock()
+	switch {
+	case byeSeen:
+		c.log.Info("call ended by peer")
+		c.emit(RemoteBye{})
+		return false
+	case closing:
+		c.byeWithTimeout(context.Background(), sess)
+		return false
+	}
+	return true
 }
 
-func (c *Call) byeSeen() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.remoteByeSeen
+// emitLocked delivers a droppable event (Reinvite) with c.mu held, so that
+// it never races the close of the events channel.
+func (c *Call) emitLocked(ev Event) {
+	if c.eventsClosed || c.state != stateAnswered {
+		return
+	}
+	select {
+	case c.events <- ev:
+	default:
+		c.log.Warn("sip event dropped: events buffer full", "event", fmt.Sprintf("%T", ev))
+	}
 }
 
 // byeWithTimeout sends BYE, bounded by ctx or, without deadline,
@@ -472,6 +526,28 @@ func (c *Call) byeWithTimeout(ctx context.Context, sess *sipgo.DialogClientSessi
 	return nil
 }
 
+// reack sends the ACK again for a retransmitted 2xx of our answered
+// dialog. It reports whether the response was ours.
+func (c *Call) reack(r *sip.Response) bool {
+	c.mu.Lock()
+	sess := c.sess
+	ok := c.state == stateAnswered && sess != nil
+	if to := r.To(); ok && to != nil {
+		tag, _ := to.Params.Get("tag")
+		ok = tag == c.remoteTag
+	}
+	c.mu.Unlock()
+	if !ok {
+		return false
+	}
+	if err := sess.Ack(context.Background()); err != nil {
+		c.log.Warn("ACK to retransmitted 2xx failed", "error", err)
+	} else {
+		c.log.Info("retransmitted 2xx ACKed again")
+	}
+	return true
+}
+
 // matchDialog reports whether an in-dialog request belongs to our answered
 // dialog. Call with c.mu held.
 func (c *Call) matchDialog(req *sip.Request) bool {
@@ -487,12 +563,16 @@ func (c *Call) matchDialog(req *sip.Request) bool {
 	return ft == c.remoteTag && tt == c.localTag
 }
 
-// handleBye runs in a sipgo server goroutine.
+// handleBye runs in a sipgo server goroutine. On a handed-over dialog it
+// finishes the call itself; before the handover it leaves that to the
+// dialing goroutine.
 func (c *Call) handleBye(req *sip.Request, tx sip.ServerTransaction) {
 	c.mu.Lock()
 	ok := c.matchDialog(req)
 	sess := c.sess
-	if ok {
+	own := false
+	if ok && sess != nil {
+		own = c.serving
 		c.state = stateEnded
 		c.remoteByeSeen = true
 	}
@@ -504,9 +584,10 @@ func (c *Call) handleBye(req *sip.Request, tx sip.ServerTransaction) {
 	if err := sess.ReadBye(req, tx); err != nil {
 		c.log.Warn("answer BYE failed", "error", err)
 	}
-	select {
-	case c.byeCh <- struct{}{}:
-	default:
+	if own {
+		c.log.Info("call ended by peer")
+		c.emit(RemoteBye{})
+		c.finish()
 	}
 }
 
@@ -581,11 +662,19 @@ func (c *Call) handleReinvite(req *sip.Request, tx sip.ServerTransaction) {
 	c.mu.Unlock()
 	c.ep.respond(req, tx, 200, "OK", answer, &contact, sip.NewHeader("Content-Type", "application/sdp"))
 	c.log.Info("call re-INVITE accepted", "direction", offer.Direction, "hold", offer.Hold, "remote_rtp", offer.Addr.String())
-	select {
-	case c.reinviteCh <- offer:
-	default:
-		c.log.Warn("sip event dropped: re-INVITE queue full")
+	c.mu.Lock()
+	if c.serving {
+		c.emitLocked(Reinvite{Media: offer})
+	} else {
+		// Not handed over yet: the dialing goroutine reports it after
+		// Answered.
+		select {
+		case c.reinviteCh <- offer:
+		default:
+			c.log.Warn("sip event dropped: re-INVITE queue full")
+		}
 	}
+	c.mu.Unlock()
 }
 
 func sanitizeWarning(s string) string {

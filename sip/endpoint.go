@@ -60,10 +60,14 @@ func NewEndpoint(cfg Config, log *slog.Logger) (*Endpoint, error) {
 	// at warn/error. A remote peer controls those, so they go to debug:
 	// call-level outcomes are logged by this package.
 	libLog := slog.New(demoteHandler{log.Handler()}).With("lib", "sipgo")
+	// Responses no transaction matches reach onStrayResponse (set below,
+	// before Start opens any socket).
+	var ep *Endpoint
 	ua, err := sipgo.NewUA(
 		sipgo.WithUserAgent(cfg.UserAgent),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(libLog)),
-		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(libLog)),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(libLog),
+			sip.WithTransactionLayerUnhandledResponseHandler(func(r *sip.Response) { ep.onStrayResponse(r) })),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("create sip user agent: %w", err)
@@ -74,6 +78,7 @@ func NewEndpoint(cfg Config, log *slog.Logger) (*Endpoint, error) {
 		return nil, fmt.Errorf("create sip server: %w", err)
 	}
 	e := &Endpoint{cfg: cfg, log: log, ua: ua, srv: srv, calls: map[string]*Call{}}
+	ep = e
 	srv.OnOptions(e.onOptions)
 	srv.OnInvite(e.onInvite)
 	srv.OnBye(e.onBye)
@@ -484,7 +489,10 @@ func (e *Endpoint) forget(c *Call) {
 }
 
 func (e *Endpoint) lookup(req *sip.Request) *Call {
-	cid := req.CallID()
+	return e.lookupID(req.CallID())
+}
+
+func (e *Endpoint) lookupID(cid *sip.CallIDHeader) *Call {
 	if cid == nil {
 		return nil
 	}
@@ -567,4 +575,28 @@ func (d demoteHandler) WithAttrs(as []slog.Attr) slog.Handler {
 
 func (d demoteHandler) WithGroup(name string) slog.Handler {
 	return demoteHandler{d.h.WithGroup(name)}
+}
+
+// onStrayResponse handles a response no client transaction matches. Our
+// INVITE transactions end acceptedLinger after the 2xx, so a 2xx that the
+// peer retransmits later (our ACK was lost) lands here: the call ACKs it
+// again (RFC 3261 13.2.2.4). Anything else is a late retransmission and is
+// dropped.
+func (e *Endpoint) onStrayResponse(r *sip.Response) {
+	cseq := r.CSeq()
+	if !r.IsSuccess() || cseq == nil || cseq.MethodName != sip.INVITE {
+		e.log.Debug("stray sip response dropped", "status", r.StatusCode, "call_id", callIDOf(r))
+		return
+	}
+	c := e.lookupID(r.CallID())
+	if c == nil || !c.reack(r) {
+		e.log.Debug("stray 2xx to INVITE dropped: no answered call", "call_id", callIDOf(r))
+	}
+}
+
+func callIDOf(r *sip.Response) string {
+	if cid := r.CallID(); cid != nil {
+		return cid.Value()
+	}
+	return ""
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -457,4 +458,81 @@ func TestSIPpTCP(t *testing.T) {
 	if got, want := header(inv[0], "Contact"), "<sip:"+e.TCPAddr().String()+";transport=tcp>"; got != want {
 		t.Errorf("Contact %q, want %q", got, want)
 	}
+}
+
+// TestSIPpAnsweredCallParksNoGoroutine: once answered, a call has no
+// goroutine of its own (thousands of answered calls would each park one),
+// and Endpoint.Close still ends it with a BYE the peer answers.
+func TestSIPpAnsweredCallParksNoGoroutine(t *testing.T) {
+	checkGoroutines(t)
+	peer := startSIPp(t, "uas_answer.xml", "u1", netip.AddrPort{})
+	e := testEndpoint(t, peer.Addr, "udp", nil)
+	idle := runtime.NumGoroutine()
+	c := testDial(t, e, context.Background())
+	if ev := nextFinal(t, c, 5*time.Second); !isAnswered(ev) {
+		t.Fatalf("got %#v, want Answered", ev)
+	}
+	select {
+	case <-c.handover:
+	case <-time.After(5 * time.Second):
+		t.Fatal("answered call not handed over")
+	}
+	// sipgo's transaction timers run as timers, not goroutines: the count
+	// returns to the idle endpoint's.
+	deadline := time.Now().Add(3 * time.Second)
+	for runtime.NumGoroutine() > idle && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > idle {
+		buf := make([]byte, 1<<20)
+		t.Fatalf("%d goroutines with one answered call, %d idle:\n%s", n, idle, buf[:runtime.Stack(buf, true)])
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-c.Done():
+	default:
+		t.Fatal("Endpoint.Close returned before the call finished")
+	}
+	if evs := waitClosed(t, c, time.Second); len(evs) != 0 {
+		t.Fatalf("events after close: %v", evs)
+	}
+	peer.requireSuccess(t)
+	if n := len(peer.received("BYE ")); n != 1 {
+		t.Errorf("sipp got %d BYEs, want 1", n)
+	}
+	// Hangup after the end reports the call as answered and over.
+	if err := c.Hangup(context.Background()); err != nil {
+		t.Errorf("hangup after close: %v", err)
+	}
+}
+
+// TestSIPpLate200Retransmission: the INVITE transaction ends soon after the
+// 2xx (Timer M is short, so a busy edge does not keep every INVITE for
+// 32 s), and a 2xx retransmitted after that, as when our ACK was lost, is
+// still ACKed by the call (RFC 3261 13.2.2.4).
+func TestSIPpLate200Retransmission(t *testing.T) {
+	checkGoroutines(t)
+	peer := startSIPp(t, "uas_late_200.xml", "u1", netip.AddrPort{})
+	e := testEndpoint(t, peer.Addr, "udp", nil)
+	c := testDial(t, e, context.Background())
+	if ev := nextFinal(t, c, 5*time.Second); !isAnswered(ev) {
+		t.Fatalf("got %#v, want Answered", ev)
+	}
+	// Wait for SIPp to have its second ACK (its retransmission comes 3 s
+	// after the first), then hang up.
+	deadline := time.Now().Add(8 * time.Second)
+	for len(peer.received("ACK ")) < 2 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := len(peer.received("ACK ")); n != 2 {
+		t.Fatalf("sipp got %d ACKs, want 2 (the late 200 was not ACKed)\n%s", n, peer.messages())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := c.Hangup(ctx); err != nil {
+		t.Fatalf("hangup: %v", err)
+	}
+	peer.requireSuccess(t)
 }
