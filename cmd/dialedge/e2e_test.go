@@ -300,18 +300,31 @@ outbox: {path: %q}
 	}
 	waitFor(t, 10*time.Second, "3 calls answered", func() bool { return sim.Stats().Answered >= 3 })
 	sigterm()
-	// While draining, orders are refused with 503 (never accepted and lost).
+	// The signal reaches serve asynchronously: an order that races it may
+	// still be accepted (and then must get its result, checked below). Once
+	// the edge refuses one with 503 it is draining and refuses every later
+	// one: none is accepted and lost.
+	late := 0
 	var refused bool
 	for i := 0; i < 100 && !refused; i++ {
-		code, _ := c.post(t, "/v1/calls", map[string]any{"contactId": "late", "number": "15550009001"})
-		refused = code == http.StatusServiceUnavailable
-		if code == http.StatusAccepted {
-			t.Fatal("an order was accepted after SIGTERM")
+		code, body := c.post(t, "/v1/calls", map[string]any{"contactId": fmt.Sprintf("late-%d", i), "number": "15550009001"})
+		switch code {
+		case http.StatusServiceUnavailable:
+			refused = true
+		case http.StatusAccepted:
+			late++
+		default:
+			t.Fatalf("POST /v1/calls while draining = %d %v", code, body)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	if !refused {
 		t.Fatal("no 503 while draining")
+	}
+	for i := 0; i < 3; i++ {
+		if code, body := c.post(t, "/v1/calls", map[string]any{"contactId": fmt.Sprintf("after-%d", i), "number": "15550009001"}); code != http.StatusServiceUnavailable {
+			t.Fatalf("POST /v1/calls after the first 503 = %d %v, want 503", code, body)
+		}
 	}
 	select {
 	case err := <-done:
@@ -331,11 +344,18 @@ outbox: {path: %q}
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(evs) != 3 {
-		t.Fatalf("%d results in the outbox, want 3", len(evs))
+	if len(evs) != 3+late {
+		t.Fatalf("%d results in the outbox, want %d (3 calls up, %d accepted as the signal came)", len(evs), 3+late, late)
 	}
+	seen := map[string]int{}
 	for _, ev := range evs {
 		r := ev.Result
+		if seen[r.ContactID]++; seen[r.ContactID] > 1 {
+			t.Errorf("contact %s has %d results", r.ContactID, seen[r.ContactID])
+		}
+		if strings.HasPrefix(r.ContactID, "late-") {
+			continue
+		}
 		if r.Result != call.LiveVoice || r.Cause != "drain timeout" || r.Disposition != call.HungUp {
 			t.Errorf("drained call: %s cause %q disposition %q, want LIVE_VOICE, drain timeout, hung_up", r.Result, r.Cause, r.Disposition)
 		}
