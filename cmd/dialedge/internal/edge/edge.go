@@ -94,16 +94,17 @@ type ReceiveConfig struct {
 type RuntimeConfig struct {
 	// GCPercent is the garbage collector's growth target
 	// (runtime/debug.SetGCPercent): the heap may grow to live + GCPercent %
-	// of (live heap + goroutine stacks) before the next collection. The
-	// edge's steady state allocates little (the packet and frame paths
-	// allocate nothing; per call some tens of KB of SIP, SDP and result
-	// data), so even at 25 a collection runs only every few seconds at
-	// 1000 ports (well under 1 % of a core), while the headroom, which
-	// counts fully in RSS, is a quarter of Go's default 100: measured
-	// with `dialedge bench ivr --ports 1000`, 84 KiB per port at 50, 71 at
-	// 25. 0 keeps Go's default. -1 turns the collector off (only with
-	// MemoryLimitMiB).
+	// of (live heap + goroutine stacks) before the next collection; the
+	// headroom counts fully in RSS. 0 (auto, the default): the edge resets
+	// it every second between 25 and 100 so that the heap goal stays
+	// within HeapBudgetMiB (see gctune.go). A loaded IVR edge then runs
+	// near 25 (little RSS per port) and a SIP-heavy one, with its small
+	// live heap and high allocation rate, at 100. 1..1000: fixed. -1 turns
+	// the collector off (only with MemoryLimitMiB).
 	GCPercent int `yaml:"gc_percent"`
+	// HeapBudgetMiB is the heap goal the auto GC setting aims under. 0:
+	// 16 MiB + 20 KiB × calls.max_calls (35.5 MiB at 1000 ports).
+	HeapBudgetMiB int `yaml:"heap_budget_mib"`
 	// MemoryLimitMiB, if > 0, is a soft memory limit
 	// (runtime/debug.SetMemoryLimit): the collector runs harder as the
 	// process approaches it. 0: none.
@@ -119,13 +120,16 @@ type RuntimeConfig struct {
 	GOMAXPROCS int `yaml:"gomaxprocs"`
 }
 
-// DefaultRuntimeConfig returns GCPercent 25 and no memory limit.
-func DefaultRuntimeConfig() RuntimeConfig { return RuntimeConfig{GCPercent: 25} }
+// DefaultRuntimeConfig returns the auto GC setting and no memory limit.
+func DefaultRuntimeConfig() RuntimeConfig { return RuntimeConfig{} }
 
 // Validate names the first invalid field.
 func (c RuntimeConfig) Validate() error {
 	if c.GCPercent < -1 || c.GCPercent > 1000 {
-		return fmt.Errorf("gc_percent: %d out of range; allowed -1 (off), 0 (Go default) or 1..1000", c.GCPercent)
+		return fmt.Errorf("gc_percent: %d out of range; allowed -1 (off), 0 (auto) or 1..1000", c.GCPercent)
+	}
+	if c.HeapBudgetMiB < 0 || c.HeapBudgetMiB > 1<<20 {
+		return fmt.Errorf("heap_budget_mib: %d out of range; allowed 0 (auto) or 1..%d", c.HeapBudgetMiB, 1<<20)
 	}
 	if c.MemoryLimitMiB < 0 || c.MemoryLimitMiB > 1<<20 {
 		return fmt.Errorf("memory_limit_mib: %d out of range; allowed 0 (none) or 1..%d", c.MemoryLimitMiB, 1<<20)
@@ -140,8 +144,10 @@ func (c RuntimeConfig) Validate() error {
 }
 
 // apply sets the runtime knobs the environment does not set. clockThread:
-// the media clock runs on a dedicated thread (media.priority > 0).
-func (c RuntimeConfig) apply(log *slog.Logger, clockThread bool) {
+// the media clock runs on a dedicated thread (media.priority > 0). With
+// the auto GC setting it returns the running tuner (nil otherwise); maxCalls
+// sizes its default budget.
+func (c RuntimeConfig) apply(log *slog.Logger, clockThread bool, maxCalls int) *gcTuner {
 	if _, set := os.LookupEnv("GOMAXPROCS"); !set {
 		switch {
 		case c.GOMAXPROCS > 0:
@@ -150,13 +156,26 @@ func (c RuntimeConfig) apply(log *slog.Logger, clockThread bool) {
 			runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + 1)
 		}
 	}
-	if _, set := os.LookupEnv("GOGC"); !set && c.GCPercent != 0 {
-		debug.SetGCPercent(c.GCPercent)
-	}
 	if _, set := os.LookupEnv("GOMEMLIMIT"); !set && c.MemoryLimitMiB > 0 {
 		debug.SetMemoryLimit(int64(c.MemoryLimitMiB) << 20)
 	}
 	log.Debug("go runtime", "gc_percent", c.GCPercent, "memory_limit_mib", c.MemoryLimitMiB, "gomaxprocs", runtime.GOMAXPROCS(0))
+	if _, set := os.LookupEnv("GOGC"); set {
+		return nil
+	}
+	if c.GCPercent != 0 {
+		debug.SetGCPercent(c.GCPercent)
+		return nil
+	}
+	return startGCTuner(c.heapBudget(maxCalls), log)
+}
+
+// heapBudget is the auto GC setting's heap goal in bytes.
+func (c RuntimeConfig) heapBudget(maxCalls int) uint64 {
+	if c.HeapBudgetMiB > 0 {
+		return uint64(c.HeapBudgetMiB) << 20
+	}
+	return gcAutoBase + gcAutoPerCall*uint64(max(maxCalls, 0))
 }
 
 // DefaultReceiveConfig returns mode clock (the poller settings apply to
@@ -327,6 +346,7 @@ type Edge struct {
 	API      *api.Server
 	apiLn    net.Listener
 	pprof    *http.Server
+	gcTune   *gcTuner // auto GC setting; nil otherwise
 
 	closeOnce sync.Once
 	closeErr  error
@@ -359,7 +379,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Edge, error) {
 	} else if n > 0 {
 		log.Warn("reported attempts interrupted by the previous run as ERROR", "count", n)
 	}
-	cfg.Runtime.apply(log, cfg.Media.Priority > 0)
+	e.gcTune = cfg.Runtime.apply(log, cfg.Media.Priority > 0, cfg.Calls.MaxCalls)
 	e.Pool, err = ports.NewPool(cfg.RTP)
 	if err != nil {
 		return nil, err
@@ -504,6 +524,9 @@ func (e *Edge) Close() error {
 		}
 		if e.Store != nil {
 			errs = append(errs, e.Store.Close())
+		}
+		if e.gcTune != nil {
+			e.gcTune.close()
 		}
 		e.closeErr = errors.Join(errs...)
 	})

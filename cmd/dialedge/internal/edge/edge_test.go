@@ -59,7 +59,9 @@ func TestRuntimeGOMAXPROCS(t *testing.T) {
 		{RuntimeConfig{GOMAXPROCS: 1}, false, 1},
 	} {
 		runtime.GOMAXPROCS(def)
-		tc.cfg.apply(log, tc.clockThread)
+		if tn := tc.cfg.apply(log, tc.clockThread, 10); tn != nil {
+			tn.close()
+		}
 		if got := runtime.GOMAXPROCS(0); got != tc.want {
 			t.Errorf("apply(%+v, clockThread %v): GOMAXPROCS %d, want %d", tc.cfg, tc.clockThread, got, tc.want)
 		}
