@@ -219,6 +219,7 @@ func (cl *call) startMedia() ([]byte, error) {
 	cfg.Counters = &cl.c.rtp
 	cfg.OnFrame = cl.onFrame
 	cfg.OnDTMF = cl.onDTMF
+	cfg.Poller = cl.c.poller
 	if cl.offer.Hold || cl.offer.Addr.Addr().IsUnspecified() {
 		cfg.Remote = netip.AddrPort{}
 	}

@@ -50,8 +50,13 @@ type Carrier struct {
 	tcp      net.Listener
 	clock    *media.Clock
 	ownClock bool
-	pool     *ports.Pool
-	rtp      media.Counters
+	// poller is read by the carrier's own clock (driven): the legs'
+	// packets are taken off their sockets on the clock's goroutine, with
+	// no goroutine woken per packet. nil with an injected clock or
+	// without epoll (then every leg has a receive goroutine).
+	poller *media.Poller
+	pool   *ports.Pool
+	rtp    media.Counters
 
 	dialogs sync.Map // dialog ID -> *call
 	stats   *counters
@@ -189,7 +194,22 @@ func (c *Carrier) Start(ctx context.Context) error {
 
 	c.clock = c.cfg.Clock
 	if c.clock == nil {
-		c.clock = media.NewClock(media.DefaultClockConfig(), c.log)
+		// Config.DrivenReceive: the legs are read the way the edge reads
+		// its own by default, by a driven poller drained by the clock's
+		// goroutine between its sends.
+		ccfg := media.DefaultClockConfig()
+		if c.cfg.DrivenReceive {
+			pcfg := media.DefaultPollerConfig()
+			pcfg.Driven = true
+			p, err := media.NewPoller(pcfg, c.log)
+			switch {
+			case err == nil:
+				c.poller, ccfg.Receive = p, p
+			case !errors.Is(err, media.ErrNotSupported):
+				c.log.Warn("rtp receive: no driven poller; one goroutine per leg", "err", err)
+			}
+		}
+		c.clock = media.NewClock(ccfg, c.log)
 		c.ownClock = true
 	}
 
@@ -293,6 +313,9 @@ func (c *Carrier) shutdown() {
 	c.serveWG.Wait()
 	if c.ownClock {
 		_ = c.clock.Close()
+	}
+	if c.poller != nil {
+		_ = c.poller.Close()
 	}
 	_ = c.pool.Close()
 	c.log.Info("carrier simulator stopped", "calls", c.stats.total.Load())

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math"
 	"net"
 	"net/netip"
@@ -152,9 +153,23 @@ func TestMaxCalls(t *testing.T) {
 
 // TestDTMFAndInboundAudio sends RFC 4733 digits and a tone from a raw RTP
 // socket and checks the carrier's record of them.
+// TestDTMFAndInboundAudio runs with a receive goroutine per leg and with
+// the driven poller (Config.DrivenReceive): the same frames and digits.
 func TestDTMFAndInboundAudio(t *testing.T) {
 	t.Parallel()
-	c := startCarrier(t, func(cfg *Config) { cfg.HumanHold = 3 * time.Second })
+	for _, driven := range []bool{false, true} {
+		t.Run(fmt.Sprintf("driven=%v", driven), func(t *testing.T) {
+			t.Parallel()
+			testDTMFAndInboundAudio(t, driven)
+		})
+	}
+}
+
+func testDTMFAndInboundAudio(t *testing.T, driven bool) {
+	c := startCarrier(t, func(cfg *Config) { cfg.HumanHold = 3 * time.Second; cfg.DrivenReceive = driven })
+	if (c.poller != nil) != driven {
+		t.Fatalf("driven %v: poller %v", driven, c.poller != nil)
+	}
 	p := newPhone(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
