@@ -10,7 +10,10 @@ import "math"
 // (steps at least 3% apart), with up to
 // three steps (two- and three-step beeps) and at least 120 ms in all. Speech
 // and music fail the purity or the stability test; a single frame of
-// mismatch (a step change, a lost frame) is bridged.
+// mismatch (a step change, a lost frame) is bridged. Tones in the fax band
+// are left to the fax detector first; after a greeting, one in the answer
+// band (2100 or 2225 Hz) that ends before the fax detector's second
+// (cedSpokenFrames) is a beep, decided when it ends.
 
 const (
 	beepMinMS    = 100 // of whole frames: every tone of 120 ms or more has them
@@ -41,7 +44,11 @@ type beepDet struct {
 	steps    int
 	found    bool // this run was recognised as a beep
 	pending  bool // recognised before any verdict and without speech: decide when it ends
-	pendAt   int  // frame count at which a pending beep ended cleanly (0 = none)
+	// late: an answer-band tone (2100 or 2225 Hz) found while a beep may
+	// still revise a human verdict; it is a beep if it stops before an
+	// answer tone would (cedSpokenFrames), decided when it ends.
+	late     bool
+	pendAt   int // frame count at which a pending beep ended cleanly (0 = none)
 	pendMS   int
 	pendFreq float64
 	freq     float64 // first step's frequency
@@ -77,7 +84,9 @@ func (b *beepDet) frame(d *Detector, lost bool) {
 		// up into runs that look like beeps).
 		if d.hm.active && d.hm.inMusic() {
 			// The tone was a note of the music that goes on.
-		} else if !d.final && (!faxBand(b.pendFreq) || (decideAtEnd(b.pendFreq) && d.hm.speechMS >= beepGreetingMS)) {
+		} else if !d.final && (!faxBand(b.pendFreq) || ((decideAtEnd(b.pendFreq) || (answerTone(b.pendFreq) && d.cfg.Mode == ModeDialedge)) && d.hm.speechMS >= beepGreetingMS)) {
+			// (an answer-band tone after a greeting that the fax
+			// detector left, shorter than its cedSpokenFrames, is a beep)
 			d.verdict.BeepMS = b.pendMS
 			d.decide(ResultMachine, "beep", SITNone)
 			d.emit(Event{Kind: EventBeep, AtMS: b.pendMS, FreqHz: float32(b.pendFreq)})
@@ -122,6 +131,9 @@ func (b *beepDet) frame(d *Detector, lost bool) {
 	}
 	b.gap = 0
 	b.lastMS = d.nowMS()
+	if b.late && b.answerLong() {
+		b.late = false // as long as an answer tone: no beep
+	}
 	if !b.found && b.stepN >= 2 && b.lastMS-b.startMS >= beepMinMS {
 		b.found = true
 		b.detected(d)
@@ -133,6 +145,11 @@ func (b *beepDet) detected(d *Detector) {
 		// A greeting, the silence that made it a human, then a beep: a
 		// short machine greeting.
 		d.revise(b.startMS, b.freq)
+		return
+	}
+	if d.lateBeep() {
+		// In the answer-tone band: a beep if it is short (end).
+		b.late = true
 		return
 	}
 	if d.final {
@@ -158,9 +175,19 @@ func (b *beepDet) end(d *Detector) {
 	if b.pending && !d.final {
 		b.pendAt, b.pendMS, b.pendFreq = d.frames, b.startMS, b.freq
 	}
+	if b.late && d.final && d.verdict.Result == ResultHuman && d.lateUntil > 0 && !b.answerLong() {
+		// A short tone in the answer band after the greeting: the fax
+		// detector never claims it (after speech it wants 1 s); a beep.
+		d.revise(b.startMS, b.freq)
+	}
+	b.late = false
 	b.run, b.found, b.pending = false, false, false
 	b.gap = 0
 }
+
+// answerLong: the run has lasted as long as the fax detector wants of an
+// answer tone after a greeting.
+func (b *beepDet) answerLong() bool { return b.lastMS-b.startMS >= cedSpokenFrames*frameMS }
 
 // sitFreq: a SIT segment frequency (913.8, 950, 985.2, 1370.6, 1400,
 // 1428.5, 1776.7 or 1800 Hz, within the beep's frequency precision); such

@@ -24,6 +24,9 @@ type Config struct {
 	MinSilencePeriod int `yaml:"minSilencePeriod"`
 	// AnalysisPeriod is the longest greeting a live voice gives: speech that
 	// runs on past it (from its first word, pauses included) is a machine.
+	// It sets the machine verdict time of long greetings (about the first
+	// word plus AnalysisPeriod); lowering it decides machines sooner and
+	// calls long live answers machines (see docs/ARCHITECTURE.md, amd).
 	AnalysisPeriod int `yaml:"analysisPeriod"`
 	// MinimumValidSpeech is the least voice activity that counts as speech;
 	// shorter bursts (clicks, breaths, line noise) are ignored.

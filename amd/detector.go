@@ -414,7 +414,7 @@ func (d *Detector) run(lost bool) {
 		d.dtmf.frame(d, lost)
 	}
 	beep := d.phase == PhaseAnswer && d.cfg.MaxTermToneAnalysis > 0 &&
-		(!d.final || (d.verdict.Result == ResultMachine && d.verdict.BeepMS < 0) || d.lateBeep()) &&
+		(!d.final || (d.verdict.Result == ResultMachine && d.verdict.BeepMS < 0) || d.lateBeep() || d.beep.late) &&
 		d.nowMS() <= d.cfg.MaxTermToneAnalysis
 	if !d.final || beep {
 		d.hm.track(d, lost) // voice activity and noise floor

@@ -16,7 +16,9 @@
 //   - terminating tone ("beep") detection after a machine verdict.
 //
 // Human versus machine ("dialedge" mode, human.go): voice activity against
-// an adaptive noise floor (pure tones, DTMF and music excluded), speech
+// an adaptive noise floor (pure tones, DTMF and music excluded; minimum
+// statistics over the last 1.44 s lift it to a noise that fluctuates too
+// much to be recognised as steady, or a bed that starts with the call), speech
 // bursts of at least minimumValidSpeech, then: a greeting followed by
 // minSilencePeriod of silence (more after longer greetings) is a human;
 // speech still running analysisPeriod after the first word, or a beep after
@@ -33,7 +35,9 @@
 // restarts the greeting at its first word. Beeps (beep.go) are frames whose energy
 // sits within ±50 Hz of one frequency, measured to a fraction of a Hz from
 // the phase advance across the frame, stable in frequency and level; a
-// beep driven into clipping is measured from its zero crossings. A
+// beep driven into clipping is measured from its zero crossings; after a
+// greeting, a tone in the fax answer band (2100, 2225 Hz) shorter than the
+// second the fax detector wants there is a beep too (also as a late beep). A
 // "greeting" of less than 200 ms of speech followed by silence (a note of
 // a music bed, a click) does not make a human verdict.
 //

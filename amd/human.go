@@ -5,8 +5,13 @@ import "math"
 // dialedge's human/machine detector.
 //
 // Voice activity: a frame is active when it is 10 dB above an adaptive
-// noise floor (fast to fall, at most 4 dB a frame, slow to rise) and above
-// -55 dBFS, and is not a tone (0.8 of its energy near one frequency) or
+// noise floor (fast to fall, at most 4 dB a frame, slow to rise, and
+// raised at once to the least 3-frame level of the last 1.44 s, minimum
+// statistics, until music is heard: every voice dips to the line's floor
+// between words within that time, and a noise that wanders too much in
+// level for the noisy-line and steady-noise checks would otherwise hold
+// bursts open; "speech" that stayed within 12 dB of the floor so found was
+// that noise and is forgotten) and above -55 dBFS, and is not a tone (0.8 of its energy near one frequency) or
 // DTMF; a burst ends when the level falls 30 dB below the speech level. A
 // steady noise-like sound that passed for speech or music becomes the
 // floor, and a valid burst 12 dB (6 after music) louder than all speech
@@ -24,8 +29,9 @@ import "math"
 // silence clock without counting as speech: the speaker is still talking
 // (a syllable broken up by noise or lost frames). Within a burst, a frame
 // 12 dB louder than the speech level of 80 ms before (after 400 ms of
-// speech) restarts the greeting there: background that ran straight into
-// the callee's answer. When steady noise that passed for speech becomes the
+// speech; 20 dB louder within the greeting's first burst, after less)
+// restarts the greeting there: background that ran straight into the
+// callee's answer. When steady noise that passed for speech becomes the
 // floor, speech 12 dB or more above it stays a greeting that ended where
 // the noise window began.
 //
@@ -94,6 +100,10 @@ const (
 	// reanchorMinMS: the speech heard before a louder voice restarts the
 	// greeting within a burst (its level must be known).
 	reanchorMinMS = 400
+	// reanchorFastDB: within the greeting's first burst, a rise this
+	// large re-anchors before reanchorMinMS of speech (a word's own
+	// attack from its first consonant rises less).
+	reanchorFastDB = 20.0
 	// minGreetingMS: the least speech that makes a greeting a human's
 	// when silence follows it; the shortest "hi" lasts about 250 ms, and
 	// a 100 ms blip (a note or a drum of a music bed, a click) followed
@@ -166,6 +176,15 @@ type humanDet struct {
 	pkHist [4]float64 // h.peak of the last frames
 	pkI    int
 
+	// Minimum statistics of the level (dialedge mode): the minimum of the
+	// 3-frame mean level over msSubs sub-windows of msSubLen frames.
+	msMin  [msSubs]float32
+	msCur  float32
+	msN    uint8
+	msI    uint8
+	msDone uint8
+	gMax   float64 // loudest frame of the speech since the greeting's start (no decay)
+
 	fm   musicDet // spectral-flux music detector (music.go)
 	fmOn bool     // fm calls the sound since the greeting's start music
 	// Notes: bursts of steady spectrum (music played in phrases, with
@@ -180,9 +199,61 @@ type humanDet struct {
 }
 
 func (h *humanDet) reset() {
-	*h = humanDet{nf: -70, peak: -100, prevPeak: -100, onset: -1, lastEnd: -1, bedTop: -100}
+	*h = humanDet{nf: -70, peak: -100, prevPeak: -100, onset: -1, lastEnd: -1, bedTop: -100, gMax: -100}
 	h.fm.reset()
 }
+
+// minStats raises the noise floor to the least level of the last
+// msSubs*msSubLen frames (minimum statistics, as in speech enhancement):
+// every voice dips to the line's floor between words within that time,
+// while a noise that fluctuates too much for the initial and steady-noise
+// checks never does and would otherwise hold a burst open (the floor rises
+// only slowly under sound that keeps the detector active).
+func (h *humanDet) minStats() {
+	if h.rn < 3 {
+		return
+	}
+	s := float32(h.dbr[(h.ri+musicWin-1)%musicWin]+h.dbr[(h.ri+musicWin-2)%musicWin]+h.dbr[(h.ri+musicWin-3)%musicWin]) / 3
+	if h.msN == 0 || s < h.msCur {
+		h.msCur = s
+	}
+	h.msN++
+	if h.msN == msSubLen {
+		h.msMin[h.msI] = h.msCur
+		h.msI = (h.msI + 1) % msSubs
+		h.msDone = min(h.msDone+1, msSubs)
+		h.msN = 0
+	}
+	if h.msDone < msSubs {
+		return
+	}
+	m := h.msCur
+	if h.msN == 0 {
+		m = 1e9
+	}
+	for _, v := range h.msMin {
+		m = min(m, v)
+	}
+	nf := float64(m) + msBiasDB
+	if nf <= h.nf {
+		return
+	}
+	if h.onset >= 0 && h.gMax < nf+reanchorDB {
+		// All the "speech" so far stayed close to the line's real
+		// floor: it was the noise, not a greeting.
+		h.onset, h.lastEnd, h.speechMS = -1, -1, 0
+		h.peak = -100
+		h.active = false
+		h.burstMS, h.burstGap, h.inValid, h.bgBurst = 0, 0, false, false
+	}
+	h.nf = nf
+}
+
+const (
+	msSubs   = 6
+	msSubLen = 12
+	msBiasDB = 0.0
+)
 
 func (h *humanDet) validSpeech() bool { return h.onset >= 0 }
 
@@ -225,7 +296,16 @@ func (h *humanDet) track(d *Detector, lost bool) {
 			}
 		}
 		if h.active && h.inValid {
-			if ref := h.pkHist[h.pkI]; h.onset >= 0 && h.speechMS >= reanchorMinMS && f.dbfs > ref+reanchorDB {
+			if ref := h.pkHist[h.pkI]; d.cfg.Mode == ModeDialedge && h.onset >= 0 && h.burstStart == h.onset && h.speechMS < reanchorMinMS &&
+				ref > vadMinDBFS && f.dbfs > ref+reanchorFastDB {
+				// The greeting's first burst so far was far quieter
+				// than this: a background voice that ran straight
+				// into the speaker's first word. The greeting starts
+				// here (the level before is too short a sample to
+				// make the floor of).
+				h.onset = max(h.onset, d.frameStartMS()-(len(h.pkHist)-1)*frameMS)
+				h.speechMS = 0
+			} else if h.onset >= 0 && h.speechMS >= reanchorMinMS && f.dbfs > ref+reanchorDB {
 				// Within a burst, a voice far louder than all the
 				// "speech" before (babble, a TV, a far voice that ran
 				// on into the speaker's answer): the greeting starts
@@ -238,6 +318,7 @@ func (h *humanDet) track(d *Detector, lost bool) {
 				h.backgroundFloor(len(h.pkHist) - 1)
 			}
 			h.peak = max(h.peak, f.dbfs)
+			h.gMax = max(h.gMax, f.dbfs)
 		}
 		// the speech level before the last frames (a voice rises over
 		// two or three frames)
@@ -259,6 +340,10 @@ func (h *humanDet) track(d *Detector, lost bool) {
 			h.nf += 0.005 // a noise that stays up is found eventually
 		}
 		h.nf = max(h.nf, -80)
+		if d.cfg.Mode == ModeDialedge && h.musMS == 0 && h.bedTop <= -100 {
+			// (music heard: its bed is handled as a bed, below)
+			h.minStats()
+		}
 		if f.dbfs > vadMinDBFS {
 			h.heardAnything = true
 		}
@@ -397,6 +482,7 @@ func (h *humanDet) track(d *Detector, lost bool) {
 			if h.onset < 0 {
 				h.onset = h.burstStart
 			}
+			h.gMax = max(h.gMax, h.burstMax)
 			h.speechMS += h.burstMS
 			h.lastEnd = now
 		} else if h.inValid {
@@ -417,6 +503,7 @@ func (h *humanDet) track(d *Detector, lost bool) {
 		}
 	}
 	if h.onset < 0 {
+		h.gMax = -100
 		h.notes, h.noteMS, h.wordMS = 0, 0, 0
 		h.segFluxS, h.segFluxN = 0, 0
 	}

@@ -49,7 +49,7 @@ func TestDevReport(t *testing.T) {
 
 // envConfig is the corpus configuration of the env-driven tools in this
 // package: the named split, CPA_PER speakers' calls each, CPA_TONEREPS
-// tone repetitions.
+// tone repetitions, CPA_SEED the corpus seed.
 func envConfig(t *testing.T, split string) Config {
 	t.Helper()
 	sp, err := ParseSplit(split)
@@ -63,6 +63,9 @@ func envConfig(t *testing.T, split string) Config {
 	}
 	if v, err := strconv.Atoi(os.Getenv("CPA_TONEREPS")); err == nil {
 		cfg.ToneReps = v
+	}
+	if v, err := strconv.ParseInt(os.Getenv("CPA_SEED"), 10, 64); err == nil {
+		cfg.Seed = v
 	}
 	return cfg
 }

@@ -46,3 +46,29 @@ func TestDumpCall(t *testing.T) {
 	}
 	t.Fatalf("no call %s", id)
 }
+
+// TestDumpSplit writes the lost-frame list of every call of a split as
+// <id>.lost next to the WAVs that `dialedge cpa-report --out DIR` wrote,
+// for amd's TestAnalyzeCorpus; it runs only with CPA_DUMPALL=<split>:<dir>.
+func TestDumpSplit(t *testing.T) {
+	arg := os.Getenv("CPA_DUMPALL")
+	if arg == "" {
+		t.Skip("set CPA_DUMPALL=<split>:<dir>")
+	}
+	split, dir, _ := strings.Cut(arg, ":")
+	calls, err := Build(context.Background(), envConfig(t, split))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range calls {
+		var lost []string
+		for i, l := range c.Lost {
+			if l {
+				lost = append(lost, strconv.Itoa(i))
+			}
+		}
+		if err := os.WriteFile(dir+"/"+c.ID+".lost", []byte(strings.Join(lost, "\n")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
