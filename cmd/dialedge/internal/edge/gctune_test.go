@@ -3,6 +3,7 @@ package edge
 import (
 	"log/slog"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"testing"
 )
@@ -59,9 +60,14 @@ func TestRuntimeAutoGC(t *testing.T) {
 	if got := debug.SetGCPercent(100); got != gcAutoMax {
 		t.Errorf("GOGC %d with a roomy budget, want %d", got, gcAutoMax)
 	}
-	// A 1 MiB budget below any live heap: the floor.
+	// A 1 MiB budget under a live heap of at least 4 MiB (the collector's
+	// live figure is from its last cycle: run one with the ballast held):
+	// the floor.
+	ballast := make([]byte, 4<<20)
+	runtime.GC()
 	tn = RuntimeConfig{HeapBudgetMiB: 1}.apply(log, false, 10)
 	tn.close()
+	runtime.KeepAlive(ballast)
 	if got := debug.SetGCPercent(100); got != gcAutoMin {
 		t.Errorf("GOGC %d over budget, want %d", got, gcAutoMin)
 	}
