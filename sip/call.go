@@ -137,11 +137,21 @@ func (c *Call) abort() {
 	if own {
 		// Endpoint.Close aborts every call in a row: the BYEs go out in
 		// parallel, each bounded by HangupTimeout.
-		go func() {
-			_ = c.byeWithTimeout(context.Background(), sess)
-			c.finish()
-		}()
+		go c.hangUpAndFinish(context.Background(), sess)
 	}
+}
+
+// hangUpAndFinish ends a dialog taken over with takeOver: BYE, then finish.
+func (c *Call) hangUpAndFinish(ctx context.Context, sess *sipgo.DialogClientSession) error {
+	err := c.byeWithTimeout(ctx, sess)
+	c.finish()
+	return err
+}
+
+// endedByPeer reports the peer's BYE on a dialog that had been answered.
+func (c *Call) endedByPeer() {
+	c.log.Info("call ended by peer")
+	c.emit(RemoteBye{})
 }
 
 // takeOver claims a handed-over answered dialog for ending it. Call with
@@ -178,9 +188,7 @@ func (c *Call) Hangup(ctx context.Context) error {
 		c.mu.Unlock()
 		switch {
 		case own:
-			err := c.byeWithTimeout(ctx, sess)
-			c.finish()
-			return err
+			return c.hangUpAndFinish(ctx, sess)
 		case st == stateRinging:
 			c.Cancel()
 			return nil
@@ -484,8 +492,7 @@ func (c *Call) answered(sess *sipgo.DialogClientSession, resp *sip.Response, can
 	c.mu.Unlock()
 	switch {
 	case byeSeen:
-		c.log.Info("call ended by peer")
-		c.emit(RemoteBye{})
+		c.endedByPeer()
 		return false
 	case closing:
 		c.byeWithTimeout(context.Background(), sess)
@@ -585,8 +592,7 @@ func (c *Call) handleBye(req *sip.Request, tx sip.ServerTransaction) {
 		c.log.Warn("answer BYE failed", "error", err)
 	}
 	if own {
-		c.log.Info("call ended by peer")
-		c.emit(RemoteBye{})
+		c.endedByPeer()
 		c.finish()
 	}
 }

@@ -232,10 +232,7 @@ func TestSIPpRemoteBye(t *testing.T) {
 	checkGoroutines(t)
 	peer := startSIPp(t, "uas_remote_bye.xml", "u1", netip.AddrPort{})
 	e := testEndpoint(t, peer.Addr, "udp", nil)
-	c := testDial(t, e, context.Background())
-	if ev := nextFinal(t, c, 5*time.Second); !isAnswered(ev) {
-		t.Fatalf("got %#v, want Answered", ev)
-	}
+	c := dialAnswered(t, e)
 	if ev := next(t, c, 5*time.Second); ev != (RemoteBye{}) {
 		t.Fatalf("got %#v, want RemoteBye", ev)
 	}
@@ -247,6 +244,16 @@ func TestSIPpRemoteBye(t *testing.T) {
 }
 
 func isAnswered(ev Event) bool { _, ok := ev.(Answered); return ok }
+
+// dialAnswered dials and waits (skipping progress) for Answered.
+func dialAnswered(t *testing.T, e *Endpoint) *Call {
+	t.Helper()
+	c := testDial(t, e, context.Background())
+	if ev := nextFinal(t, c, 5*time.Second); !isAnswered(ev) {
+		t.Fatalf("got %#v, want Answered", ev)
+	}
+	return c
+}
 
 func TestSIPpReinvites(t *testing.T) {
 	checkGoroutines(t)
@@ -468,10 +475,7 @@ func TestSIPpAnsweredCallParksNoGoroutine(t *testing.T) {
 	peer := startSIPp(t, "uas_answer.xml", "u1", netip.AddrPort{})
 	e := testEndpoint(t, peer.Addr, "udp", nil)
 	idle := runtime.NumGoroutine()
-	c := testDial(t, e, context.Background())
-	if ev := nextFinal(t, c, 5*time.Second); !isAnswered(ev) {
-		t.Fatalf("got %#v, want Answered", ev)
-	}
+	c := dialAnswered(t, e)
 	select {
 	case <-c.handover:
 	case <-time.After(5 * time.Second):
@@ -516,10 +520,7 @@ func TestSIPpLate200Retransmission(t *testing.T) {
 	checkGoroutines(t)
 	peer := startSIPp(t, "uas_late_200.xml", "u1", netip.AddrPort{})
 	e := testEndpoint(t, peer.Addr, "udp", nil)
-	c := testDial(t, e, context.Background())
-	if ev := nextFinal(t, c, 5*time.Second); !isAnswered(ev) {
-		t.Fatalf("got %#v, want Answered", ev)
-	}
+	c := dialAnswered(t, e)
 	// Wait for SIPp to have its second ACK (its retransmission comes 3 s
 	// after the first), then hang up.
 	deadline := time.Now().Add(8 * time.Second)

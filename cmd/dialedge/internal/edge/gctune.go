@@ -33,11 +33,11 @@ const (
 // autoGCPercent is the GOGC that puts the heap goal at budget, within
 // [gcAutoMin, gcAutoMax]. roots is the scanned stacks and globals.
 func autoGCPercent(budget, live, roots uint64) int {
-	if live+roots == 0 || budget <= live {
-		if budget > live {
-			return gcAutoMax
-		}
+	if budget <= live {
 		return gcAutoMin
+	}
+	if live+roots == 0 {
+		return gcAutoMax
 	}
 	p := float64(budget-live) * 100 / float64(live+roots)
 	return int(min(max(p, gcAutoMin), gcAutoMax))
@@ -85,8 +85,9 @@ func (t *gcTuner) tune() {
 		}
 	}
 	p := autoGCPercent(t.budget, v[0], v[1]+v[2])
-	// Small moves are noise: leave the pacer alone.
-	if d := p - t.current; t.current == 0 || d >= 5 || d <= -5 || (p != t.current && (p == gcAutoMin || p == gcAutoMax)) {
+	// Small moves are noise: leave the pacer alone, except to reach a
+	// bound. (current starts at 0, 25 below any setting.)
+	if d := p - t.current; d >= 5 || d <= -5 || (d != 0 && (p == gcAutoMin || p == gcAutoMax)) {
 		debug.SetGCPercent(p)
 		t.log.Debug("gc percent", "gogc", p, "live_mib", v[0]>>20, "budget_mib", t.budget>>20)
 		t.current = p

@@ -5,6 +5,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"testing"
 )
 
@@ -77,7 +78,8 @@ func TestRuntimeAutoGC(t *testing.T) {
 	if got := debug.SetGCPercent(100); got != 70 {
 		t.Errorf("fixed gc_percent: GOGC %d, want 70", got)
 	}
-	if _, err := Load("", nil, []string{"sip.trunk.address=127.0.0.1:5060", "api.token=0123456789abcdef0123", "runtime.heap_budget_mib=-1"}); err == nil {
-		t.Error("heap_budget_mib -1 accepted")
+	_, err := Load("", nil, []string{"sip.trunk.address=127.0.0.1:5060", "api.token=0123456789abcdef0123", "runtime.heap_budget_mib=-1"})
+	if want := "heap_budget_mib: -1 out of range; allowed 0 (auto)"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("heap_budget_mib -1: error %v, want it to contain %q", err, want)
 	}
 }
