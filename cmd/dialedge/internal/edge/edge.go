@@ -96,10 +96,10 @@ type RuntimeConfig struct {
 	// (runtime/debug.SetGCPercent): the heap may grow to live + GCPercent %
 	// of (live heap + goroutine stacks) before the next collection; the
 	// headroom counts fully in RSS. 0 (auto, the default): the edge resets
-	// it every second between 25 and 100 so that the heap goal stays
+	// it every second between 25 and 400 so that the heap goal stays
 	// within HeapBudgetMiB (see gctune.go). A loaded IVR edge then runs
 	// near 25 (little RSS per port) and a SIP-heavy one, with its small
-	// live heap and high allocation rate, at 100. 1..1000: fixed. -1 turns
+	// live heap and high allocation rate, at up to 400. 1..1000: fixed. -1 turns
 	// the collector off (only with MemoryLimitMiB).
 	GCPercent int `yaml:"gc_percent"`
 	// HeapBudgetMiB is the heap goal the auto GC setting aims under. 0:

@@ -21,15 +21,17 @@ func TestAutoGCPercent(t *testing.T) {
 		// 1000 IVR ports: 30 MiB live, 12 MiB of stacks and globals, a
 		// 47 MiB budget: (47-30)/(30+12) = 40 %.
 		{"ivr 1000 ports", 47 * mib, 30 * mib, 12 * mib, 40},
-		// A SIP-heavy edge: 10 MiB live, 1 MiB roots; 100 % would reach
-		// 21 MiB, well inside 31 MiB: Go's default.
-		{"sip", 31 * mib, 10 * mib, 1 * mib, 100},
+		// A SIP-heavy edge: 10 MiB live, 1 MiB roots, a 31 MiB budget:
+		// (31-10)/(10+1) = 190 %, nearly twice Go's default.
+		{"sip", 31 * mib, 10 * mib, 1 * mib, 190},
+		// A small heap in a large budget: the ceiling, 400 %.
+		{"roomy", 200 * mib, 10 * mib, 1 * mib, 400},
 		// Live state beyond the budget: never below 25 (no collection
 		// storm; RSS grows instead).
 		{"over budget", 47 * mib, 60 * mib, 12 * mib, 25},
 		{"at budget", 47 * mib, 47 * mib, 0, 25},
 		{"just under", 47 * mib, 44 * mib, 2 * mib, 25},
-		{"empty heap", 47 * mib, 0, 0, 100},
+		{"empty heap", 47 * mib, 0, 0, 400},
 	} {
 		if got := autoGCPercent(tc.budget, tc.live, tc.roots); got != tc.want {
 			t.Errorf("%s: autoGCPercent(%d, %d, %d) = %d, want %d", tc.name, tc.budget>>20, tc.live>>20, tc.roots>>20, got, tc.want)
@@ -37,7 +39,7 @@ func TestAutoGCPercent(t *testing.T) {
 	}
 }
 
-// The auto setting starts a tuner that sets GOGC within [25, 100] and
+// The auto setting starts a tuner that sets GOGC within [25, 400] and
 // stops with close; a fixed setting and the GOGC variable start none.
 func TestRuntimeAutoGC(t *testing.T) {
 	if _, set := os.LookupEnv("GOGC"); set {
@@ -51,7 +53,7 @@ func TestRuntimeAutoGC(t *testing.T) {
 	if got := (RuntimeConfig{HeapBudgetMiB: 200}).heapBudget(1000); got != 200<<20 {
 		t.Errorf("explicit budget = %d", got)
 	}
-	// A budget far above this test's heap: Go's default 100.
+	// A budget far above this test's heap: the ceiling.
 	debug.SetGCPercent(60)
 	tn := RuntimeConfig{HeapBudgetMiB: 4096}.apply(log, false, 10)
 	if tn == nil {
