@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -203,6 +204,13 @@ func (r *run) drive(ctx context.Context) (*Summary, error) {
 	}
 	loadCtx, stopLoad := context.WithTimeout(ctx, cfg.Duration)
 	defer stopLoad()
+	// The host and the edge are read together at both ends of the window.
+	hostStart, hostErr := ReadHostCPU()
+	var hostEnd HostCPU
+	edgeAtStart, err := r.edge.Proc()
+	if err != nil {
+		return nil, fmt.Errorf("edge /proc: %w", err)
+	}
 	r.start = time.Now()
 	var subWG sync.WaitGroup
 	limiter := newRateLimiter(r.start)
@@ -280,6 +288,9 @@ loop:
 			if ps, err := r.edge.Proc(); err == nil {
 				cpuLoadEnd = ps.CPUSeconds
 			}
+			if hostErr == nil {
+				hostEnd, hostErr = ReadHostCPU()
+			}
 			subWG.Wait()
 			drainTimer = time.After(cfg.Drain)
 			if r.outstanding() == 0 {
@@ -303,6 +314,9 @@ loop:
 		loadEnd = time.Now()
 		if ps, err := r.edge.Proc(); err == nil {
 			cpuLoadEnd = ps.CPUSeconds
+		}
+		if hostErr == nil {
+			hostEnd, hostErr = ReadHostCPU()
 		}
 	}
 	sample(time.Now())
@@ -329,6 +343,11 @@ loop:
 	sum.DurationS = Num(loadSecs)
 	sum.CPS = Num(float64(r.inLoad.Load()) / loadSecs)
 	sum.EdgeCPUCores = Num((cpuLoadEnd - idle.CPUSeconds) / loadSecs)
+	if hostErr == nil {
+		sum.Host = hostLoad(hostStart, hostEnd, loadSecs, (cpuLoadEnd-edgeAtStart.CPUSeconds)/loadSecs, runtime.NumCPU())
+	} else {
+		sum.Notes = append(sum.Notes, "host load not read: "+hostErr.Error())
+	}
 	sum.EdgeRSSMiB = Num(float64(peakRSS) / (1 << 20))
 	sum.EdgeIdleRSSMiB = Num(float64(idle.RSSBytes) / (1 << 20))
 	sum.EdgeRSSPerPort = Num(float64(peakRSS-idle.RSSBytes) / 1024 / float64(cfg.Ports))
@@ -548,6 +567,7 @@ func (r *run) summarize(m0, m1 EdgeMetrics, s0, s1 carrier.Stats) *Summary {
 			}
 		}
 	}
+	sum.Notes = append(sum.Notes, "host: the whole machine over the load window from /proc/stat (busy = user+nice+system+irq+softirq); other_cores = busy − edge − this process (simulator and driver); steal_ratio = hypervisor steal / all CPU time. /proc/stat is sampled per tick and the processes are timed exactly, so other_cores is good to about 0.1 core (and never shown below 0). Compare figures between runs only at similar other_cores and steal_ratio. On loopback the kernel's receive work for every packet the edge sends (the simulator's socket) runs in the edge's system call and counts as edge CPU")
 	sum.Notes = append(sum.Notes, "edge_cpu_cores: the edge process's utime+stime (/proc/<pid>/stat, all threads) over the load window (--duration, ramp included) divided by its length; edge_rss_mib: peak VmRSS/VmHWM; edge_rss_per_port_kib: (peak − idle RSS) / ports")
 	sum.Notes = append(sum.Notes, "rtp_send_lateness_ms: per media-clock tick wake-up lateness from the edge's dialedge_rtp_send_lateness_seconds histogram (delta over the run), p50/p99 interpolated inside buckets, max = upper bound of the highest non-empty bucket")
 

@@ -29,3 +29,14 @@ func FuzzParseStatCPU(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseHostStat(f *testing.F) {
+	f.Add([]byte("cpu  2967986 0 725734 2865794 17090 0 126336 40530 0 0\ncpu0 1 2 3 4 5 6 7 8 0 0\n"))
+	f.Add([]byte("cpu 1 2 3"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		h, err := parseHostStat(b)
+		if err == nil && (h.Busy < 0 || h.Steal < 0 || h.Total < h.Busy+h.Steal) {
+			t.Fatalf("inconsistent reading %+v", h)
+		}
+	})
+}

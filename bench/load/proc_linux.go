@@ -72,3 +72,55 @@ func statusKiB(b []byte, key string) int64 {
 	}
 	return 0
 }
+
+// HostCPU is one reading of the host's CPU time (/proc/stat, all CPUs)
+// and of this process's own, in seconds.
+type HostCPU struct {
+	Busy  float64 // user + nice + system + irq + softirq
+	Steal float64 // time the hypervisor ran something else on our CPUs
+	Total float64 // every field but guest time (counted in user)
+	Self  float64 // this process (the simulator and the load driver)
+}
+
+// ReadHostCPU reads the first line of /proc/stat and /proc/self/stat.
+func ReadHostCPU() (HostCPU, error) {
+	stat, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return HostCPU{}, err
+	}
+	h, err := parseHostStat(stat)
+	if err != nil {
+		return h, fmt.Errorf("/proc/stat: %w", err)
+	}
+	self, err := os.ReadFile("/proc/self/stat")
+	if err != nil {
+		return h, err
+	}
+	if h.Self, err = parseStatCPU(self); err != nil {
+		return h, fmt.Errorf("/proc/self/stat: %w", err)
+	}
+	return h, nil
+}
+
+// parseHostStat reads the aggregate "cpu" line of /proc/stat: user nice
+// system idle iowait irq softirq steal [guest guest_nice], in USER_HZ.
+func parseHostStat(b []byte) (HostCPU, error) {
+	line, _, _ := bytes.Cut(b, []byte("\n"))
+	f := strings.Fields(string(line))
+	if len(f) < 9 || f[0] != "cpu" {
+		return HostCPU{}, fmt.Errorf("first line %q: want \"cpu\" and at least 8 counters", line)
+	}
+	var v [8]float64
+	for i := range v {
+		n, err := strconv.ParseUint(f[i+1], 10, 64)
+		if err != nil {
+			return HostCPU{}, fmt.Errorf("counter %d %q: not an integer", i+1, f[i+1])
+		}
+		v[i] = float64(n) / userHZ
+	}
+	h := HostCPU{Busy: v[0] + v[1] + v[2] + v[5] + v[6], Steal: v[7]}
+	for _, x := range v {
+		h.Total += x
+	}
+	return h, nil
+}

@@ -182,3 +182,26 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 }
+
+// /proc/stat's aggregate line, and the host figures of a worked example:
+// 2 CPUs over 10 s, 12 of 20 CPU seconds busy (edge 5, this process 4),
+// 0.5 s of steal.
+func TestHostLoad(t *testing.T) {
+	a, err := parseHostStat([]byte("cpu  1000 0 500 8000 100 0 50 20 0 0\ncpu0 9 9 9 9 9 9 9 9 0 0\n"))
+	if err != nil || !near(a.Busy, 15.5) || !near(a.Steal, 0.2) || !near(a.Total, 96.7) {
+		t.Fatalf("parseHostStat = %+v, %v; want busy 15.5 s, steal 0.2 s, total 96.7 s", a, err)
+	}
+	b := a
+	b.Busy, b.Steal, b.Total = a.Busy+12, a.Steal+0.5, a.Total+20
+	a.Self, b.Self = 1, 5
+	h := hostLoad(a, b, 10, 0.5, 2)
+	if h == nil || h.CPUs != 2 || !near(float64(h.BusyCores), 1.2) || !near(float64(h.BenchCores), 0.4) ||
+		!near(float64(h.OtherCores), 0.3) || !near(float64(h.StealRatio), 0.025) {
+		t.Errorf("hostLoad = %+v; want busy 1.2, bench 0.4, other 0.3 cores, steal 0.025", h)
+	}
+	for _, bad := range []string{"", "intr 1 2 3", "cpu 1 2 3", "cpu 1 2 3 4 5 6 x 8"} {
+		if _, err := parseHostStat([]byte(bad)); err == nil {
+			t.Errorf("parseHostStat(%q): want an error", bad)
+		}
+	}
+}

@@ -97,6 +97,35 @@ type Sample struct {
 	CPS         float64 `json:"cps"`  // results per second over the last period
 }
 
+// HostLoad is the machine's CPU over the load window, in cores (CPU
+// seconds per second), from /proc/stat.
+type HostLoad struct {
+	CPUs      int `json:"cpus"`
+	BusyCores Num `json:"busy_cores"` // every process and the kernel
+	// BenchCores is this process: the simulator and the load driver.
+	BenchCores Num `json:"bench_cores"`
+	// OtherCores is busy minus the edge and this process: other
+	// processes and kernel threads, the noise under the figures.
+	OtherCores Num `json:"other_cores"`
+	// StealRatio is the share of CPU time the hypervisor gave to
+	// others: on a virtual machine, a tick can be late for that alone.
+	StealRatio Num `json:"steal_ratio"`
+}
+
+// hostLoad compares two readings taken secs apart; edgeCores is the edge's
+// CPU over the same window.
+func hostLoad(a, b HostCPU, secs, edgeCores float64, cpus int) *HostLoad {
+	if secs <= 0 {
+		return nil
+	}
+	h := &HostLoad{CPUs: cpus, BusyCores: Num((b.Busy - a.Busy) / secs), BenchCores: Num((b.Self - a.Self) / secs)}
+	h.OtherCores = Num(max(0, float64(h.BusyCores)-float64(h.BenchCores)-edgeCores))
+	if t := b.Total - a.Total; t > 0 {
+		h.StealRatio = Num((b.Steal - a.Steal) / t)
+	}
+	return h
+}
+
 // Summary is the outcome of one bench run: `--json` prints it.
 type Summary struct {
 	Mode           string `json:"mode"`
@@ -129,7 +158,10 @@ type Summary struct {
 	Relay             *RelayPPS      `json:"relay_pps_per_core,omitempty"`
 	RelayRuns         []RelayRun     `json:"relay_runs,omitempty"`
 	Profile           string         `json:"cpu_profile,omitempty"`
-	Notes             []string       `json:"notes,omitempty"`
+	// Host is how busy the whole machine was over the load window: the
+	// context a figure needs to be compared with another run's.
+	Host  *HostLoad `json:"host,omitempty"`
+	Notes []string  `json:"notes,omitempty"`
 
 	// Timeline and LatencyBuckets feed the HTML report.
 	Timeline        []Sample  `json:"-"`

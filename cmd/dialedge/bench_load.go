@@ -215,6 +215,9 @@ func printLoadSummary(w io.Writer, s *load.Summary) {
 	if s.Relay != nil {
 		fmt.Fprintf(w, "  relay pps per core %s\n", j(s.Relay))
 	}
+	if h := s.Host; h != nil {
+		fmt.Fprintf(w, "  host: %d cpus, busy %s cores (bench %s, others %s), steal %s\n", h.CPUs, j(h.BusyCores), j(h.BenchCores), j(h.OtherCores), j(h.StealRatio))
+	}
 	fmt.Fprintf(w, "  results lost %d\n", s.ResultsLost)
 }
 
