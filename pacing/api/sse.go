@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -103,9 +102,13 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	heartbeat := time.NewTicker(s.cfg.Heartbeat)
 	defer heartbeat.Stop()
-	var buf []byte
+	var (
+		buf, raw []byte
+		evs      []outbox.RawEvent
+	)
 	for {
-		evs, err := s.deps.Store.Log(cursor, replayBatch)
+		var err error
+		evs, raw, err = s.deps.Store.LogRaw(cursor, replayBatch, evs, raw)
 		if err != nil {
 			if !errors.Is(err, outbox.ErrClosed) {
 				log.Error("read events", "err", err)
@@ -117,23 +120,16 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 			sent := 0
 			for _, ev := range evs {
 				cursor = ev.ID
-				var v any = &ev.Result
-				if ev.Kind == outbox.EventAgent {
-					v = &ev.Agent
-				}
 				if (ev.Kind == outbox.EventAgent && !wantAgents) || (ev.Kind == outbox.EventResult && !wantResults) {
 					continue
 				}
-				data, err := json.Marshal(v)
-				if err != nil {
-					log.Error("encode event", "id", ev.ID, "err", err)
-					return
-				}
+				// The stored JSON as it is: one line (encoding/json never
+				// writes a raw newline) and checked valid by LogRaw.
 				buf = strconv.AppendUint(append(buf, "id: "...), ev.ID, 10)
 				buf = append(buf, "\nevent: "...)
 				buf = append(buf, ev.Kind.String()...)
 				buf = append(buf, "\ndata: "...)
-				buf = append(buf, data...)
+				buf = append(buf, ev.Data...)
 				buf = append(buf, "\n\n"...)
 				sent++
 			}

@@ -572,6 +572,72 @@ func (s *Store) read(afterID uint64, limit int, agents bool) ([]Event, error) {
 	return out, mapErr(err)
 }
 
+// RawEvent is one event of the log as stored: Data is its JSON (a
+// call.Result, or a call.AgentEvent), the bytes GET /v1/events sends.
+type RawEvent struct {
+	ID   uint64
+	Kind EventKind
+	Data []byte
+}
+
+// LogRaw is Log without the decoding: up to limit events after afterID,
+// each one's stored JSON, checked to be one valid JSON value (ErrCorrupt
+// otherwise) and on one line. The data is copied out of the store into buf (grown as
+// needed); the events alias it, so they stay valid until buf is reused.
+// An event stream writes the stored JSON as it is instead of decoding
+// each event and encoding it again (at 1000 results a second that was
+// ~6 % of the edge's CPU).
+func (s *Store) LogRaw(afterID uint64, limit int, dst []RawEvent, buf []byte) ([]RawEvent, []byte, error) {
+	dst, buf = dst[:0], buf[:0]
+	if s.closed.Load() {
+		return dst, buf, ErrClosed
+	}
+	if limit <= 0 || limit > MaxEventsPerRead {
+		limit = MaxEventsPerRead
+	}
+	type span struct{ from, to int }
+	var spans []span
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketEvents).Cursor()
+		var start [8]byte
+		binary.BigEndian.PutUint64(start[:], afterID)
+		k, v := c.Seek(start[:])
+		if k != nil && bytes.Equal(k, start[:]) {
+			k, v = c.Next()
+		}
+		for ; k != nil && len(dst) < limit; k, v = c.Next() {
+			if len(k) != 8 {
+				return fmt.Errorf("%w: event key of %d bytes", ErrCorrupt, len(k))
+			}
+			id, kind, data := binary.BigEndian.Uint64(k), EventResult, v
+			if len(v) > 0 && v[0] == agentEventTag {
+				kind, data = EventAgent, v[1:]
+			}
+			if !json.Valid(data) {
+				return fmt.Errorf("%w: event %d is not valid JSON", ErrCorrupt, id)
+			}
+			if bytes.ContainsAny(data, "\r\n") {
+				// Not written by encoding/json: one line for SSE.
+				var b bytes.Buffer
+				_ = json.Compact(&b, data) // valid: cannot fail
+				data = b.Bytes()
+			}
+			spans = append(spans, span{len(buf), len(buf) + len(data)})
+			buf = append(buf, data...)
+			dst = append(dst, RawEvent{ID: id, Kind: kind})
+		}
+		return nil
+	})
+	if err != nil {
+		return dst[:0], buf, mapErr(err)
+	}
+	// buf may have moved while it grew: slice it only now.
+	for i, sp := range spans {
+		dst[i].Data = buf[sp.from:sp.to:sp.to]
+	}
+	return dst, buf, nil
+}
+
 // LastEventID returns the id of the newest event, 0 when there is none.
 func (s *Store) LastEventID() (uint64, error) {
 	if s.closed.Load() {
