@@ -41,12 +41,12 @@ type Call struct {
 	localTag string
 	callID   string
 
-	events     chan Event
-	reinviteCh chan sdp.Media // re-INVITEs accepted before the handover (bounded)
-	closeCh    chan struct{}  // closed by Close/abort
-	closeOnce  sync.Once
-	handover   chan struct{} // closed when the dialing goroutine has ended
-	done       chan struct{} // closed when the call has finished
+	events    chan Event
+	reinvites []sdp.Media   // re-INVITEs accepted before the handover (≤ maxEarlyReinvites; nil until one comes)
+	closeCh   chan struct{} // closed by Close/abort
+	closeOnce sync.Once
+	handover  chan struct{} // closed when the dialing goroutine has ended
+	done      chan struct{} // closed when the call has finished
 
 	waitCtx    context.Context // bounds the INVITE transaction (WaitAnswer)
 	waitCancel context.CancelCauseFunc
@@ -76,7 +76,6 @@ func newCall(e *Endpoint, req DialRequest, local netip.AddrPort, offer []byte, s
 		ep: e, req: req, localRTP: local, offer: offer, sdpID: sessID, invite: invite,
 		localTag: localTag, callID: callID,
 		events:     make(chan Event, e.cfg.EventBuffer),
-		reinviteCh: make(chan sdp.Media, 8),
 		closeCh:    make(chan struct{}),
 		handover:   make(chan struct{}),
 		done:       make(chan struct{}),
@@ -481,10 +480,10 @@ func (c *Call) answered(sess *sipgo.DialogClientSession, resp *sip.Response, can
 	// Hand over, unless the dialog ended meanwhile: the peer's BYE (its
 	// handler left the rest to us) or Close.
 	c.mu.Lock()
-	for len(c.reinviteCh) > 0 {
-		m := <-c.reinviteCh
+	for _, m := range c.reinvites {
 		c.emitLocked(Reinvite{Media: m})
 	}
+	c.reinvites = nil
 	byeSeen, closing := c.remoteByeSeen, c.closing
 	if !byeSeen && !closing {
 		c.serving = true
@@ -674,14 +673,18 @@ func (c *Call) handleReinvite(req *sip.Request, tx sip.ServerTransaction) {
 	} else {
 		// Not handed over yet: the dialing goroutine reports it after
 		// Answered.
-		select {
-		case c.reinviteCh <- offer:
-		default:
+		if len(c.reinvites) < maxEarlyReinvites {
+			c.reinvites = append(c.reinvites, offer)
+		} else {
 			c.log.Warn("sip event dropped: re-INVITE queue full")
 		}
 	}
 	c.mu.Unlock()
 }
+
+// maxEarlyReinvites bounds the re-INVITEs kept for the dialing goroutine
+// between the 2xx and the handover.
+const maxEarlyReinvites = 8
 
 func sanitizeWarning(s string) string {
 	b := []byte(s)

@@ -156,9 +156,12 @@ func TestInboundHandlers(t *testing.T) {
 				t.Fatalf("responses %v, want [%d]", codes, tc.want)
 			}
 			if tc.name == "hold" {
-				m := <-c.reinviteCh
-				if m.Direction != sdp.SendOnly || !m.Hold {
-					t.Fatalf("queued media %+v", m)
+				c.mu.Lock()
+				queued := append([]sdp.Media(nil), c.reinvites...)
+				c.reinvites = nil
+				c.mu.Unlock()
+				if len(queued) != 1 || queued[0].Direction != sdp.SendOnly || !queued[0].Hold {
+					t.Fatalf("queued media %+v", queued)
 				}
 				// A retransmission of the same CSeq gets the same answer, no new event.
 				tx2 := newRecordingTx()
@@ -166,7 +169,10 @@ func TestInboundHandlers(t *testing.T) {
 				if codes := tx2.codes(); len(codes) != 1 || codes[0] != 200 || string(tx2.responses[0].Body()) != string(tx.responses[0].Body()) {
 					t.Fatalf("retransmission answered %v", codes)
 				}
-				if len(c.reinviteCh) != 0 {
+				c.mu.Lock()
+				n := len(c.reinvites)
+				c.mu.Unlock()
+				if n != 0 {
 					t.Fatal("retransmission queued another event")
 				}
 				// An older CSeq is refused.
