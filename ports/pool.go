@@ -1,6 +1,7 @@
 package ports
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -109,12 +110,12 @@ func (p *Pool) Lease() (*Lease, error) {
 			continue
 		}
 		port := p.first + 2*i
-		conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(p.bind, uint16(port))))
+		conn, err := listenRTP(netip.AddrPortFrom(p.bind, uint16(port)))
 		if err != nil {
 			// Taken by another process: skip it, it may be free later.
 			continue
 		}
-		rtcp, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(p.bind, uint16(port+1))))
+		rtcp, err := listenRTP(netip.AddrPortFrom(p.bind, uint16(port+1)))
 		if err != nil {
 			// The odd (RTCP) port is taken: the pair is unusable for now.
 			_ = conn.Close()
@@ -126,6 +127,16 @@ func (p *Pool) Lease() (*Lease, error) {
 			Local: netip.AddrPortFrom(p.advertise, uint16(port))}, nil
 	}
 	return nil, fmt.Errorf("%w: %d pairs from %d, %d leased", ErrExhausted, p.pairs, p.first, p.inUse)
+}
+
+// listenRTP binds one UDP socket for RTP or RTCP (controlRTP).
+func listenRTP(at netip.AddrPort) (*net.UDPConn, error) {
+	lc := net.ListenConfig{Control: controlRTP}
+	c, err := lc.ListenPacket(context.Background(), "udp", at.String())
+	if err != nil {
+		return nil, err
+	}
+	return c.(*net.UDPConn), nil
 }
 
 // Close stops further leases. Outstanding leases can still be released.
