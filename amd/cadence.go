@@ -66,6 +66,13 @@ type cpGroup struct {
 	seenOn    bool
 	truncated bool // the first on segment began with the audio
 	haveOnDB  bool
+	// lastOn: the state of the last frame that arrived. A lost frame
+	// bridges it, not the debounced state: a loss right after a flip
+	// began (the first frame of a new segment) would otherwise cancel the
+	// flip and lengthen the segment that ended by the lost frames
+	// (bursty loss turned UK ringback's 200 ms gap into a busy tone's).
+	// Dialedge mode only: asterisk mode keeps its results byte-identical.
+	lastOn bool
 }
 
 type cadenceDet struct {
@@ -201,14 +208,19 @@ func (c *cadenceDet) frame(d *Detector, lost bool) {
 		g, gs := &c.groups[i], &pl.groups[i]
 		var on bool
 		switch {
+		case lost && d.cfg.Mode == ModeDialedge:
+			on = g.lastOn // bridge
 		case lost:
-			on = g.on // bridge
+			on = g.on // (asterisk mode stays as it was)
 		case !measured:
 			on = false
 		case gs.b1 < 0:
 			on = p[gs.b0] >= cpSingle
 		default:
 			on = p[gs.b0] >= cpDualEach && p[gs.b1] >= cpDualEach && p[gs.b0]+p[gs.b1] >= cpDualSum
+		}
+		if !lost {
+			g.lastOn = on
 		}
 		lv := min(f.dbfs, -1e-6) // 0 stands for a lost frame
 		if lost {
