@@ -19,9 +19,6 @@ import (
 	sipgosip "github.com/emiago/sipgo/sip"
 )
 
-// runBenchLoad runs the load-test modes ivr, bridge, sip and relay-compare
-// (DESIGN 3.4): the edge under test runs as a child process (`dialedge
-// serve`), the carrier simulator and the load driver in this one.
 // benchGCPercent is the load process's GOGC, and simLinger how long its
 // simulator keeps a finished server transaction (see runBenchLoad).
 const (
@@ -29,6 +26,9 @@ const (
 	simLinger      = 2 * time.Second
 )
 
+// runBenchLoad runs the load-test modes ivr, bridge, sip and relay-compare
+// (DESIGN 3.4): the edge under test runs as a child process (`dialedge
+// serve`), the carrier simulator and the load driver in this one.
 func runBenchLoad(ctx context.Context, mode string, args []string, stdout, stderr io.Writer) error {
 	def := load.DefaultConfig(mode)
 	fs := flag.NewFlagSet("bench "+mode, flag.ContinueOnError)
