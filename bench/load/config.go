@@ -110,7 +110,10 @@ func DefaultConfig(mode string) Config {
 		c.Prompt = 20 * time.Millisecond
 		c.RampCPS = 0
 		c.Duration = 20 * time.Second
-		c.Drain = 30 * time.Second
+		// Past saturation a call whose INVITE or 200 OK was dropped ends
+		// only at the edge's ring limit (32 s by default): wait for it
+		// rather than count it lost.
+		c.Drain = 60 * time.Second
 		c.Mix = map[string]float64{audio.Human: 1}
 		// The callee answers at once: no ring time inside INVITE → first
 		// RTP (a 1 ms ring cost 1.5 ms at the median and 3.4 ms at p99

@@ -16,15 +16,10 @@ import (
 	"github.com/dialedge/dialedge/bench/load"
 	"github.com/dialedge/dialedge/bench/report"
 	"github.com/dialedge/dialedge/cmd/dialedge/internal/conf"
-	sipgosip "github.com/emiago/sipgo/sip"
 )
 
-// benchGCPercent is the load process's GOGC, and simLinger how long its
-// simulator keeps a finished server transaction (see runBenchLoad).
-const (
-	benchGCPercent = 400
-	simLinger      = 2 * time.Second
-)
+// benchGCPercent is the load process's GOGC (see runBenchLoad).
+const benchGCPercent = 400
 
 // runBenchLoad runs the load-test modes ivr, bridge, sip and relay-compare
 // (DESIGN 3.4): the edge under test runs as a child process (`dialedge
@@ -72,14 +67,6 @@ func runBenchLoad(ctx context.Context, mode string, args []string, stdout, stder
 	if _, set := os.LookupEnv("GOGC"); !set {
 		debug.SetGCPercent(benchGCPercent)
 	}
-	// The simulator's server transactions linger simLinger, not RFC 6026's
-	// 64*T1 = 32 s, after a 2xx to INVITE (Timer L) and after the final
-	// response to a BYE (Timer J): on loopback nothing retransmits, and at
-	// 1000 calls per second 32 s would keep 64,000 transactions on this
-	// process's heap, CPU its collector takes from the edge it measures on
-	// a shared host. `bench carrier`, a simulator for any dialer, keeps
-	// the RFC values.
-	sipgosip.Timer_L, sipgosip.Timer_J = simLinger, simLinger
 	logOut := io.Discard
 	if *verbose {
 		logOut = stderr
