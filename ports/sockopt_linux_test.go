@@ -11,11 +11,7 @@ import (
 // Leased RTP and RTCP sockets send with "don't fragment" (so with IP ID 0)
 // and still carry datagrams.
 func TestLeaseDontFragment(t *testing.T) {
-	p, err := NewPool(Config{Min: 47000, Max: 47099, BindIP: "127.0.0.1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := p.Lease()
+	l, err := testPool(t, 47000, 47099).Lease()
 	if err != nil {
 		t.Fatal(err)
 	}
