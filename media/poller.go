@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/dialedge/dialedge/media/rxring"
 )
 
 // PollerConfig configures the shared receive poller of RTP sessions.
@@ -32,6 +34,14 @@ type PollerConfig struct {
 	// Coalesce is replaced by the clock's 1 ms drain period. Sessions
 	// attached to a driven poller whose clock never runs receive nothing.
 	Driven bool `yaml:"-"`
+	// Ring, if set, is a kernel receive ring (media/rxring) for a driven
+	// poller: every IPv4 session's RTP and RTCP ports are registered with
+	// it, and each receive pass first takes the ring's records (no system
+	// call per datagram) and then reads the sockets as before, which get
+	// what the ring did not take (IPv6, oversize datagrams, a full ring).
+	// The caller opens and closes the ring; a poller that is not driven
+	// ignores it.
+	Ring *rxring.Ring `yaml:"-"`
 }
 
 // DefaultPollerConfig returns one shard per core (at most 4), 256 events
@@ -52,6 +62,8 @@ type PollerStats struct {
 	Wakeups  uint64 // epoll_wait returns (driven: receive passes) with at least one event
 	Events   uint64 // ready sockets handled (one datagram read each)
 	Errors   uint64 // failed reads other than "no data"
+	Ring     uint64 // datagrams taken from the kernel receive ring (counted in Events too)
+	Stale    uint64 // ring records for a session already removed, dropped
 }
 
 // Poller reads the RTP and RTCP sockets of many sessions with a few
@@ -80,12 +92,13 @@ type Poller struct {
 	once   sync.Once
 	wg     sync.WaitGroup
 
-	sessions, wakeups, events, errs atomic.Uint64
+	sessions, wakeups, events, errs, ring, stale atomic.Uint64
 }
 
 // Stats returns a snapshot of the poller's counters.
 func (p *Poller) Stats() PollerStats {
-	return PollerStats{Sessions: p.sessions.Load(), Wakeups: p.wakeups.Load(), Events: p.events.Load(), Errors: p.errs.Load()}
+	return PollerStats{Sessions: p.sessions.Load(), Wakeups: p.wakeups.Load(), Events: p.events.Load(), Errors: p.errs.Load(),
+		Ring: p.ring.Load(), Stale: p.stale.Load()}
 }
 
 // Shards returns the number of epoll sets: shard goroutines, or 1 for a

@@ -11,6 +11,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/dialedge/dialedge/media/rxring"
 	"golang.org/x/sys/unix"
 )
 
@@ -30,7 +31,10 @@ type pollShard struct {
 	closed bool
 
 	entries []*Session
+	gens    []uint32 // per entry: bumped when its session leaves (ring tags carry it)
 	free    []int32
+	ring    *rxring.Ring // driven shard with a kernel receive ring, else nil
+	rec     rxring.Record
 	events  []unix.EpollEvent
 	buf     [recvBufferSize]byte
 	from    unix.RawSockaddrInet6
@@ -54,7 +58,8 @@ type pollIO struct {
 	shard         *pollShard
 	fd, rfd       int
 	inet6, rinet6 bool
-	idx           int32 // entry index; shard goroutine only
+	idx           int32             // entry index; shard goroutine only
+	ringPorts     [2]netip.AddrPort // local RTP and RTCP ports registered with the ring
 	sa            unix.RawSockaddrInet6
 }
 
@@ -92,6 +97,9 @@ func NewPoller(cfg PollerConfig, log *slog.Logger) (*Poller, error) {
 		if err != nil {
 			_ = p.Close()
 			return nil, err
+		}
+		if cfg.Driven {
+			sh.ring = cfg.Ring
 		}
 		p.shards = append(p.shards, sh)
 		if !cfg.Driven {
@@ -285,6 +293,9 @@ func (sh *pollShard) drain(deadline time.Time) {
 	if sh.closed {
 		return
 	}
+	if sh.ring != nil {
+		sh.drainRing(deadline)
+	}
 	for range drainRounds {
 		r, _, e := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(sh.epfd), uintptr(unsafe.Pointer(&sh.events[0])),
 			uintptr(len(sh.events)), 0, 0, 0)
@@ -307,6 +318,76 @@ func (sh *pollShard) drain(deadline time.Time) {
 		if n < len(sh.events) {
 			return
 		}
+	}
+}
+
+// drainRing handles the kernel receive ring's records until it is empty
+// or deadline passes (the rest waits in the ring for the next pass). Under
+// sh.mu; it does not allocate.
+func (sh *pollShard) drainRing(deadline time.Time) {
+	now := time.Now()
+	n, stale := 0, 0
+	for ; ; n++ {
+		if n&15 == 15 {
+			if now = time.Now(); now.After(deadline) {
+				break
+			}
+		}
+		if !sh.ring.Next(&sh.rec) {
+			break
+		}
+		tag := sh.rec.Tag
+		idx, gen := int(uint32(tag)>>1), uint32(tag>>32)
+		if idx >= len(sh.entries) || sh.entries[idx] == nil || sh.gens[idx] != gen {
+			stale++ // its session left after the kernel took the datagram
+			continue
+		}
+		s := sh.entries[idx]
+		if tag&1 == 1 {
+			s.handleRTCP(sh.rec.Data, sh.rec.From, now, &sh.rep)
+		} else {
+			s.handleDatagramAt(sh.rec.Data, sh.rec.From, now)
+		}
+	}
+	if n > 0 {
+		sh.p.wakeups.Add(1)
+		sh.p.events.Add(uint64(n - stale))
+		sh.p.ring.Add(uint64(n - stale))
+		if stale > 0 {
+			sh.p.stale.Add(uint64(stale))
+		}
+	}
+}
+
+// ringTag is the ring tag of entry idx's RTP (rtcp false) or RTCP port.
+func (sh *pollShard) ringTag(idx int32, rtcp bool) uint64 {
+	t := uint64(sh.gens[idx])<<32 | uint64(idx)<<1
+	if rtcp {
+		t |= 1
+	}
+	return t
+}
+
+// addRing registers s's IPv4 ports with the kernel receive ring. A port
+// the ring refuses (full, IPv6) stays with its socket alone.
+func (sh *pollShard) addRing(s *Session) {
+	if sh.ring == nil {
+		return
+	}
+	for i, c := range []*net.UDPConn{s.conn, s.rconn} {
+		if c == nil || (i == 0 && s.pio.inet6) || (i == 1 && s.pio.rinet6) {
+			continue
+		}
+		ua, ok := c.LocalAddr().(*net.UDPAddr)
+		if !ok {
+			continue
+		}
+		local := ua.AddrPort()
+		if err := sh.ring.Add(local, sh.ringTag(s.pio.idx, i == 1)); err != nil {
+			sh.log.Debug("kernel receive ring: port stays with its socket", "port", local, "err", err)
+			continue
+		}
+		s.pio.ringPorts[i] = local
 	}
 }
 
@@ -348,6 +429,7 @@ func (sh *pollShard) add(s *Session) error {
 	} else {
 		idx = int32(len(sh.entries))
 		sh.entries = append(sh.entries, nil)
+		sh.gens = append(sh.gens, 0)
 	}
 	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: idx << 1}
 	if err := unix.EpollCtl(sh.epfd, unix.EPOLL_CTL_ADD, s.pio.fd, &ev); err != nil {
@@ -364,6 +446,7 @@ func (sh *pollShard) add(s *Session) error {
 	}
 	s.pio.idx = idx
 	sh.entries[idx] = s
+	sh.addRing(s)
 	sh.p.sessions.Add(1)
 	return nil
 }
@@ -377,7 +460,14 @@ func (sh *pollShard) remove(s *Session) {
 	if s.pio.rfd >= 0 {
 		_ = unix.EpollCtl(sh.epfd, unix.EPOLL_CTL_DEL, s.pio.rfd, nil)
 	}
+	for i, local := range s.pio.ringPorts {
+		if local.IsValid() {
+			sh.ring.Remove(local)
+			s.pio.ringPorts[i] = netip.AddrPort{}
+		}
+	}
 	sh.entries[idx] = nil
+	sh.gens[idx]++ // records still in the ring for idx are stale
 	sh.free = append(sh.free, idx)
 	s.pio.idx = -1
 	sh.p.sessions.Add(^uint64(0))

@@ -29,6 +29,10 @@ func forEachReceiveMode(t *testing.T, f func(t *testing.T, pl *Poller)) {
 		clockPriority.Store(pl, 10)
 		f(t, pl)
 	})
+	t.Run("clock-ring", func(t *testing.T) {
+		pl := newTestPoller(t, PollerConfig{Driven: true, Ring: newTestRing(t)})
+		f(t, pl)
+	})
 }
 
 // clockFor returns a default clock that reads pl when pl is driven (with

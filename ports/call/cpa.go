@@ -123,9 +123,13 @@ func (an *analyzer) frame(pcm []int16, lost int) {
 	}
 	an.drain(an.det.Process(pcm))
 	if an.cur == amd.PhaseEarly {
-		// Ringback is final but the call goes on; anything else decides.
-		v, final := an.det.Verdict()
-		an.done = final && v.Result != amd.ResultRingback
+		// A final verdict ends the early phase's analysis: anything but
+		// ringback decides the call, and after ringback the detector has
+		// nothing more to say before answer (a final verdict stops its
+		// tone, SIT and fax detectors), so the frames until the 200 OK
+		// are not analysed (a no-answer call rings for up to
+		// noAnswerRingLimit).
+		_, an.done = an.det.Verdict()
 		return
 	}
 	// After answer: a machine still looking for its beep, or a human a

@@ -24,6 +24,7 @@ import (
 
 	"github.com/dialedge/dialedge/cmd/dialedge/internal/conf"
 	"github.com/dialedge/dialedge/media"
+	"github.com/dialedge/dialedge/media/rxring"
 	"github.com/dialedge/dialedge/pacing/api"
 	"github.com/dialedge/dialedge/pacing/campaign"
 	"github.com/dialedge/dialedge/pacing/outbox"
@@ -87,6 +88,34 @@ type ReceiveConfig struct {
 	Mode string `yaml:"mode"`
 	// Poller configures the shared poller (mode poller).
 	Poller media.PollerConfig `yaml:"poller"`
+	// Ring configures the kernel receive ring (mode clock).
+	Ring RingConfig `yaml:"ring"`
+}
+
+// Kernel receive ring modes (RingConfig.Mode).
+const (
+	RingAuto = "auto"
+	RingOn   = "on"
+	RingOff  = "off"
+)
+
+// RingConfig configures the kernel receive ring (media/rxring) of receive
+// mode clock: an eBPF program on the media interfaces hands the legs'
+// datagrams to the clock's thread through shared memory instead of one
+// epoll pass and one recvfrom(2) each. Whatever it cannot take (IPv6,
+// oversize datagrams, a full ring, an interface it is not attached to)
+// still reaches the legs' sockets, which the clock keeps reading.
+type RingConfig struct {
+	// Mode "auto" (default): use the ring when the kernel and the
+	// process's privileges allow (root, or CAP_BPF and CAP_NET_ADMIN;
+	// Linux >= 6.6), else log why and read the sockets alone. "on": the
+	// edge does not start without it. "off": sockets only.
+	Mode string `yaml:"mode"`
+	// Interfaces, RingBytes: see rxring.Config. Without
+	// interfaces the ring attaches to the interface that holds
+	// rtp.bind_ip, or to every interface that is up when rtp.bind_ip is
+	// unspecified (0.0.0.0).
+	rxring.Config `yaml:",inline"`
 }
 
 // RuntimeConfig tunes the Go runtime for the edge process. The GOGC and
@@ -181,7 +210,7 @@ func (c RuntimeConfig) heapBudget(maxCalls int) uint64 {
 // DefaultReceiveConfig returns mode clock (the poller settings apply to
 // mode poller: one shard per core, at most 4).
 func DefaultReceiveConfig() ReceiveConfig {
-	return ReceiveConfig{Mode: ReceiveClock, Poller: media.DefaultPollerConfig()}
+	return ReceiveConfig{Mode: ReceiveClock, Poller: media.DefaultPollerConfig(), Ring: RingConfig{Mode: RingAuto}}
 }
 
 // Validate names the first invalid field.
@@ -199,6 +228,20 @@ func (c ReceiveConfig) Validate() error {
 	}
 	if c.Poller.Coalesce < 0 || c.Poller.Coalesce > media.MaxPollerCoalesce {
 		return fmt.Errorf("poller: coalesce: %v out of range; allowed 0s..%v", c.Poller.Coalesce, media.MaxPollerCoalesce)
+	}
+	switch c.Ring.Mode {
+	case RingAuto, RingOn, RingOff:
+	default:
+		return fmt.Errorf("ring: mode: %q; allowed auto, on, off", c.Ring.Mode)
+	}
+	if c.Ring.Mode != RingOff {
+		cfg := c.Ring.Config
+		if len(cfg.Interfaces) == 0 {
+			cfg.Interfaces = []string{"lo"} // checked at start: the bind address decides
+		}
+		if err := cfg.Validate(); err != nil {
+			return fmt.Errorf("ring: %w", err)
+		}
 	}
 	return nil
 }
@@ -340,6 +383,7 @@ type Edge struct {
 	SIP      *sip.Endpoint
 	Clock    *media.Clock
 	Poller   *media.Poller // nil in receive mode goroutine, or without epoll
+	Ring     *rxring.Ring  // kernel receive ring; nil when off or unavailable
 	Pool     *ports.Pool
 	Calls    *call.Manager
 	Campaign *campaign.Runtime
@@ -387,6 +431,12 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Edge, error) {
 	if mode := cfg.RTPReceive.Mode; mode == ReceivePoller || mode == ReceiveClock {
 		pc := cfg.RTPReceive.Poller
 		pc.Driven = mode == ReceiveClock
+		if pc.Driven {
+			if e.Ring, err = openRing(cfg.RTPReceive.Ring, cfg.RTP.BindIP, log); err != nil {
+				return nil, fmt.Errorf("rtp_receive: %w", err)
+			}
+			pc.Ring = e.Ring
+		}
 		e.Poller, err = media.NewPoller(pc, log)
 		if errors.Is(err, media.ErrNotSupported) {
 			log.Info("rtp_receive: no epoll on this system; one receive goroutine per leg")
@@ -518,6 +568,9 @@ func (e *Edge) Close() error {
 		}
 		if e.Poller != nil {
 			errs = append(errs, e.Poller.Close())
+		}
+		if e.Ring != nil {
+			errs = append(errs, e.Ring.Close())
 		}
 		if e.Pool != nil {
 			errs = append(errs, e.Pool.Close())
