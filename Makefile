@@ -99,4 +99,4 @@ BPF_MARKERS := /usr/bin/clang /usr/bin/llvm-strip /usr/include/bpf/bpf_helpers.h
 .PHONY: generate-bpf
 generate-bpf:
 	$(call apt_install,$(BPF_MARKERS),$(BPF_PKGS))
-	$(GO) generate ./media/fastpath
+	$(GO) generate ./media/fastpath ./media/rxring

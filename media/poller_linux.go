@@ -285,17 +285,25 @@ const drainRounds = 4
 
 // drain is a driven shard's receive pass, on the clock's thread: it takes
 // the ready sockets without waiting (epoll_pwait with a zero timeout, a
-// raw system call) and handles them, holding sh.mu so that sessions added
-// or removed meanwhile wait for the pass to end. It does not allocate.
+// raw system call) and handles them, then the kernel receive ring's
+// records, holding sh.mu so that sessions added or removed meanwhile wait
+// for the pass to end. Sockets go first: what they hold arrived before the
+// port joined the ring (a new leg's first packets), so a leg's packets
+// are handled in order. It does not allocate.
 func (sh *pollShard) drain(deadline time.Time) {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if sh.closed {
 		return
 	}
-	if sh.ring != nil {
+	sh.drainSockets(deadline)
+	if sh.ring != nil && time.Now().Before(deadline) {
 		sh.drainRing(deadline)
 	}
+}
+
+// drainSockets reads the ready sockets (see drain). Under sh.mu.
+func (sh *pollShard) drainSockets(deadline time.Time) {
 	for range drainRounds {
 		r, _, e := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(sh.epfd), uintptr(unsafe.Pointer(&sh.events[0])),
 			uintptr(len(sh.events)), 0, 0, 0)

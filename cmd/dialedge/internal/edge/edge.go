@@ -436,6 +436,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Edge, error) {
 				return nil, fmt.Errorf("rtp_receive: %w", err)
 			}
 			pc.Ring = e.Ring
+			if e.Ring != nil {
+				registerRingCounters(e.Registry, e.Ring)
+			}
 		}
 		e.Poller, err = media.NewPoller(pc, log)
 		if errors.Is(err, media.ErrNotSupported) {

@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/netip"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/dialedge/dialedge/media/rxring"
 )
 
@@ -82,4 +84,23 @@ func ringInterfaces(bindIP string) ([]string, error) {
 		return nil, fmt.Errorf("no interface holds rtp.bind_ip %s; set rtp_receive.ring.interfaces", bindIP)
 	}
 	return names, nil
+}
+
+// registerRingCounters exports the kernel receive ring's counters.
+func registerRingCounters(reg prometheus.Registerer, r *rxring.Ring) {
+	for _, d := range []struct {
+		result string
+		f      func(rxring.Stats) uint64
+	}{
+		{"taken", func(s rxring.Stats) uint64 { return s.Taken }},
+		{"ring_full", func(s rxring.Stats) uint64 { return s.RingFull }},
+		{"passed", func(s rxring.Stats) uint64 { return s.Passed }},
+	} {
+		f := d.f
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name:        "dialedge_rtp_ring_datagrams_total",
+			Help:        "Datagrams for leg ports seen by the kernel receive ring: taken into the ring, or passed to the socket because the ring was full or the datagram did not fit a record.",
+			ConstLabels: prometheus.Labels{"result": d.result},
+		}, func() float64 { return float64(f(r.Stats())) }))
+	}
 }
