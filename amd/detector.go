@@ -94,6 +94,7 @@ type Detector struct {
 	dtmf dtmfDet
 	beep beepDet
 	hm   humanDet
+	rep  repeatDet
 	ast  asteriskDet
 }
 
@@ -131,13 +132,15 @@ func (d *Detector) Reset(phase Phase) {
 	d.dtmf.reset()
 	d.beep.reset()
 	d.hm.reset()
+	d.rep.reset()
 	d.ast.reset()
 }
 
 // Listening reports whether the detector may still report something for
 // this analysis: no final verdict yet, a machine verdict still looking for
 // its beep (up to maxTermToneAnalysis), or a human verdict that a late beep
-// may still revise (Config.LateBeepGrace).
+// (Config.LateBeepGrace) or a repeat of the greeting (repeat.go) may still
+// revise.
 func (d *Detector) Listening() bool {
 	switch {
 	case !d.final:
@@ -146,7 +149,7 @@ func (d *Detector) Listening() bool {
 		return d.phase == PhaseAnswer && d.verdict.BeepMS < 0 && d.cfg.MaxTermToneAnalysis > 0 &&
 			d.nowMS() < d.cfg.MaxTermToneAnalysis
 	case d.verdict.Result == ResultHuman:
-		return d.nowMS() < d.lateUntil
+		return d.nowMS() < d.lateUntil || d.rep.listening(d)
 	}
 	return false
 }
@@ -166,6 +169,17 @@ func (d *Detector) revise(beepMS int, freq float64) {
 	d.verdict.Cause = "late-beep"
 	d.emit(Event{Kind: EventVerdict, AtMS: d.verdict.DecisionMS, Verdict: d.verdict})
 	d.emit(Event{Kind: EventBeep, AtMS: beepMS, FreqHz: float32(freq)})
+}
+
+// reviseRepeat turns a human verdict into machine when the greeting
+// repeated itself (repeat.go), once.
+func (d *Detector) reviseRepeat() {
+	d.lateUntil = 0
+	d.rep.refN = 0
+	d.verdict.Result = ResultMachine
+	d.verdict.DecisionMS = d.nowMS()
+	d.verdict.Cause = "repeat"
+	d.emit(Event{Kind: EventVerdict, AtMS: d.verdict.DecisionMS, Verdict: d.verdict})
 }
 
 // Phase reports the phase the detector analyses.
@@ -416,7 +430,9 @@ func (d *Detector) run(lost bool) {
 	beep := d.phase == PhaseAnswer && d.cfg.MaxTermToneAnalysis > 0 &&
 		(!d.final || (d.verdict.Result == ResultMachine && d.verdict.BeepMS < 0) || d.lateBeep() || d.beep.late) &&
 		d.nowMS() <= d.cfg.MaxTermToneAnalysis
-	if !d.final || beep {
+	d.rep.push(d, lost)
+	repeat := d.phase == PhaseAnswer && d.rep.listening(d)
+	if !d.final || beep || repeat {
 		d.hm.track(d, lost) // voice activity and noise floor
 		if d.lateBeep() && d.hm.lastEnd+d.cfg.LateBeepGrace > d.lateUntil {
 			// The "human" is still talking: a greeting that paused
@@ -426,6 +442,7 @@ func (d *Detector) run(lost bool) {
 		}
 	}
 	if !d.final {
+		d.rep.note(&d.hm)
 		d.fax.frame(d, lost)
 		d.sit.frame(d, lost)
 		if d.phase == PhaseEarly {
@@ -434,6 +451,9 @@ func (d *Detector) run(lost bool) {
 	}
 	if beep {
 		d.beep.frame(d, lost)
+	}
+	if repeat && d.rep.listening(d) && d.rep.frame(d) {
+		d.reviseRepeat()
 	}
 	if d.phase != PhaseAnswer {
 		return

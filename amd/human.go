@@ -64,6 +64,9 @@ import "math"
 //     greeting as long as analysisPeriod (a fuller answer) → human;
 //   - speech still running analysisPeriod after the first word → machine;
 //   - a beep after speech → machine (beep.go);
+//   - after a human verdict on a greeting of 1.6 s or more, the same
+//     greeting played again (an announcement that repeats) → machine
+//     (repeat.go);
 //   - no speech by maxTimeAnalysis → silence; speech that is neither by
 //     then → human if the line has gone quiet, machine if it is talking.
 
@@ -156,7 +159,7 @@ type humanDet struct {
 
 	dbr      [musicWin]float64
 	zcw      [musicWin]uint8   // zero crossings per frame (feat.zcr <= FrameSamples)
-	tdw      [musicWin]float64 // toneDB per frame
+	tdw      [musicWin]float32 // toneDB per frame (tdsumW sums these values)
 	zsumW    int
 	tdsumW   float64
 	ri       int
@@ -349,8 +352,9 @@ func (h *humanDet) track(d *Detector, lost bool) {
 		}
 		h.dbr[h.ri] = f.dbfs
 		h.zsumW += f.zcr - int(h.zcw[h.ri])
-		h.tdsumW += f.toneDB - h.tdw[h.ri]
-		h.zcw[h.ri], h.tdw[h.ri] = uint8(f.zcr), f.toneDB
+		td := float32(f.toneDB)
+		h.tdsumW += float64(td) - float64(h.tdw[h.ri])
+		h.zcw[h.ri], h.tdw[h.ri] = uint8(f.zcr), td
 		if h.rn < initWin {
 			h.zsum += f.zcr
 		}
@@ -758,6 +762,7 @@ func (h *humanDet) frame(d *Detector, lost bool) {
 		if cfg.LateBeepGrace > 0 {
 			d.lateUntil = h.lastEnd + cfg.LateBeepGrace
 		}
+		d.rep.arm(d, h.lastEnd)
 		return
 	}
 	if span >= cfg.AnalysisPeriod {

@@ -1,0 +1,67 @@
+package amd
+
+import (
+	"fmt"
+	"testing"
+)
+
+// An intercept announcement that plays its sentence, pauses and plays it
+// again: its first playing, a sentence followed by silence, gets a human
+// verdict; the same sentence again, level contour for level contour,
+// revises it to machine (Cause "repeat"), under every degradation.
+func TestRepeatedAnnouncementRevisedToMachine(t *testing.T) {
+	ann := prompt(t, "please-try-call-later.wav")
+	for _, gap := range []int{1000, 1500} {
+		pcm := cat(silence(400), ann, silence(gap), ann, silence(4000))
+		second := 400 + len(ann)/8 + gap
+		for _, deg := range degradations() {
+			label := fmt.Sprintf("gap %d ms %+v", gap, deg)
+			r := feed(t, newDet(t, DefaultConfig(), PhaseAnswer), deg.apply(call{pcm: pcm}, 7), deg.loss, 7, true)
+			verdicts := r.has(EventVerdict)
+			if len(verdicts) == 1 && verdicts[0].Verdict.Result == ResultMachine {
+				continue // a machine from the start (in noise, part of the prompt passes for music)
+			}
+			if len(verdicts) != 2 || verdicts[0].Verdict.Result != ResultHuman {
+				t.Errorf("%s: want a human verdict then its revision, got %+v", label, verdicts)
+				continue
+			}
+			if v := r.verdict; v.Result != ResultMachine || v.Cause != "repeat" || v.BeepMS != -1 {
+				t.Errorf("%s: final verdict %+v, want machine (repeat) without a beep", label, v)
+				continue
+			}
+			// decided by the end of the repeat (its last second is
+			// compared, give or take repShift)
+			if at, end := r.verdict.DecisionMS, second+len(ann)/8; at < second || at > end+repShift*frameMS {
+				t.Errorf("%s: revised at %d ms, want during the repeat (%d..%d ms)", label, at, second, end)
+			}
+		}
+	}
+}
+
+// A long answer followed, after a pause, by a different sentence in the
+// same voice stays human: only the same sentence again is a recording.
+// And a short answer said twice alike ("Hello, who is this?" … the same)
+// stays human however alike: people repeat short questions.
+func TestRepeatNeedsTheSameLongGreeting(t *testing.T) {
+	first := espeak(t, "en-us+m3", 150, "Good afternoon, Miller and Sons, Sarah speaking.")
+	other := espeak(t, "en-us+m3", 150, "Hello? Is anybody there? I can't hear you at all.")
+	short := espeak(t, "en-us+f2", 170, "Hello, who is this?")
+	cases := []struct {
+		name string
+		pcm  []int16
+	}{
+		{"long answer, other sentence", cat(silence(500), first, silence(1200), other, silence(4000))},
+		{"short answer twice", cat(silence(500), short, silence(1200), short, silence(4000))},
+	}
+	for _, c := range cases {
+		for _, deg := range degradations() {
+			label := fmt.Sprintf("%s %+v", c.name, deg)
+			r := feed(t, newDet(t, DefaultConfig(), PhaseAnswer), deg.apply(call{pcm: c.pcm}, 3), deg.loss, 3, true)
+			for _, ev := range r.has(EventVerdict) {
+				if ev.Verdict.Result != ResultHuman {
+					t.Errorf("%s: verdict %s (%s) at %d ms, want human only", label, ev.Verdict.Result, ev.Verdict.Cause, ev.AtMS)
+				}
+			}
+		}
+	}
+}
