@@ -210,7 +210,7 @@ func (c *Carrier) Start(ctx context.Context) error {
 			// edge's figures are closer to what it costs against a far
 			// end on another host. Without root or TCX: sockets only.
 			if ip, err := netip.ParseAddr(c.cfg.RTP.BindIP); err == nil && ip.IsLoopback() {
-				if r, err := rxring.Open(rxring.Config{Interfaces: []string{"lo"}}); err == nil {
+				if r, err := rxring.Open(rxring.Config{Interfaces: []string{"lo"}, RingBytes: 32 << 20}); err == nil {
 					c.ring, pcfg.Ring = r, r
 				} else {
 					c.log.Debug("rtp receive: no kernel receive ring", "err", err)

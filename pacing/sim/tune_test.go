@@ -3,8 +3,10 @@ package sim
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,10 +17,12 @@ import (
 // TestTune runs only the predictive engine over a chosen subset and prints
 // one line per case: the mean and worst figures over the seeds, how many
 // seeds broke the 5% worst hour, and occupancy/abandon/worst 24 h/worst
-// hour/recovery per seed. A development aid for tuning on one core, skipped
-// unless PACING_TUNE is set: PACING_TUNE=base,step PACING_AGENTS=5,10
-// PACING_SEEDS=20 PACING_DURATION=8h PACING_CFG='aim_fraction: 0.8' (engine
-// Config YAML overrides) PACING_MODES=1 (decision counts by reason).
+// hour/recovery per seed. A development aid, skipped unless PACING_TUNE is
+// set: PACING_TUNE=base,step PACING_AGENTS=5,10 PACING_SEEDS=20
+// PACING_DURATION=8h PACING_CFG='aim_fraction: 0.8' (engine Config YAML
+// overrides) PACING_MODES=1 (decision counts by reason) PACING_SEED0=5 (run
+// seeds 6, 7, …: held-out seeds; the bench uses 1…N) PACING_WORKERS=1
+// (seeds run in parallel, default GOMAXPROCS).
 func TestTune(t *testing.T) {
 	scs := os.Getenv("PACING_TUNE")
 	if scs == "" {
@@ -40,6 +44,13 @@ func TestTune(t *testing.T) {
 		var err error
 		if seeds, err = strconv.Atoi(s); err != nil || seeds < 1 || seeds > 1000 {
 			t.Fatalf("PACING_SEEDS %q: allowed 1–1000", s)
+		}
+	}
+	seed0 := 0 // PACING_SEED0=5 runs seeds 6, 7, … (held-out seeds)
+	if s := os.Getenv("PACING_SEED0"); s != "" {
+		var err error
+		if seed0, err = strconv.Atoi(s); err != nil || seed0 < 0 {
+			t.Fatalf("PACING_SEED0 %q: allowed an integer ≥ 0", s)
 		}
 	}
 	var dur time.Duration
@@ -65,17 +76,49 @@ func TestTune(t *testing.T) {
 			minOcc = 1
 			var line []string
 			bad := 0
-			for seed := 1; seed <= seeds; seed++ {
-				p, err := NewEnginePacer(engine.DefaultSettings(), cfg, n)
-				if err != nil {
-					t.Fatal(err)
+			// Seeds run in parallel (PACING_WORKERS, default GOMAXPROCS);
+			// the figures are aggregated in seed order.
+			type res struct {
+				r     Result
+				modes map[string]int
+				err   error
+			}
+			rs := make([]res, seeds)
+			workers := runtime.GOMAXPROCS(0)
+			if s := os.Getenv("PACING_WORKERS"); s != "" {
+				if w, err := strconv.Atoi(s); err == nil && w >= 1 {
+					workers = w
 				}
-				if os.Getenv("PACING_MODES") != "" {
-					p.Modes = map[string]int{}
-				}
-				r, err := Run(sc, n, uint64(seed), p)
-				if p.Modes != nil {
-					fmt.Printf("MODES %s %d seed %d: %v\n", name, n, seed, p.Modes)
+			}
+			var wg sync.WaitGroup
+			next := make(chan int)
+			for w := 0; w < workers; w++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := range next {
+						p, err := NewEnginePacer(engine.DefaultSettings(), cfg, n)
+						if err != nil {
+							rs[i].err = err
+							continue
+						}
+						if os.Getenv("PACING_MODES") != "" {
+							p.Modes = map[string]int{}
+						}
+						rs[i].r, rs[i].err = Run(sc, n, uint64(seed0+i+1), p)
+						rs[i].modes = p.Modes
+					}
+				}()
+			}
+			for i := 0; i < seeds; i++ {
+				next <- i
+			}
+			close(next)
+			wg.Wait()
+			for i := 0; i < seeds; i++ {
+				r, err := rs[i].r, rs[i].err
+				if rs[i].modes != nil {
+					fmt.Printf("MODES %s %d seed %d: %v\n", name, n, seed0+i+1, rs[i].modes)
 				}
 				if err != nil {
 					t.Fatal(err)
