@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -410,10 +411,19 @@ func TestConfigValidate(t *testing.T) {
 	if err := DefaultConfig().Validate(); err != nil {
 		t.Errorf("default config: %v", err)
 	}
-	bad := []Config{{}, {Path: "x", OpenTimeout: -1}, {Path: "x", BatchDelay: 2 * time.Second}}
-	for _, c := range bad {
-		if err := c.Validate(); err == nil {
-			t.Errorf("Validate(%+v) = nil", c)
+	bad := []struct {
+		c    Config
+		want string // the field the error must name
+	}{
+		{Config{}, "path"},
+		{Config{Path: "x", OpenTimeout: -1}, "open_timeout"},
+		{Config{Path: "x", BatchDelay: 2 * time.Second}, "batch_delay"},
+		{Config{Path: "x", BatchSize: -1}, "batch_size"},
+		{Config{Path: "x", BatchSize: 10001}, "batch_size"},
+	}
+	for _, b := range bad {
+		if err := b.c.Validate(); err == nil || !strings.Contains(err.Error(), b.want) {
+			t.Errorf("Validate(%+v) = %v; want an error naming %s", b.c, err, b.want)
 		}
 	}
 }
