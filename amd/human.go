@@ -41,10 +41,13 @@ import "math"
 //   - a bed of sound with no syllabic dips and a smooth level for 800 ms;
 //   - the flux-window score (music.go) for 100 ms in a row, from the start
 //     of the greeting so far (a held vowel inside an answer starts after
-//     its first word), or for 1.6 s in a row whatever came before;
+//     its first word) over a window with no pause between its sounds
+//     (musicPauseFrames), or for 1.6 s in a row whatever came before;
 //   - the flux of the sustained parts of the greeting's bursts: notes hold
 //     their spectrum (a mean below segMusicFlux over a greeting of a second
-//     or more, or three notes outlasting the words twice over).
+//     or more, on enough flux values: segMusic; or three notes outlasting
+//     the words twice over, in a greeting whose flux as a whole is below
+//     noteFlux).
 // On music the detector forgets what it took for speech and the human/
 // machine logic restarts after it as if the call had just been answered:
 // music, a pause and a new sound start the greeting at that sound, and
@@ -549,6 +552,12 @@ func (h *humanDet) burstEnded(d *Detector) {
 	if h.notes < minNotes || h.noteMS < 2*h.wordMS {
 		return
 	}
+	if h.segFluxS >= noteFlux*float64(h.segFluxN) {
+		// Three steady bursts, but the greeting as a whole moves like
+		// speech: a flat recorded or synthetic voice holds a vowel or
+		// two as steadily as a note, music holds all of its phrase.
+		return
+	}
 	h.forgetMusic()
 	h.lastEnd = -1
 }
@@ -557,9 +566,25 @@ func (h *humanDet) burstEnded(d *Detector) {
 // music: a mean flux over the sustained parts of its bursts below
 // segMusicFlux. On the train and dev splits, whole music beds score 0.15
 // at the median (0.24 at p90) and no answer or greeting scored below 0.19.
+//
+// The mean of a few flux values is a noisy measure (odd frames share the
+// spectrum before them: ten values are five spectra), and a flat voice
+// scores near the music beds on a second of speech. Before any music was
+// heard in the call, the greeting needs segFirstMinFlux values, and twice
+// that when more of it sounded like words than like notes (burstEnded):
+// taking a greeting for music forgets it, and an answer forgotten so is
+// called a machine ("music") at the timeout, a greeting so forgotten a
+// human.
 func (h *humanDet) segMusic() bool {
+	need := segMinFlux
+	if h.musMS == 0 {
+		need = segFirstMinFlux
+		if h.wordMS > h.noteMS {
+			need = 2 * segFirstMinFlux
+		}
+	}
 	return h.onset >= 0 && (h.lastEnd-h.onset >= segMinMS || h.musMS > 0) &&
-		h.segFluxN >= segMinFlux && h.segFluxS < segMusicFlux*float64(h.segFluxN)
+		h.segFluxN >= need && h.segFluxS < segMusicFlux*float64(h.segFluxN)
 }
 
 // forgetMusic takes what was heard since the greeting's start for music.
@@ -583,6 +608,9 @@ const (
 	// its flux tells music; musicGapMS: the pause after music before
 	// a new greeting.
 	segMinFlux = 10
+	// segFirstMinFlux: segMinFlux before any music was heard in the call
+	// (see segMusic).
+	segFirstMinFlux = 20
 	// segMinMS: the least span of a "greeting" that may be called music
 	// by its flux (a single word, "hey.", can hold its spectrum as well),
 	// unless music was heard before in the call.
@@ -618,7 +646,7 @@ func (h *humanDet) fluxMusic(d *Detector, lost bool) bool {
 	switch h.fm.run {
 	case musicRunFrames:
 		winStart := d.nowMS() - (fluxWin+musicRunFrames)*frameMS
-		h.fmOn = h.onset < 0 || h.onset >= winStart-musicLeadMS
+		h.fmOn = h.onset < 0 || h.onset >= winStart-musicLeadMS && h.fm.pause(h.nf) < musicPauseFrames
 	case musicLongRun:
 		// 1.6 s of music-like sound: music, whatever came before it.
 		h.fmOn = true

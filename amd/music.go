@@ -54,6 +54,12 @@ const (
 	// floor, count for the burst before the window's first full frame); a
 	// held vowel after a first word starts 200 ms or more after it.
 	musicLeadMS = 100
+	// musicPauseFrames: a window that falls to the floor for this long
+	// between its sounds (a pause between a voice's words or phrases)
+	// does not make a greeting so far music (humanDet.fluxMusic): a bed
+	// plays on, and a flat voice's "Uh, ... hello?" can hold its
+	// spectrum as steadily as one.
+	musicPauseFrames = 8
 	// musicLongRun: flagged windows in a row that make music whatever
 	// began before them (no vowel is held that long).
 	musicLongRun = 40
@@ -283,6 +289,25 @@ func (m *musicDet) frame(d *Detector, lost bool, nf float64) bool {
 		m.run = 0
 	}
 	return m.flag
+}
+
+// pause returns the longest run of frames of the window near the floor nf
+// (not sounding) between sounding frames: a voice's pause between words or
+// phrases (see musicPauseFrames).
+func (m *musicDet) pause(nf float64) int {
+	longest, run, sounded := 0, 0, false
+	for k := 0; k < fluxWin; k++ {
+		v := m.db[(m.wi+k)%fluxWin]
+		if v > nf+vadMarginDB && v > vadMinDBFS {
+			if sounded {
+				longest = max(longest, run)
+			}
+			sounded, run = true, 0
+		} else {
+			run++
+		}
+	}
+	return longest
 }
 
 // window scores the last fluxWin frames.
