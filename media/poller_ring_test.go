@@ -35,16 +35,8 @@ func TestPollerRing(t *testing.T) {
 	clk := NewClock(ClockConfig{Interval: time.Hour}, nil) // no sends, no drains
 	defer clk.Close()
 	const n = 20
-	var peers []*rawPeer
-	var ss []*Session
-	for range n {
-		peer := newRawPeer(t)
-		cfg := DefaultSessionConfig()
-		cfg.Remote = addrOf(peer.conn)
-		cfg.Poller = pl
-		peers = append(peers, peer)
-		ss = append(ss, newTestSession(t, clk, cfg))
-	}
+	legs := newDrivenLegs(t, pl, clk, n)
+	peers, ss := legs.peers, legs.ss
 	ports := 0 // RTP, and RTCP where the session has a socket for it
 	for _, s := range ss {
 		ports++
@@ -55,30 +47,8 @@ func TestPollerRing(t *testing.T) {
 	if st := ring.Stats(); st.Ports != ports {
 		t.Fatalf("ring ports %d, want %d", st.Ports, ports)
 	}
-	pkt := marshalRTP(t, 0, 1, 0, 9, true, make([]byte, FrameSamples))
-	seq := uint16(1)
-	sendAll := func() {
-		pkt[2], pkt[3] = byte(seq>>8), byte(seq)
-		for i, s := range ss {
-			peers[i].send(s.LocalAddr(), pkt)
-		}
-		seq++
-	}
-	in := func() (tot uint64) {
-		for _, s := range ss {
-			tot += s.Stats().PacketsIn
-		}
-		return tot
-	}
+	pkt, sendAll, in, drainUntil := legs.pkt, legs.sendAll, legs.in, legs.drainUntil
 	far := time.Now().Add(time.Hour)
-	drainUntil := func(want uint64) {
-		for i := 0; in() < want && i < 100000; i++ {
-			pl.drain(far)
-			if in() < want {
-				runtime.Gosched()
-			}
-		}
-	}
 	sendAll()
 	drainUntil(n)
 	pass := func() {

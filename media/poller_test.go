@@ -330,42 +330,9 @@ func TestPollerDrivenDrain(t *testing.T) {
 	clk := NewClock(ClockConfig{Interval: time.Hour}, nil) // no sends, no drains
 	defer clk.Close()
 	const n = 40
-	var peers []*rawPeer
-	var ss []*Session
-	for range n {
-		peer := newRawPeer(t)
-		cfg := DefaultSessionConfig()
-		cfg.Remote = addrOf(peer.conn)
-		cfg.Poller = pl
-		peers = append(peers, peer)
-		ss = append(ss, newTestSession(t, clk, cfg))
-	}
-	pkt := marshalRTP(t, 0, 1, 0, 9, true, make([]byte, FrameSamples))
-	seq := uint16(1)
-	sendAll := func() {
-		pkt[2], pkt[3] = byte(seq>>8), byte(seq)
-		for i, s := range ss {
-			peers[i].send(s.LocalAddr(), pkt)
-		}
-		seq++
-	}
-	in := func() (tot uint64) {
-		for _, s := range ss {
-			tot += s.Stats().PacketsIn
-		}
-		return tot
-	}
+	legs := newDrivenLegs(t, pl, clk, n)
+	ss, sendAll, in, drainUntil := legs.ss, legs.sendAll, legs.in, legs.drainUntil
 	far := time.Now().Add(time.Hour)
-	// drainUntil runs passes until want datagrams were read (loopback
-	// usually delivers within sendto, but softirq work may be deferred).
-	drainUntil := func(want uint64) {
-		for i := 0; in() < want && i < 100000; i++ {
-			pl.drain(far)
-			if in() < want {
-				runtime.Gosched()
-			}
-		}
-	}
 	// A pass whose deadline has passed reads nothing.
 	sendAll()
 	pl.drain(time.Now().Add(-time.Second))
@@ -412,5 +379,56 @@ func TestPollerDrivenDrain(t *testing.T) {
 	defer c.Close()
 	if _, err := NewSession(c, clk, cfg); !errors.Is(err, ErrPollerClosed) {
 		t.Errorf("NewSession with a closed driven poller: %v, want ErrPollerClosed", err)
+	}
+}
+
+// drivenLegs are n sessions on a driven poller, each with a raw peer that
+// sends it one RTP packet per sendAll (sequence numbers from 1).
+type drivenLegs struct {
+	pl    *Poller
+	peers []*rawPeer
+	ss    []*Session
+	pkt   []byte
+	seq   uint16
+}
+
+func newDrivenLegs(t *testing.T, pl *Poller, clk *Clock, n int) *drivenLegs {
+	l := &drivenLegs{pl: pl, pkt: marshalRTP(t, 0, 1, 0, 9, true, make([]byte, FrameSamples)), seq: 1}
+	for range n {
+		peer := newRawPeer(t)
+		cfg := DefaultSessionConfig()
+		cfg.Remote = addrOf(peer.conn)
+		cfg.Poller = pl
+		l.peers = append(l.peers, peer)
+		l.ss = append(l.ss, newTestSession(t, clk, cfg))
+	}
+	return l
+}
+
+func (l *drivenLegs) sendAll() {
+	l.pkt[2], l.pkt[3] = byte(l.seq>>8), byte(l.seq)
+	for i, s := range l.ss {
+		l.peers[i].send(s.LocalAddr(), l.pkt)
+	}
+	l.seq++
+}
+
+// in is the datagrams the sessions received.
+func (l *drivenLegs) in() (tot uint64) {
+	for _, s := range l.ss {
+		tot += s.Stats().PacketsIn
+	}
+	return tot
+}
+
+// drainUntil runs passes until want datagrams were read (loopback usually
+// delivers within sendto, but softirq work may be deferred).
+func (l *drivenLegs) drainUntil(want uint64) {
+	far := time.Now().Add(time.Hour)
+	for i := 0; l.in() < want && i < 100000; i++ {
+		l.pl.drain(far)
+		if l.in() < want {
+			runtime.Gosched()
+		}
 	}
 }

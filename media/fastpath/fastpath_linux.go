@@ -13,6 +13,8 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
 	"golang.org/x/sys/unix"
+
+	"github.com/dialedge/dialedge/media/internal/tcx"
 )
 
 // Values of flow_value.flags (bpf/fastpath.c).
@@ -45,12 +47,12 @@ func Open(cfg Config) (*Relay, error) {
 		return nil, err
 	}
 	r := &Relay{cfg: cfg, ifaces: make(map[string]*net.Interface, len(cfg.Interfaces)), flows: map[netip.AddrPort]struct{}{}}
-	for _, name := range cfg.Interfaces {
-		ifc, err := net.InterfaceByName(name)
-		if err != nil {
-			return nil, fmt.Errorf("fastpath open: interface %q: %w (%v); interfaces must exist in this network namespace (see ip link)", name, ErrNoInterface, err)
-		}
-		r.ifaces[name] = ifc
+	ifcs, err := tcxErrs.Interfaces(cfg.Interfaces)
+	if err != nil {
+		return nil, err
+	}
+	for _, ifc := range ifcs {
+		r.ifaces[ifc.Name] = ifc
 	}
 	spec, err := loadFastpath()
 	if err != nil {
@@ -58,37 +60,18 @@ func Open(cfg Config) (*Relay, error) {
 	}
 	spec.Maps[fastpathMapFlows].MaxEntries = uint32(cfg.MaxFlows)
 	if err := spec.LoadAndAssign(&r.objs, nil); err != nil {
-		return nil, classify("load bpf program", err)
+		return nil, tcxErrs.Classify(tcx.LoadStep, err)
 	}
-	for _, name := range cfg.Interfaces {
-		l, err := link.AttachTCX(link.TCXOptions{
-			Interface: r.ifaces[name].Index,
-			Program:   r.objs.RtpRelay,
-			Attach:    ebpf.AttachTCXIngress,
-		})
-		if err != nil {
-			r.Close()
-			return nil, classify(fmt.Sprintf("attach tcx ingress to %s", name), err)
-		}
-		r.links = append(r.links, l)
+	if r.links, err = tcxErrs.AttachIngress(r.objs.RtpRelay, ifcs, false); err != nil {
+		r.Close()
+		return nil, err
 	}
 	return r, nil
 }
 
-// classify wraps err with ErrPermission or ErrNotSupported when that is
-// what it is, saying what is needed.
-func classify(what string, err error) error {
-	var ve *ebpf.VerifierError
-	switch {
-	case errors.As(err, &ve):
-		return fmt.Errorf("fastpath open: %s: verifier rejected the program: %w", what, err)
-	case errors.Is(err, unix.EPERM), errors.Is(err, unix.EACCES):
-		return fmt.Errorf("fastpath open: %s: %w: %v", what, ErrPermission, err)
-	case errors.Is(err, ebpf.ErrNotSupported), errors.Is(err, unix.ENOSYS), errors.Is(err, unix.EINVAL) && what != "load bpf program":
-		return fmt.Errorf("fastpath open: %s: %w: needs Linux >= 6.6 with BPF and TCX: %v", what, ErrNotSupported, err)
-	}
-	return fmt.Errorf("fastpath open: %s: %w", what, err)
-}
+// tcxErrs: this package's errors for the shared loader steps.
+var tcxErrs = tcx.Errs{Op: "fastpath open", Permission: ErrPermission, NotSupported: ErrNotSupported,
+	NoInterface: ErrNoInterface, Needs: "Linux >= 6.6 with BPF and TCX"}
 
 // AddFlow installs f. Errors: ErrInvalidFlow (naming the field),
 // ErrFlowExists, ErrFull (Config.MaxFlows flows installed), ErrNoInterface

@@ -4,18 +4,16 @@ package rxring
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
 	"github.com/cilium/ebpf/ringbuf"
-	"golang.org/x/sys/unix"
+
+	"github.com/dialedge/dialedge/media/internal/tcx"
 )
 
 // Ring is a loaded and attached receive ring. See the package comment.
@@ -41,13 +39,9 @@ func Open(cfg Config) (*Ring, error) {
 	}
 	cfg = cfg.withDefaults()
 	r := &Ring{cfg: cfg, ports: map[uint16]netip.AddrPort{}}
-	ifcs := make([]*net.Interface, len(cfg.Interfaces))
-	for i, name := range cfg.Interfaces {
-		ifc, err := net.InterfaceByName(name)
-		if err != nil {
-			return nil, fmt.Errorf("rxring open: interface %q: %w (%v); interfaces must exist in this network namespace (see ip link)", name, ErrNoInterface, err)
-		}
-		ifcs[i] = ifc
+	ifcs, err := tcxErrs.Interfaces(cfg.Interfaces)
+	if err != nil {
+		return nil, err
 	}
 	spec, err := loadRxring()
 	if err != nil {
@@ -55,24 +49,15 @@ func Open(cfg Config) (*Ring, error) {
 	}
 	spec.Maps[rxringMapRing].MaxEntries = uint32(cfg.RingBytes)
 	if err := spec.LoadAndAssign(&r.objs, nil); err != nil {
-		return nil, classify("load bpf program", err)
+		return nil, tcxErrs.Classify(tcx.LoadStep, err)
 	}
-	for _, ifc := range ifcs {
-		l, err := link.AttachTCX(link.TCXOptions{
-			Interface: ifc.Index,
-			Program:   r.objs.RxRing,
-			Attach:    ebpf.AttachTCXIngress,
-			Anchor:    link.Head(),
-		})
-		if err != nil {
-			r.Close()
-			return nil, classify(fmt.Sprintf("attach tcx ingress to %s", ifc.Name), err)
-		}
-		r.links = append(r.links, l)
+	if r.links, err = tcxErrs.AttachIngress(r.objs.RxRing, ifcs, true); err != nil {
+		r.Close()
+		return nil, err
 	}
 	if r.rd, err = ringbuf.NewReader(r.objs.Ring); err != nil {
 		r.Close()
-		return nil, classify("ring buffer reader", err)
+		return nil, tcxErrs.Classify("ring buffer reader", err)
 	}
 	// Next never waits: a deadline in the past makes the reader's
 	// epoll_wait return at once when the ring is empty.
@@ -80,20 +65,9 @@ func Open(cfg Config) (*Ring, error) {
 	return r, nil
 }
 
-// classify wraps err with ErrPermission or ErrNotSupported when that is
-// what it is, saying what is needed.
-func classify(what string, err error) error {
-	var ve *ebpf.VerifierError
-	switch {
-	case errors.As(err, &ve):
-		return fmt.Errorf("rxring open: %s: verifier rejected the program: %w", what, err)
-	case errors.Is(err, unix.EPERM), errors.Is(err, unix.EACCES):
-		return fmt.Errorf("rxring open: %s: %w: %v", what, ErrPermission, err)
-	case errors.Is(err, ebpf.ErrNotSupported), errors.Is(err, unix.ENOSYS), errors.Is(err, unix.EINVAL) && what != "load bpf program":
-		return fmt.Errorf("rxring open: %s: %w: needs Linux >= 6.6 with BPF ring buffers and TCX: %v", what, ErrNotSupported, err)
-	}
-	return fmt.Errorf("rxring open: %s: %w", what, err)
-}
+// tcxErrs: this package's errors for the shared loader steps.
+var tcxErrs = tcx.Errs{Op: "rxring open", Permission: ErrPermission, NotSupported: ErrNotSupported,
+	NoInterface: ErrNoInterface, Needs: "Linux >= 6.6 with BPF ring buffers and TCX"}
 
 // entry encodes a port's table entry; IPv4 only (v4-mapped IPv6 is
 // unmapped), the unspecified address registers a wildcard bind.
