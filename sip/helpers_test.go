@@ -17,6 +17,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/dialedge/dialedge/ports/portstest"
 )
 
 // checkGoroutines fails the test if goroutines started during it are still
@@ -125,7 +127,7 @@ func startSIPp(t *testing.T, scenario, transport string, target netip.AddrPort) 
 	args := []string{
 		"-sf", scen,
 		"-i", "127.0.0.1", "-p", strconv.Itoa(port),
-		"-mp", strconv.Itoa(freePort(t)), "-cp", strconv.Itoa(freePort(t)),
+		"-mp", strconv.Itoa(portstest.FreeUDPRun(t, 4)), "-cp", strconv.Itoa(freePort(t)),
 		"-t", transport,
 		"-m", "1", "-timeout", "15s", "-timeout_error", "-nostdin",
 		"-trace_msg", "-message_file", filepath.Join(dir, "messages.log"),

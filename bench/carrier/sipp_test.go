@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dialedge/dialedge/ports/portstest"
 )
 
 // freeUDPPort returns a UDP port free a moment ago on loopback.
@@ -48,7 +50,7 @@ func sipp(t *testing.T, c *Carrier, scenario, service string, replace map[string
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	args := append([]string{"-sf", sf, "-m", "1", "-l", "1", "-i", "127.0.0.1",
-		"-p", fmt.Sprint(freeUDPPort(t)), "-mp", fmt.Sprint(freeUDPPort(t)),
+		"-p", fmt.Sprint(freeUDPPort(t)), "-mp", fmt.Sprint(portstest.FreeUDPRun(t, 4)),
 		"-s", service, "-timeout", "20s", "-timeout_error", "-nostdin", "-max_recv_loops", "1000"}, extra...)
 	args = append(args, c.Addr().String())
 	cmd := exec.CommandContext(ctx, bin, args...)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/dialedge/dialedge/media"
 	"github.com/dialedge/dialedge/ports"
+	"github.com/dialedge/dialedge/ports/portstest"
 	"github.com/dialedge/dialedge/sip"
 )
 
@@ -108,31 +109,7 @@ func (r *sippRun) received() []string {
 
 func freePort(t *testing.T, network string, span int) int {
 	t.Helper()
-	for tries := 0; tries < 200; tries++ {
-		c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := c.LocalAddr().(*net.UDPAddr).Port
-		c.Close()
-		if p%2 != 0 || p+span > 65535 {
-			continue
-		}
-		ok := true
-		for i := 1; i < span; i++ {
-			c2, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: p + i})
-			if err != nil {
-				ok = false
-				break
-			}
-			c2.Close()
-		}
-		if ok {
-			return p
-		}
-	}
-	t.Fatal("no free port")
-	return 0
+	return portstest.FreeUDPRun(t, span)
 }
 
 // rig is a real call manager on loopback: SIP endpoint, RTP pool, clock.
