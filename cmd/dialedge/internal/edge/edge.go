@@ -111,11 +111,18 @@ type RingConfig struct {
 	// Linux >= 6.6), else log why and read the sockets alone. "on": the
 	// edge does not start without it. "off": sockets only.
 	Mode string `yaml:"mode"`
-	// Interfaces, RingBytes: see rxring.Config. Without
-	// interfaces the ring attaches to the interface that holds
-	// rtp.bind_ip, or to every interface that is up when rtp.bind_ip is
-	// unspecified (0.0.0.0).
-	rxring.Config `yaml:",inline"`
+	// Interfaces the ring attaches to (TCX ingress). Empty: the interface
+	// that holds rtp.bind_ip, or every interface that is up when
+	// rtp.bind_ip is unspecified (0.0.0.0).
+	Interfaces []string `yaml:"interfaces"`
+	// RingBytes is the ring buffer's size: 0 (2 MiB) or a power of two
+	// from 64 KiB to 256 MiB (see rxring.Config).
+	RingBytes int `yaml:"ring_bytes"`
+}
+
+// ringConfig is the rxring.Config for interfaces.
+func (c RingConfig) ringConfig(interfaces []string) rxring.Config {
+	return rxring.Config{Interfaces: interfaces, RingBytes: c.RingBytes}
 }
 
 // RuntimeConfig tunes the Go runtime for the edge process. The GOGC and
@@ -235,11 +242,11 @@ func (c ReceiveConfig) Validate() error {
 		return fmt.Errorf("ring: mode: %q; allowed auto, on, off", c.Ring.Mode)
 	}
 	if c.Ring.Mode != RingOff {
-		cfg := c.Ring.Config
-		if len(cfg.Interfaces) == 0 {
-			cfg.Interfaces = []string{"lo"} // checked at start: the bind address decides
+		ifs := c.Ring.Interfaces
+		if len(ifs) == 0 {
+			ifs = []string{"lo"} // checked at start: the bind address decides
 		}
-		if err := cfg.Validate(); err != nil {
+		if err := c.Ring.ringConfig(ifs).Validate(); err != nil {
 			return fmt.Errorf("ring: %w", err)
 		}
 	}

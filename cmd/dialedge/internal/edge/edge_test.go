@@ -26,6 +26,8 @@ func TestConfigReceiveRuntimeClock(t *testing.T) {
 		{"rtp_receive.mode=epoll", `rtp_receive: mode: "epoll"; allowed clock, poller, goroutine`},
 		{"rtp_receive.poller.shards=65", "rtp_receive: poller: shards: 65 out of range; allowed 0..64"},
 		{"rtp_receive.poller.coalesce=10ms", "rtp_receive: poller: coalesce: 10ms out of range; allowed 0s..5ms"},
+		{"rtp_receive.ring.mode=yes", `rtp_receive: ring: mode: "yes"; allowed auto, on, off`},
+		{"rtp_receive.ring.ring_bytes=100000", "rtp_receive: ring: invalid kernel receive ring config: ring_bytes 100000; allowed 0 (= 2097152) or a power of two in 65536..268435456"},
 		{"runtime.gc_percent=-2", "runtime: gc_percent: -2 out of range"},
 		{"runtime.gc_percent=-1", "runtime: gc_percent: -1 (collector off) needs memory_limit_mib > 0"},
 		{"runtime.gomaxprocs=-1", "runtime: gomaxprocs: -1 out of range; allowed 0 (auto) or 1..4096"},

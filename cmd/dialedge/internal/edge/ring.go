@@ -20,14 +20,14 @@ func openRing(rc RingConfig, bindIP string, log *slog.Logger) (*rxring.Ring, err
 	if rc.Mode == RingOff {
 		return nil, nil
 	}
-	cfg := rc.Config
-	if len(cfg.Interfaces) == 0 {
-		ifs, err := ringInterfaces(bindIP)
-		if err != nil {
+	ifs := rc.Interfaces
+	if len(ifs) == 0 {
+		var err error
+		if ifs, err = ringInterfaces(bindIP); err != nil {
 			return nil, ringFailed(rc.Mode, err, log)
 		}
-		cfg.Interfaces = ifs
 	}
+	cfg := rc.ringConfig(ifs)
 	r, err := rxring.Open(cfg)
 	if err != nil {
 		return nil, ringFailed(rc.Mode, err, log)
