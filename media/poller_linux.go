@@ -377,7 +377,8 @@ func (sh *pollShard) ringTag(idx int32, rtcp bool) uint64 {
 }
 
 // addRing registers s's IPv4 ports with the kernel receive ring. A port
-// the ring refuses (full, IPv6) stays with its socket alone.
+// the ring refuses (IPv6, or its number registered with another address)
+// stays with its socket alone.
 func (sh *pollShard) addRing(s *Session) {
 	if sh.ring == nil {
 		return

@@ -18,7 +18,6 @@ import (
 
 // Ring is a loaded and attached receive ring. See the package comment.
 type Ring struct {
-	cfg   Config
 	objs  rxringObjects
 	links []link.Link
 	rd    *ringbuf.Reader
@@ -38,7 +37,7 @@ func Open(cfg Config) (*Ring, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	r := &Ring{cfg: cfg, ports: map[uint16]netip.AddrPort{}}
+	r := &Ring{ports: map[uint16]netip.AddrPort{}}
 	ifcs, err := tcxErrs.Interfaces(cfg.Interfaces)
 	if err != nil {
 		return nil, err

@@ -50,8 +50,9 @@ func ringFailed(mode string, err error, log *slog.Logger) error {
 	return nil
 }
 
-// ringInterfaces returns the interface holding bindIP, or every interface
-// that is up when bindIP is unspecified.
+// ringInterfaces returns the interface holding bindIP (the loopback
+// interface for any 127.0.0.0/8 or ::1 address), or every interface that
+// is up when bindIP is unspecified.
 func ringInterfaces(bindIP string) ([]string, error) {
 	ip, err := netip.ParseAddr(bindIP)
 	if err != nil {
@@ -69,6 +70,9 @@ func ringInterfaces(bindIP string) ([]string, error) {
 		if ip.IsUnspecified() {
 			names = append(names, ifc.Name)
 			continue
+		}
+		if ip.Unmap().IsLoopback() && ifc.Flags&net.FlagLoopback != 0 {
+			return []string{ifc.Name}, nil
 		}
 		addrs, err := ifc.Addrs()
 		if err != nil {
