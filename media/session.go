@@ -218,6 +218,7 @@ type sendState struct {
 }
 
 type recvState struct {
+	at       int64 // unix ns the datagram being processed was received
 	hdr      rtp.Header
 	have     bool // ssrc valid
 	ssrc     uint32
@@ -412,6 +413,13 @@ func (s *Session) Stats() SessionStats {
 	}
 	return st
 }
+
+// ArrivalNanos is when the datagram being processed was received, in unix
+// nanoseconds: the kernel's receive timestamp where the receive path reads
+// one (one goroutine per leg on Linux), otherwise the time the receive pass
+// read it. Call it from OnFrame or OnDTMF, on the receive goroutine: for an
+// in-order frame it is the arrival of the packet that carried the frame.
+func (s *Session) ArrivalNanos() int64 { return s.rx.at }
 
 // Close unregisters from the clock, closes the socket, waits for the receive
 // goroutine and ends any playback. Safe to call more than once.
@@ -629,8 +637,22 @@ var (
 func (s *Session) recvLoop() {
 	defer s.wg.Done()
 	buf := make([]byte, recvBufferSize)
+	// With kernel receive timestamps a packet's arrival time does not
+	// include how long this goroutine took to be scheduled: jitter and
+	// ArrivalNanos measure the network, not the host's load.
+	var oob [rxStampOOB]byte
+	stamped := enableRxStamps(s.conn)
 	for {
-		n, from, err := s.conn.ReadFromUDPAddrPort(buf)
+		var (
+			n, oobn int
+			from    netip.AddrPort
+			err     error
+		)
+		if stamped {
+			n, oobn, _, from, err = s.conn.ReadMsgUDPAddrPort(buf, oob[:])
+		} else {
+			n, from, err = s.conn.ReadFromUDPAddrPort(buf)
+		}
 		if err != nil {
 			if s.closed.Load() || errors.Is(err, net.ErrClosed) {
 				return
@@ -640,7 +662,11 @@ func (s *Session) recvLoop() {
 			time.Sleep(time.Millisecond)
 			continue
 		}
-		s.handleDatagramAt(buf[:n], from, time.Now())
+		now := time.Now()
+		if ns := rxStamp(oob[:oobn]); ns > 0 {
+			now = time.Unix(0, ns)
+		}
+		s.handleDatagramAt(buf[:n], from, now)
 	}
 }
 
@@ -658,6 +684,7 @@ func (s *Session) handleDatagram(b []byte, from netip.AddrPort) {
 // goroutine). It does not allocate.
 func (s *Session) handleDatagramAt(b []byte, from netip.AddrPort, now time.Time) {
 	rx := &s.rx
+	rx.at = now.UnixNano()
 	if len(b) < rtpHeaderSize || b[0]>>6 != 2 {
 		s.add(cMalformed, 1)
 		return

@@ -51,6 +51,8 @@ type call struct {
 	remoteBye  atomic.Bool
 	voiced     atomic.Uint64
 	firstVoice atomic.Int64 // unix ns of the first voiced frame
+	// rxSess is sess for onFrame, which may run before NewSession returns.
+	rxSess atomic.Pointer[media.Session]
 }
 
 // stop says why a wait ended early.
@@ -229,6 +231,7 @@ func (cl *call) startMedia() ([]byte, error) {
 		return nil, fmt.Errorf("rtp session: %w", err)
 	}
 	cl.lease, cl.sess = lease, sess
+	cl.rxSess.Store(sess)
 	cl.mu.Lock()
 	cl.answerSDP = body
 	cl.mu.Unlock()
@@ -284,7 +287,18 @@ func (cl *call) onFrame(pcm []int16, lost int) {
 	}
 	if len(pcm) > 0 && e/float64(len(pcm)) > voicedMeanSquare {
 		if cl.voiced.Add(1) == 1 {
-			cl.firstVoice.Store(time.Now().UnixNano())
+			// When the packet arrived (the kernel's receive timestamp
+			// with a receive goroutine per leg), not when this goroutine
+			// got to run: first_rtp_ms measures the edge, not the
+			// simulator's scheduling.
+			at := int64(0)
+			if s := cl.rxSess.Load(); s != nil {
+				at = s.ArrivalNanos()
+			}
+			if at <= 0 {
+				at = time.Now().UnixNano()
+			}
+			cl.firstVoice.Store(at)
 		}
 	}
 }
