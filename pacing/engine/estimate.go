@@ -282,6 +282,7 @@ type changeDetector struct {
 	upAt, dnAt int // outcome index where each statistic last left zero
 	threshold  float64
 	alarms     int
+	lastAlarm  int // outcomes seen at the last alarm
 }
 
 // observe adds one outcome and returns the index of the first outcome after
@@ -320,6 +321,21 @@ func (d *changeDetector) observe(at time.Duration, live bool, p0 float64) int {
 		}
 		d.up, d.down = 0, 0
 		d.alarms++
+		d.lastAlarm = d.n
 	}
 	return from
 }
+
+// suspect reports whether a change of the live rate is suspected: a CUSUM
+// statistic is past half its alarm level, or the last alarm was less than
+// changeSettle outcomes ago (the new estimate is still young).
+func (d *changeDetector) suspect() bool {
+	if d.alarms > 0 && d.n-d.lastAlarm < changeSettle {
+		return true
+	}
+	return d.up > d.threshold/2 || d.down > d.threshold/2
+}
+
+// changeSettle is how many outcomes after an alarm the live-rate estimate
+// counts as young.
+const changeSettle = 200

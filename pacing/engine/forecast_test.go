@@ -337,3 +337,39 @@ func TestStartupTalkSpread(t *testing.T) {
 		t.Errorf("after start-up the CDF sigma %.3f, fit %.3f", e.talkCDF.sigma, s)
 	}
 }
+
+func TestHourGuardKeepsTheFloorWhenOnlyTheHourIsOver(t *testing.T) {
+	_, e := predictiveWith(t, 0.25, 5, 0, 10)
+	e.cfg.HourGuardPercentage = DefaultConfig().HourGuardPercentage
+	now := e.clk.Now()
+	// 150 clean live answers 3 h ago keep the compliance windows well
+	// within budget; 60 clean ones half an hour ago and 4 abandons now put
+	// the rolling hour over its 4.5%.
+	for i := 0; i < 150; i++ {
+		e.RecordPastLive(now.Add(-3*time.Hour), false)
+	}
+	for i := 0; i < 60; i++ {
+		e.RecordPastLive(now.Add(-30*time.Minute), false)
+	}
+	for i := 0; i < 4; i++ {
+		e.RecordPastLive(now, true)
+	}
+	// a settled live-rate estimate (the short warm-up alarms the detector)
+	e.det = changeDetector{threshold: e.det.threshold, n: e.det.n}
+	d := e.Decide()
+	if d.Mode != "guarded" || d.Reason != whyHour {
+		t.Fatalf("4 abandons in the hour: %+v, want guarded by the rolling hour", d)
+	}
+	// Dialing 1:1 would drain the hour of live answers while its abandons
+	// stay: the engine keeps dialing ahead of the 10 free agents at the
+	// GuardRisk floor.
+	if d.Risk != DefaultConfig().GuardRisk || d.Dials <= 10 {
+		t.Errorf("only the hour over budget: %+v, want the GuardRisk floor and more than one dial per free agent (10)", d)
+	}
+	// While a change of the live rate is suspected the forecast is not
+	// trusted: one line per free agent.
+	e.det.up = e.det.threshold
+	if d := e.Decide(); d.Mode != "guarded" || d.Dials != 10 || d.Risk != 0 {
+		t.Errorf("hour over budget, live-rate change suspected: %+v, want guarded, one per free agent", d)
+	}
+}

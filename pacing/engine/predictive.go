@@ -47,7 +47,11 @@ import (
 // rolling hour that ends within the next hour) approach their budget,
 // counting the abandons expected from calls already in flight, but not below
 // GuardRisk (dialing at a tiny risk earns budget: live answers, far faster
-// than progressive 1:1); over budget the engine dials only for free agents.
+// than progressive 1:1); over budget the engine dials only for free agents,
+// except when only the rolling hour is over and no change of the live rate
+// is suspected: then it keeps dialing at GuardRisk (at least one line per
+// free agent), since 1:1 would drain that hour of live answers while its
+// abandons stay.
 // The windows are judged on people: their live count is discounted by the
 // share of bridged calls the agents dropped within shortTalk (machines judged
 // live). Over the first StartupLivesPerAgent
@@ -76,7 +80,7 @@ func (e *Engine) predictive() Decision {
 	expAb, _ := e.forecast(now, free, exact)
 	// Abandons from calls in flight come in clusters: budget their mean plus
 	// one standard deviation (Poisson-like).
-	scale, why, tight := e.budget(now, expAb+math.Sqrt(expAb))
+	scale, why, tight, tightC := e.budget(now, expAb+math.Sqrt(expAb))
 	if young := float64(e.cfg.StartupLivesPerAgent * staffed); float64(e.lives) < young {
 		// Young statistics: the threshold grows from a quarter to its full
 		// value over the first StartupLivesPerAgent live answers per agent.
@@ -84,7 +88,20 @@ func (e *Engine) predictive() Decision {
 	}
 	if tight < 0 {
 		// A judged window would be over its budget with the abandons
-		// expected from the calls in flight: no risky dial at all.
+		// expected from the calls in flight: no risky dial at all, with
+		// one exception. When only the rolling hour is over, dialing one
+		// line per free agent would drain the hour of live answers while
+		// its abandons stay (at a low live rate 1:1 brings a fraction of
+		// the live answers), raising its rate; the engine then keeps
+		// dialing at the GuardRisk floor, whose live answers lower the
+		// rate, but never fewer than one line per free agent. A compliance
+		// window over budget, or a suspected change of the live rate (the
+		// forecast's risks are then not to be trusted), stops all risky
+		// dialing.
+		if tightC >= 0 && capLines > 0 && !e.det.suspect() {
+			e.riskEff = math.Min(e.risk, e.cfg.GuardRisk)
+			return Decision{Dials: max(e.progressive(1), e.place(free, capLines, exact)), Mode: "guarded", Reason: why}
+		}
 		e.riskEff = 0
 		return Decision{Dials: e.progressive(1), Mode: "guarded", Reason: why}
 	}
@@ -390,8 +407,8 @@ const hourMinLives = 20
 // expected from calls in flight), shrinks the threshold linearly over the
 // last BudgetRamp × (0.75 + staffed/15) abandons and stops risky dialing when
 // one more abandon would not fit.
-func (e *Engine) budget(now time.Time, expAb float64) (scale float64, why string, tight float64) {
-	scale, tight = 1.0, math.Inf(1)
+func (e *Engine) budget(now time.Time, expAb float64) (scale float64, why string, tight, tightC float64) {
+	scale, tight, tightC = 1.0, math.Inf(1), math.Inf(1)
 	// Abandons come in clusters (one late agent, several live answers), and
 	// the larger the group the larger the cluster: the ramp grows with it.
 	_, staffed := e.counts()
@@ -406,6 +423,7 @@ func (e *Engine) budget(now time.Time, expAb float64) (scale float64, why string
 		judged := math.Max(float64(st.Lives)*people, floor)
 		r := pct*judged - float64(st.Abandons) - expAb
 		tight = math.Min(tight, r)
+		tightC = math.Min(tightC, r)
 		s := math.Max(0, math.Min(1, (r-1)/ramp))
 		if s < scale {
 			scale, why = s, name
@@ -441,7 +459,7 @@ func (e *Engine) budget(now time.Time, expAb float64) (scale float64, why string
 		}
 		check(name, e.cfg.ComplianceMargin*e.target, e.windowFor(w).stat(now), float64(e.cfg.ComplianceMinLives))
 	}
-	return scale, why, tight
+	return scale, why, tight, tightC
 }
 
 // Stats is a snapshot of the campaign's pacing state and abandon accounting.
