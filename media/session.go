@@ -662,9 +662,11 @@ func (s *Session) recvLoop() {
 			time.Sleep(time.Millisecond)
 			continue
 		}
-		now := time.Now()
+		var now time.Time
 		if ns := rxStamp(oob[:oobn]); ns > 0 {
 			now = time.Unix(0, ns)
+		} else {
+			now = time.Now()
 		}
 		s.handleDatagramAt(buf[:n], from, now)
 	}
