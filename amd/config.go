@@ -58,6 +58,13 @@ type Config struct {
 	TonePlans []string `yaml:"tonePlans"`
 	// DTMF enables the DTMF detector.
 	DTMF bool `yaml:"dtmf"`
+	// DTMFAfterVerdict keeps the DTMF detector running after the final
+	// verdict, for as long as the caller feeds frames. Off, digits are
+	// detected (and kept out of the voice activity) until the verdict is
+	// final; after it the detector only listens for the beep, a late beep
+	// or a repeated greeting, at about two thirds of the per-frame cost. A
+	// call path that takes its digits from RFC 4733 has no use for them.
+	DTMFAfterVerdict bool `yaml:"dtmfAfterVerdict"`
 
 	// Asterisk holds app_amd's parameters, used when Mode is "asterisk".
 	Asterisk AsteriskConfig `yaml:"asterisk"`
@@ -89,6 +96,7 @@ func DefaultConfig() Config {
 		MaxTermToneAnalysis: 30000,
 		LateBeepGrace:       1600,
 		DTMF:                true,
+		DTMFAfterVerdict:    true,
 		Asterisk:            DefaultAsteriskConfig(),
 	}
 }

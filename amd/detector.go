@@ -424,8 +424,10 @@ func (d *Detector) features(frame []int16) {
 
 // run dispatches the frame (or the loss) to the detectors for the phase.
 func (d *Detector) run(lost bool) {
-	if d.cfg.DTMF {
+	if d.cfg.DTMF && (!d.final || d.cfg.DTMFAfterVerdict) {
 		d.dtmf.frame(d, lost)
+	} else {
+		d.dtmf.active = false
 	}
 	beep := d.phase == PhaseAnswer && d.cfg.MaxTermToneAnalysis > 0 &&
 		(!d.final || (d.verdict.Result == ResultMachine && d.verdict.BeepMS < 0) || d.lateBeep() || d.beep.late) &&

@@ -30,9 +30,14 @@ const (
 	OnMachineVoicemail = "voicemail"
 )
 
-// DefaultCPAConfig enables analysis, drops voicemail after the beep.
+// DefaultCPAConfig enables analysis, drops voicemail after the beep. The
+// call takes its digits from RFC 4733 (media.Config.OnDTMF), so the
+// detector looks for in-band DTMF only until its verdict (to keep key
+// presses out of the voice activity), not while it listens for the beep.
 func DefaultCPAConfig() CPAConfig {
-	return CPAConfig{Enabled: true, OnMachine: OnMachineVoicemail, CancelOnEarlyTone: true, AMD: amd.DefaultConfig()}
+	a := amd.DefaultConfig()
+	a.DTMFAfterVerdict = false
+	return CPAConfig{Enabled: true, OnMachine: OnMachineVoicemail, CancelOnEarlyTone: true, AMD: a}
 }
 
 // Validate names the first invalid field.
