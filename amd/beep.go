@@ -11,7 +11,10 @@ import "math"
 // three steps (two- and three-step beeps) and at least 120 ms in all. Speech
 // and music fail the purity or the stability test; a single frame of
 // mismatch (a step change, a lost frame) is bridged. Tones in the fax band
-// are left to the fax detector first; after a greeting, one in the answer
+// are left to the fax detector first. After a greeting (dialedge mode, no
+// music heard), a tone within 25 dB of the noise floor that fails the
+// purity test at the fitted frequency is measured again at the frequency
+// of its zero crossings (zcTone). After a greeting, one in the answer
 // band (2100 or 2225 Hz) that ends before the fax detector's second
 // (cedSpokenFrames) is a beep, decided when it ends.
 
@@ -30,6 +33,60 @@ const (
 	// passed for speech before a fax or SIT tone).
 	beepGreetingMS = 300
 )
+
+// beepZCGateDB: the least prediction gain of a frame whose tone the
+// zero crossings are asked for (zcTone).
+const beepZCGateDB = noisyGateDB
+
+// zcNear: how near the zero crossings' frequency the fit must lie for
+// zcTone to measure there.
+const zcNear = 0.15
+
+// zcMaxAboveNF: zcTone is asked only for a tone within this many dB of
+// the noise floor: on a quieter line the fit is not drawn away, and a
+// tone far above the floor that fails the purity test at the fit is a
+// note of music, not a beep.
+const zcMaxAboveNF = 25.0
+
+// zcTone measures a frame's tone at the frequency its zero crossings
+// mark, and returns the frequency (refined from the phase advance between
+// the frame's halves) and the share of the frame's energy near it. The
+// single-sinusoid fit of the features, after its noise-floor correction
+// (made for white noise), is drawn away from a tone 10 to 20 dB above
+// noise that is not white or above a floor that rises under the tone (a
+// 700 Hz beep 16 dB above pink noise fits at 645 Hz), and the purity test
+// around the fit then misses it; its zero crossings, spaced by half its
+// period, hardly move with noise that far below. Speech fails here as
+// there: its energy is never this concentrated.
+func zcTone(d *Detector) (fq, share float64) {
+	x := &d.x
+	zin := 0
+	var tFirst, tLast float64
+	for i := 1; i < FrameSamples; i++ {
+		pv, v := x[i-1], x[i]
+		if (v >= 0) != (pv >= 0) {
+			t := float64(i-1) + pv/(pv-v)
+			if zin == 0 {
+				tFirst = t
+			}
+			tLast = t
+			zin++
+		}
+	}
+	if zin < 4 || tLast <= tFirst || d.f.energy <= 0 {
+		return 0, 0
+	}
+	fz := float64(zin-1) / 2 / (tLast - tFirst) * sampleRate
+	if fz < beepMinHz || fz > beepMaxHz || math.Abs(d.f.fq-fz) > zcNear*fz {
+		// (the fit must still point near the tone; a fit that went far
+		// off, or nowhere, is no tone in noise)
+		return 0, 0
+	}
+	var tb tripleBins
+	k, fb := tb.around(x, fz)
+	share = 2 * tb.p[k] / (FrameSamples * d.f.energy)
+	return tb.refine(k, fb), share
+}
 
 type beepDet struct {
 	stepDB   float64
@@ -93,9 +150,18 @@ func (b *beepDet) frame(d *Detector, lost bool) {
 		}
 		b.pendAt = 0
 	}
-	tonal := !lost && f.share >= beepShare && f.dbfs >= -45 && f.dbfs >= d.hm.nf+beepAboveNF &&
-		f.fq >= beepMinHz && f.fq <= beepMaxHz
-	b.fq = f.fq
+	fq, share := f.fq, f.share
+	if !lost && share < beepShare && f.toneDB >= beepZCGateDB && f.dbfs >= -45 && f.dbfs >= d.hm.nf+beepAboveNF &&
+		f.dbfs < d.hm.nf+zcMaxAboveNF && (d.hm.speechMS >= beepGreetingMS || d.final) && d.hm.musMS == 0 &&
+		d.cfg.Mode == ModeDialedge {
+		// (where a beep is awaited: after a greeting, with no music
+		// heard, whose notes may be as pure; dialedge mode only, the
+		// only one that knows music)
+		fq, share = zcTone(d)
+	}
+	tonal := !lost && share >= beepShare && f.dbfs >= -45 && f.dbfs >= d.hm.nf+beepAboveNF &&
+		fq >= beepMinHz && fq <= beepMaxHz
+	b.fq = fq
 	defer func() { b.prevDB = f.dbfs }()
 	if lost {
 		b.prevDB = -150

@@ -385,20 +385,9 @@ func (d *Detector) features(frame []int16) {
 		}
 		// The fit is not exact in noise: take the best of three bins,
 		// whose half-frame values are computed in the same pass.
-		fs := [3]float64{f.fq, f.fq - 12, f.fq + 12}
 		var tb tripleBins
-		for j, fr := range fs {
-			tb.coef[j] = 2 * math.Cos(2*math.Pi*fr/sampleRate)
-		}
-		tb.run(&d.x)
+		k, fb := tb.around(&d.x, f.fq)
 		p := &tb.p
-		k := 0
-		if p[1] > p[k] {
-			k = 1
-		}
-		if p[2] > p[k] {
-			k = 2
-		}
 		f.share = 2 * p[k] / (FrameSamples * f.energy)
 		if clip {
 			// a square wave holds 8/pi^2 (0.81) of its energy in the
@@ -409,15 +398,7 @@ func (d *Detector) features(frame []int16) {
 		if f.share >= 0.5 {
 			// Refine: the phase advance between the frame's halves at
 			// the best bin gives the frequency to a fraction of a Hz.
-			fb := fs[k]
-			cb := newCBin(fb, FrameSamples/2)
-			var r1, i1, r2, i2 float64
-			cb.finish(tb.h0[k][0], tb.h0[k][1], &r1, &i1)
-			cb.finish(tb.h1[k][0], tb.h1[k][1], &r2, &i2)
-			ph := math.Atan2(i2*r1-r2*i1, r2*r1+i2*i1)
-			w := 2 * math.Pi * fb / sampleRate
-			dw := wrapPi(ph-w*FrameSamples/2) / (FrameSamples / 2)
-			f.fq = fb + dw*sampleRate/(2*math.Pi)
+			f.fq = tb.refine(k, fb)
 		}
 	}
 }

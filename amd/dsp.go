@@ -139,6 +139,36 @@ func (t *tripleBins) run(x *[FrameSamples]float64) {
 	t.p[2] = d1*d1 + d2*d2 - c2*d1*d2
 }
 
+// around runs the three filters at f0 and 12 Hz either side of it over x
+// and returns the strongest one's index and frequency.
+func (t *tripleBins) around(x *[FrameSamples]float64, f0 float64) (k int, fb float64) {
+	fs := [3]float64{f0, f0 - 12, f0 + 12}
+	for j, fr := range fs {
+		t.coef[j] = 2 * math.Cos(2*math.Pi*fr/sampleRate)
+	}
+	t.run(x)
+	if t.p[1] > t.p[k] {
+		k = 1
+	}
+	if t.p[2] > t.p[k] {
+		k = 2
+	}
+	return k, fs[k]
+}
+
+// refine returns the frequency of the tone near bin k (at fb) to a
+// fraction of a Hz, from the phase advance between the frame's halves.
+func (t *tripleBins) refine(k int, fb float64) float64 {
+	cb := newCBin(fb, FrameSamples/2)
+	var r1, i1, r2, i2 float64
+	cb.finish(t.h0[k][0], t.h0[k][1], &r1, &i1)
+	cb.finish(t.h1[k][0], t.h1[k][1], &r2, &i2)
+	ph := math.Atan2(i2*r1-r2*i1, r2*r1+i2*i1)
+	w := 2 * math.Pi * fb / sampleRate
+	dw := wrapPi(ph-w*FrameSamples/2) / (FrameSamples / 2)
+	return fb + dw*sampleRate/(2*math.Pi)
+}
+
 // cbin is a Goertzel filter that also yields the complex DFT value of a block
 // of fixed length n, phase-referenced to the block's first sample.
 type cbin struct {

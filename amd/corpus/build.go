@@ -112,6 +112,9 @@ type recipe struct {
 	sp   *Speaker
 	seed int64
 	bed  *bedReq // holdout: a music bed under part of the call
+	// extra: a call of extraRecipes (its speech stays out of the babble
+	// pool, so the other calls are as they were without it)
+	extra bool
 }
 
 func (r *recipe) sil(ms int) { r.segs = append(r.segs, seg{sil: ms}) }
@@ -162,6 +165,7 @@ func Build(ctx context.Context, cfg Config) ([]Call, error) {
 			return nil, err
 		}
 		recs = append(recs, t...)
+		recs = append(recs, extraRecipes(cfg, split)...)
 	}
 	var reqs []clipReq
 	for _, r := range recs {
@@ -573,7 +577,7 @@ func render(syn *synthesizer, rc *recipe, all []*recipe) (Call, error) {
 func addBabble(syn *synthesizer, pcm []int16, rc *recipe, all []*recipe, dbfs float64, r *rand.Rand) error {
 	var pool []clipReq
 	for _, o := range all {
-		if o.sp == nil || o.sp == rc.sp || o.c.Split != rc.c.Split {
+		if o.sp == nil || o.sp == rc.sp || o.c.Split != rc.c.Split || o.extra {
 			continue
 		}
 		for _, s := range o.segs {

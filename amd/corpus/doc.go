@@ -15,7 +15,11 @@
 // recorded-voice language with its sox transforms) belongs to exactly one
 // split, and the English phrases are split too, so the test split holds
 // voices and phrases that tuning never saw (see Speakers and phrases.go).
-// Tone calls are split by index.
+// Tone calls are split by index. Train and dev also hold extra kinds of
+// call (extra.go; the test split is as it was): long live answers said in
+// phrases, a short first word and a second try, late first words, machine
+// greetings of 3-4.5 s without a beep, greetings read slowly on noisy
+// lines, beeps quieter than the voice, and brown noise (a rumble).
 //
 // A fourth split, holdout (holdout.go), imitates an independent held-out
 // corpus: its own phrase lists in five languages, espeak-ng voice/variant
