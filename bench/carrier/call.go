@@ -97,10 +97,9 @@ func (c *Carrier) runCall(req *sip.Request, tx sip.ServerTransaction, offer sdp.
 		c.dialogs.Delete(dtx.ID)
 		_ = dtx.Close()
 	}()
-	if err := dtx.Respond(sip.StatusTrying, "Trying", nil); err != nil {
-		cl.fail(fmt.Errorf("send 100: %w", err))
-		return
-	}
+	// No 100 Trying: every persona answers the INVITE at once with 180,
+	// 183 or a final response (RFC 3261 17.2.1 asks for 100 only from a
+	// server that will not respond within 200 ms), as SIPp's uas does.
 
 	switch persona {
 	case audio.Busy:
