@@ -60,23 +60,10 @@ const zcMaxAboveNF = 25.0
 // there: its energy is never this concentrated.
 func zcTone(d *Detector) (fq, share float64) {
 	x := &d.x
-	zin := 0
-	var tFirst, tLast float64
-	for i := 1; i < FrameSamples; i++ {
-		pv, v := x[i-1], x[i]
-		if (v >= 0) != (pv >= 0) {
-			t := float64(i-1) + pv/(pv-v)
-			if zin == 0 {
-				tFirst = t
-			}
-			tLast = t
-			zin++
-		}
-	}
-	if zin < 4 || tLast <= tFirst || d.f.energy <= 0 {
+	zin, fz := zeroCrossFreq(x[:])
+	if zin < 4 || d.f.energy <= 0 {
 		return 0, 0
 	}
-	fz := float64(zin-1) / 2 / (tLast - tFirst) * sampleRate
 	if fz < beepMinHz || fz > beepMaxHz || math.Abs(d.f.fq-fz) > zcNear*fz {
 		// (the fit must still point near the tone; a fit that went far
 		// off, or nowhere, is no tone in noise)

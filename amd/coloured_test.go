@@ -2,42 +2,8 @@ package amd
 
 import (
 	"fmt"
-	"math"
-	"math/rand"
 	"testing"
 )
-
-// addColoured adds brown (integrated white, leaky) or pink (Kellet's
-// filter) noise at rms level dbfs to pcm.
-func addColoured(pcm []int16, kind string, dbfs float64, seed int64) []int16 {
-	r := rand.New(rand.NewSource(seed))
-	n := make([]float64, len(pcm))
-	var y, b0, b1, b2, b3, b4, b5, b6, ss float64
-	for i := range n {
-		w := r.NormFloat64()
-		switch kind {
-		case "brown":
-			y = 0.995*y + w
-		default: // pink
-			b0 = 0.99886*b0 + w*0.0555179
-			b1 = 0.99332*b1 + w*0.0750759
-			b2 = 0.96900*b2 + w*0.1538520
-			b3 = 0.86650*b3 + w*0.3104856
-			b4 = 0.55000*b4 + w*0.5329522
-			b5 = -0.7616*b5 - w*0.0168980
-			y = b0 + b1 + b2 + b3 + b4 + b5 + b6 + w*0.5362
-			b6 = w * 0.115926
-		}
-		n[i] = y
-		ss += y * y
-	}
-	g := amp(dbfs) / math.Sqrt2 / math.Sqrt(ss/float64(len(n)))
-	out := make([]int16, len(pcm))
-	for i, v := range pcm {
-		out[i] = clip(float64(v) + g*n[i])
-	}
-	return out
-}
 
 // A rumble on the line (brown noise: traffic, wind, a rubbed handset)
 // before and under a late "hello?" is not speech: the answer is judged on

@@ -350,25 +350,9 @@ func (d *Detector) features(frame []int16) {
 	// fundamental, but the zero crossings still mark its period.
 	clip := false
 	if clipped >= FrameSamples/8 {
-		zin := 0
-		var tFirst, tLast float64
-		pv := float64(h1) * (1.0 / 32768)
-		for i := 0; i < n; i++ {
-			v := d.x[i]
-			if (v >= 0) != (pv >= 0) && i > 0 {
-				// where the line between the two samples crosses zero
-				t := float64(i-1) + pv/(pv-v)
-				if zin == 0 {
-					tFirst = t
-				}
-				tLast = t
-				zin++
-			}
-			pv = v
-		}
-		if zin >= 4 {
+		if zin, fz := zeroCrossFreq(d.x[:n]); zin >= 4 {
 			clip = true
-			f.fq = float64(zin-1) / 2 / (tLast - tFirst) * sampleRate
+			f.fq = fz
 		}
 	}
 	if clip || (f.toneDB >= noisyGateDB && f.dbfs > -60) {

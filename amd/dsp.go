@@ -169,6 +169,28 @@ func (t *tripleBins) refine(k int, fb float64) float64 {
 	return fb + dw*sampleRate/(2*math.Pi)
 }
 
+// zeroCrossFreq returns the number of zero crossings in x and, with at
+// least two, the frequency they mark: crossings are half a period apart,
+// each placed where the line between its two samples crosses zero.
+func zeroCrossFreq(x []float64) (n int, hz float64) {
+	var tFirst, tLast float64
+	for i := 1; i < len(x); i++ {
+		pv, v := x[i-1], x[i]
+		if (v >= 0) != (pv >= 0) {
+			t := float64(i-1) + pv/(pv-v)
+			if n == 0 {
+				tFirst = t
+			}
+			tLast = t
+			n++
+		}
+	}
+	if n < 2 || tLast <= tFirst {
+		return n, 0
+	}
+	return n, float64(n-1) / 2 / (tLast - tFirst) * sampleRate
+}
+
 // cbin is a Goertzel filter that also yields the complex DFT value of a block
 // of fixed length n, phase-referenced to the block's first sample.
 type cbin struct {

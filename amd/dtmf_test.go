@@ -122,7 +122,7 @@ func TestDTMFQ24Degraded(t *testing.T) {
 					if k%2 == 0 {
 						pcm = addNoise(pcm, min(c.loDB, c.hiDB)-20, seed)
 					} else {
-						pcm = pinkNoise(pcm, min(c.loDB, c.hiDB)-20, seed)
+						pcm = addColoured(pcm, "pink", min(c.loDB, c.hiDB)-20, seed)
 					}
 					pcm = g711RoundTrip(pcm, k >= 2)
 					got := analyze(t, pcm, PhaseAnswer).digits()
@@ -181,7 +181,7 @@ func TestDTMFTalkOffRecordings(t *testing.T) {
 		case 1:
 			pcm = addNoise(pcm, lv-25, int64(i))
 		case 2:
-			pcm = pinkNoise(pcm, lv-20, int64(i))
+			pcm = addColoured(pcm, "pink", lv-20, int64(i))
 		}
 		pcm = g711RoundTrip(pcm, i%2 == 1)
 		d := newDet(t, DefaultConfig(), PhaseAnswer)

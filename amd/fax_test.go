@@ -8,35 +8,6 @@ import (
 	"testing"
 )
 
-// pinkNoise adds pink noise (Paul Kellet's filter; most of its energy at
-// low frequencies, like the rumble of a line) at rms level dbfs.
-func pinkNoise(pcm []int16, dbfs float64, seed int64) []int16 {
-	r := rand.New(rand.NewSource(seed))
-	n := make([]float64, len(pcm))
-	var b0, b1, b2, b3, b4, b5, b6, ss float64
-	for i := range n {
-		w := r.NormFloat64()
-		b0 = 0.99886*b0 + w*0.0555179
-		b1 = 0.99332*b1 + w*0.0750759
-		b2 = 0.96900*b2 + w*0.1538520
-		b3 = 0.86650*b3 + w*0.3104856
-		b4 = 0.55000*b4 + w*0.5329522
-		b5 = -0.7616*b5 - w*0.0168980
-		w, b6 = b0+b1+b2+b3+b4+b5+b6+w*0.5362, w*0.115926
-		n[i] = w
-		ss += w * w
-	}
-	out := make([]int16, len(pcm))
-	if len(n) == 0 {
-		return out
-	}
-	g := amp(dbfs) / math.Sqrt2 / math.Sqrt(ss/float64(len(n)))
-	for i := range out {
-		out[i] = clip(float64(pcm[i]) + g*n[i])
-	}
-	return out
-}
-
 // toneAt is tone with its level given for the whole signal, and a frequency
 // offset.
 func faxSignal(kind string, r *rand.Rand) ([]int16, Tone) {
@@ -103,7 +74,7 @@ func (c lineCond) apply(pcm []int16, seed int64) []int16 {
 	case "white":
 		out = addNoise(out, c.level-c.snr, seed)
 	case "pink":
-		out = pinkNoise(out, c.level-c.snr, seed)
+		out = addColoured(out, "pink", c.level-c.snr, seed)
 	}
 	return g711RoundTrip(out, c.alaw)
 }
