@@ -13,6 +13,7 @@ import (
 // latching itself serialise on mu. Sessions and relays share it.
 type latch struct {
 	remote  atomic.Pointer[netip.AddrPort]
+	sdp     atomic.Pointer[netip.AddrPort] // the signalled address, nil if none
 	latched atomic.Bool
 	mu      sync.Mutex
 	probe   latchProbe // used only by the one goroutine that calls accept
@@ -34,8 +35,10 @@ func (l *latch) set(addr netip.AddrPort) {
 	if addr.IsValid() {
 		a := unmap(addr)
 		l.remote.Store(&a)
+		l.sdp.Store(&a)
 	} else {
 		l.remote.Store(nil)
+		l.sdp.Store(nil)
 	}
 	l.latched.Store(false)
 }
@@ -46,12 +49,17 @@ func (l *latch) set(addr netip.AddrPort) {
 // with no SDP address, any source does); another source must first send
 // need packets in sequence with one SSRC, so a stray packet (a previous
 // call's peer still sending to a reused port) cannot capture the side, as
-// Asterisk's strictrtp learning does. pkt must hold at least the fixed RTP
-// header. It does not allocate.
+// Asterisk's strictrtp learning does. The SDP address always wins: when
+// it sends after another source passed probation (a stray stream that
+// was flowing before the peer's first packet), the side moves to it and
+// stays there. pkt must hold at least the fixed RTP header. It does not
+// allocate.
 func (l *latch) accept(from netip.AddrPort, pkt []byte, need int) bool {
 	if l.latched.Load() {
-		r := l.remote.Load()
-		return r != nil && *r == from
+		if r := l.remote.Load(); r != nil && *r == from {
+			return true
+		}
+		return l.reclaim(from)
 	}
 	if r := l.remote.Load(); r != nil && *r != from &&
 		!l.probe.pass(from, binary.BigEndian.Uint32(pkt[8:12]), binary.BigEndian.Uint16(pkt[2:4]), need) {
@@ -67,6 +75,23 @@ func (l *latch) accept(from netip.AddrPort, pkt []byte, need int) bool {
 		a := from
 		l.remote.Store(&a)
 	}
+	l.latched.Store(true)
+	return true
+}
+
+// reclaim moves a side latched elsewhere to its SDP address when from is
+// that address.
+func (l *latch) reclaim(from netip.AddrPort) bool {
+	s := l.sdp.Load()
+	if s == nil || *s != from {
+		return false
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.sdp.Load() != s { // set meanwhile
+		return false
+	}
+	l.remote.Store(s)
 	l.latched.Store(true)
 	return true
 }

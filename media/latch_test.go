@@ -47,7 +47,8 @@ func TestLatch(t *testing.T) {
 			{other, 2, 14, false}, // new SSRC: restarts
 			{other, 2, 15, false},
 			{other, 2, 16, true},
-			{sdp, 1, 17, false}, // latched to other now
+			{other, 2, 17, true}, // latched to other now
+			{stray, 9, 501, false},
 		}
 		for i, st := range steps {
 			if got := l.accept(st.from, rtpHeader(st.ssrc, st.seq), 0); got != st.want {
@@ -56,6 +57,28 @@ func TestLatch(t *testing.T) {
 		}
 		if r := l.remote.Load(); r == nil || *r != other {
 			t.Fatalf("remote %v, want %v", r, other)
+		}
+	})
+	t.Run("SDP address reclaims from a stray stream", func(t *testing.T) {
+		// A previous call's peer still streams to a reused port and passes
+		// probation before the real peer's first packet: the real peer,
+		// at the SDP address, takes the side back for good.
+		var l latch
+		l.set(sdp)
+		for seq := uint16(100); seq < 103; seq++ {
+			l.accept(stray, rtpHeader(9, seq), 0)
+		}
+		if r := l.remote.Load(); r == nil || *r != stray {
+			t.Fatalf("remote %v, want the stray %v latched", r, stray)
+		}
+		if !l.accept(sdp, rtpHeader(1, 1), 0) {
+			t.Fatal("packet from the SDP address refused after a stray latched")
+		}
+		if r := l.remote.Load(); r == nil || *r != sdp {
+			t.Fatalf("remote %v, want %v", r, sdp)
+		}
+		if l.accept(stray, rtpHeader(9, 103), 0) {
+			t.Fatal("stray accepted after the SDP address reclaimed the side")
 		}
 	})
 	t.Run("no SDP address: first packet latches", func(t *testing.T) {

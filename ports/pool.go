@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"sync"
@@ -80,7 +81,12 @@ func NewPool(cfg Config) (*Pool, error) {
 	if pairs < 1 {
 		return nil, fmt.Errorf("rtp ports: range %d..%d holds no even/odd pair", cfg.Min, cfg.Max)
 	}
-	return &Pool{bind: bind, advertise: adv, first: first, pairs: pairs, used: make([]bool, pairs)}, nil
+	// The cursor starts at a random pair, as Asterisk and rtpengine pick
+	// theirs: a restarted process, or a second one sharing the range, does
+	// not hand its first calls the ports whose previous peers may still be
+	// streaming to them.
+	return &Pool{bind: bind, advertise: adv, first: first, pairs: pairs, used: make([]bool, pairs),
+		next: rand.IntN(pairs)}, nil
 }
 
 // Size is the number of port pairs in the range.

@@ -13,7 +13,26 @@ func testPool(t *testing.T, min, max int) *Pool {
 	if err != nil {
 		t.Fatal(err)
 	}
+	p.next = 0 // the tests below walk the range from its start
 	return p
+}
+
+// TestLeaseStartsAtRandomPair: pools over the same range do not all hand
+// out the range's first port first, so a restarted process does not
+// reuse the ports its previous peers may still be streaming to.
+func TestLeaseStartsAtRandomPair(t *testing.T) {
+	starts := map[int]bool{}
+	for range 20 {
+		p, err := NewPool(Config{Min: 61100, Max: 62099, BindIP: "127.0.0.1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		starts[p.next] = true
+	}
+	// 500 pairs, 20 pools: all on one start has odds 500^-19.
+	if len(starts) < 2 {
+		t.Fatalf("20 pools all start at pair %v", starts)
+	}
 }
 
 func TestLeaseEvenPortsAndRelease(t *testing.T) {
