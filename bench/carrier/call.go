@@ -55,6 +55,9 @@ type call struct {
 	rxSess atomic.Pointer[media.Session]
 }
 
+// byeLinger is how long media stays open after the peer's BYE.
+const byeLinger = 20 * time.Millisecond
+
 // stop says why a wait ended early.
 type stop int
 
@@ -521,6 +524,19 @@ func (cl *call) finish(log interface {
 	Info(string, ...any)
 }) {
 	if cl.sess != nil {
+		if cl.remoteBye.Load() {
+			// RTP and SIP travel on different sockets: packets the peer
+			// sent just before its BYE may still sit in the RTP socket
+			// when the BYE is handled. Read them before closing, or a
+			// short call's only packets go uncounted. Nothing more is sent.
+			cl.sess.SetHold(true)
+			t := time.NewTimer(byeLinger)
+			select {
+			case <-t.C:
+			case <-cl.ctx.Done():
+				t.Stop()
+			}
+		}
 		_ = cl.sess.Close()
 		st := cl.sess.Stats()
 		cl.rec.PacketsIn, cl.rec.PacketsOut = st.PacketsIn, st.PacketsOut

@@ -583,7 +583,7 @@ func (r *run) summarize(m0, m1 EdgeMetrics, s0, s1 carrier.Stats) *Summary {
 	}
 	sum.RTP = rc
 	sum.RTPLossRatio = rc.SimToEdgeGapRatio
-	sum.Notes = append(sum.Notes, "rtp_loss_ratio: sequence gaps the edge saw in the simulator's RTP / packets expected (dialedge_rtp_lost_packets_total vs received); rtp.edge_to_sim_loss compares the edge's sent count with the simulator's received count and includes packets still in flight when a leg is torn down (large with very short calls), so it is not a gap measure")
+	sum.Notes = append(sum.Notes, "rtp_loss_ratio: sequence gaps the edge saw in the simulator's RTP / packets expected (dialedge_rtp_lost_packets_total vs received); rtp.edge_to_sim_loss compares the edge's sent count with the simulator's received count and includes packets still in flight when the simulator ends a leg itself (after the edge's BYE it reads for 20 ms more), so it is not a gap measure")
 	r.simMu.Lock()
 	first, ans := Quantiles(r.firstRTP, 0.5, 0.99, 1), Quantiles(r.answerRTP, 0.5, 0.99, 1)
 	sum.FirstRTP = &Quant{P50: Num(first[0]), P99: Num(first[1]), Max: Num(first[2]), N: len(r.firstRTP)}
