@@ -1,8 +1,6 @@
 package amd
 
 import (
-	"github.com/zaf/g711"
-
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -14,6 +12,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/zaf/g711"
+
+	"github.com/dialedge/dialedge/amd/internal/noise"
 )
 
 // ---- synthesis ----
@@ -350,27 +352,20 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// addColoured adds brown (integrated white, leaky) or pink (Paul Kellet's
-// filter; most of its energy at low frequencies, like a line's rumble)
+// addColoured adds brown (integrated white, leaky) or pink (noise.Pink)
 // noise at rms level dbfs to pcm.
 func addColoured(pcm []int16, kind string, dbfs float64, seed int64) []int16 {
 	r := rand.New(rand.NewSource(seed))
 	n := make([]float64, len(pcm))
-	var y, b0, b1, b2, b3, b4, b5, b6, ss float64
+	var y, ss float64
+	var pink noise.Pink
 	for i := range n {
 		w := r.NormFloat64()
 		switch kind {
 		case "brown":
 			y = 0.995*y + w
-		default: // pink
-			b0 = 0.99886*b0 + w*0.0555179
-			b1 = 0.99332*b1 + w*0.0750759
-			b2 = 0.96900*b2 + w*0.1538520
-			b3 = 0.86650*b3 + w*0.3104856
-			b4 = 0.55000*b4 + w*0.5329522
-			b5 = -0.7616*b5 - w*0.0168980
-			y = b0 + b1 + b2 + b3 + b4 + b5 + b6 + w*0.5362
-			b6 = w * 0.115926
+		default:
+			y = pink.Next(w)
 		}
 		n[i] = y
 		ss += y * y

@@ -1,14 +1,16 @@
 package corpus
 
 import (
-	"github.com/zaf/g711"
-
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"math/rand"
+
+	"github.com/zaf/g711"
+
+	"github.com/dialedge/dialedge/amd/internal/noise"
 )
 
 const rate = 8000
@@ -183,18 +185,12 @@ const (
 func addNoise(pcm []int16, kind string, dbfs float64, seed int64) {
 	r := rand.New(rand.NewSource(seed))
 	n := make([]float64, len(pcm))
-	var b0, b1, b2, b3, b4, b5, b6 float64
+	var pink noise.Pink
 	var ss float64
 	for i := range n {
 		w := r.NormFloat64()
-		if kind == NoisePink { // Paul Kellet's pink filter
-			b0 = 0.99886*b0 + w*0.0555179
-			b1 = 0.99332*b1 + w*0.0750759
-			b2 = 0.96900*b2 + w*0.1538520
-			b3 = 0.86650*b3 + w*0.3104856
-			b4 = 0.55000*b4 + w*0.5329522
-			b5 = -0.7616*b5 - w*0.0168980
-			w, b6 = b0+b1+b2+b3+b4+b5+b6+w*0.5362, w*0.115926
+		if kind == NoisePink {
+			w = pink.Next(w)
 		}
 		n[i] = w
 		ss += w * w
