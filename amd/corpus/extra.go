@@ -140,13 +140,18 @@ func extraRecipes(cfg Config, split Split) []*recipe {
 				}
 				rc := &recipe{c: Call{BeepMS: -1}, extra: true}
 				pick := func(p []string) string { return p[r.Intn(len(p))] }
+				// one: a single phrase (chosen after the leading silence)
+				// between silence of lo..hi ms and tail ms.
+				one := func(want amd.Result, lo, hi int, text func() string, tail int) {
+					rc.c.Want = want
+					rc.sil(uni(r, lo, hi))
+					rc.c.Text = text()
+					rc.say(voice, rc.c.Text)
+					rc.sil(tail)
+				}
 				switch k {
 				case "human-long":
-					rc.c.Want = amd.ResultHuman
-					rc.sil(uni(r, 150, 2000))
-					rc.c.Text = pick(ph.long)
-					rc.say(voice, rc.c.Text)
-					rc.sil(6000)
+					one(amd.ResultHuman, 150, 2000, func() string { return pick(ph.long) }, 6000)
 				case "human-again":
 					rc.c.Want = amd.ResultHuman
 					rc.sil(uni(r, 150, 2000))
@@ -161,21 +166,15 @@ func extraRecipes(cfg Config, split Split) []*recipe {
 					rc.c.Text = t1 + " … " + t2
 					rc.sil(6000)
 				case "human-late":
-					rc.c.Want = amd.ResultHuman
-					rc.sil(uni(r, 1500, 2500))
-					t := pickPhrase(base.short, sp.Lang == "en", split, r)
-					if r.Intn(2) == 0 {
-						t = pickPhrase(base.full, sp.Lang == "en", split, r)
-					}
-					rc.say(voice, t)
-					rc.c.Text = t
-					rc.sil(6000)
+					one(amd.ResultHuman, 1500, 2500, func() string {
+						t := pickPhrase(base.short, sp.Lang == "en", split, r)
+						if r.Intn(2) == 0 {
+							t = pickPhrase(base.full, sp.Lang == "en", split, r)
+						}
+						return t
+					}, 6000)
 				case "machine-mid":
-					rc.c.Want = amd.ResultMachine
-					rc.sil(uni(r, 50, 2000))
-					rc.c.Text = pick(ph.mid)
-					rc.say(voice, rc.c.Text)
-					rc.sil(5000)
+					one(amd.ResultMachine, 50, 2000, func() string { return pick(ph.mid) }, 5000)
 				case "machine-quiet-beep":
 					// a short or long greeting, then a beep quieter than
 					// the voice (-24 to -14 dBFS before the call's level)
@@ -193,11 +192,7 @@ func extraRecipes(cfg Config, split Split) []*recipe {
 					rc.add(b, true)
 					rc.sil(uni(r, 1500, 3000))
 				case "machine-slow":
-					rc.c.Want = amd.ResultMachine
-					rc.sil(uni(r, 50, 2000))
-					rc.c.Text = pickPhrase(base.mLong, sp.Lang == "en", split, r)
-					rc.say(voice, rc.c.Text)
-					rc.sil(5000)
+					one(amd.ResultMachine, 50, 2000, func() string { return pickPhrase(base.mLong, sp.Lang == "en", split, r) }, 5000)
 				}
 				rc.c.Split, rc.c.Speaker, rc.c.Kind, rc.c.Phase = split, sp.ID, k, amd.PhaseAnswer
 				rc.c.Degrade = pickDegradation(r, true)
