@@ -2,16 +2,12 @@ package amd_test
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"math"
 	"math/rand"
-	"os"
-	"strconv"
 	"testing"
 
 	"github.com/dialedge/dialedge/amd"
-	"github.com/dialedge/dialedge/amd/corpus"
 )
 
 // TestGoldenDump writes every event of every call of a corpus split, run in
@@ -31,35 +27,7 @@ import (
 // bits), followed by Listening after every frame that changed it and End's
 // verdict.
 func TestGoldenDump(t *testing.T) {
-	split := os.Getenv("AMD_GOLDEN")
-	if split == "" {
-		t.Skip("set AMD_GOLDEN=train|dev|test|holdout")
-	}
-	sp, err := corpus.ParseSplit(split)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cc := corpus.DefaultConfig()
-	cc.Splits = []corpus.Split{sp}
-	if v, err := strconv.Atoi(os.Getenv("CPA_PER")); err == nil {
-		cc.PerSpeaker = v
-	}
-	if v, err := strconv.Atoi(os.Getenv("CPA_TONEREPS")); err == nil {
-		cc.ToneReps = v
-	}
-	calls, err := corpus.Build(context.Background(), cc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := os.Getenv("AMD_GOLDEN_OUT")
-	if out == "" {
-		out = "/tmp/amd-golden-" + split + ".txt"
-	}
-	f, err := os.Create(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	calls, f := toolCorpus(t, "AMD_GOLDEN", "golden", ".txt", -1)
 	w := bufio.NewWriter(f)
 	defer w.Flush()
 
@@ -124,7 +92,7 @@ func TestGoldenDump(t *testing.T) {
 			fmt.Fprintf(w, "  end %s pos=%d\n", verdict(d.End()), d.PositionMS())
 		}
 	}
-	t.Logf("%d calls, %d events written to %s", len(calls), nev, out)
+	t.Logf("%d calls, %d events written to %s", len(calls), nev, f.Name())
 }
 
 // overlayDTMF returns a copy of pcm with a DTMF digit every 300 to 900 ms:

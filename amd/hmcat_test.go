@@ -1,10 +1,7 @@
 package amd_test
 
 import (
-	"context"
 	"fmt"
-	"os"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -21,36 +18,7 @@ import (
 //
 //	AMD_HMCAT=dev AMD_HMCAT_OUT=/tmp/hmcat-dev.tsv go test ./amd -run HMCategories -count=1
 func TestHMCategories(t *testing.T) {
-	split := os.Getenv("AMD_HMCAT")
-	if split == "" {
-		t.Skip("tuning tool: set AMD_HMCAT=train|dev|test|holdout")
-	}
-	sp, err := corpus.ParseSplit(split)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cc := corpus.DefaultConfig()
-	cc.Splits = []corpus.Split{sp}
-	cc.ToneReps = 0
-	if v, err := strconv.Atoi(os.Getenv("CPA_PER")); err == nil {
-		cc.PerSpeaker = v
-	}
-	if v, err := strconv.ParseInt(os.Getenv("CPA_SEED"), 10, 64); err == nil {
-		cc.Seed = v
-	}
-	calls, err := corpus.Build(context.Background(), cc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := os.Getenv("AMD_HMCAT_OUT")
-	if out == "" {
-		out = "/tmp/amd-hmcat-" + split + ".tsv"
-	}
-	f, err := os.Create(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	calls, f := toolCorpus(t, "AMD_HMCAT", "hmcat", ".tsv", 0)
 	fmt.Fprintln(f, "id\tkind\tspeaker\twant\tgot\tfirst\tcause\tdec\tbeep\tlabels\tbursts\tdegr\ttext")
 	listen := amd.DefaultConfig()
 	listen.MinSilencePeriod, listen.AnalysisPeriod, listen.MaxTimeAnalysis, listen.LateBeepGrace = 5000, 10000, 60000, 0
