@@ -2,15 +2,12 @@ package sim
 
 import (
 	"fmt"
-	"os"
 	"sort"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/dialedge/dialedge/pacing/engine"
-	"gopkg.in/yaml.v3"
 )
 
 // diagPacer wraps the engine pacer to measure where idle agent time goes:
@@ -126,33 +123,10 @@ func (d *diagPacer) Dials(v View) int {
 // scenario: PACING_DIAG=base PACING_AGENTS=10 PACING_SEEDS=3 PACING_CFG='…'
 // go test ./pacing/sim -run TestDiag -v.
 func TestDiag(t *testing.T) {
-	name := os.Getenv("PACING_DIAG")
-	if name == "" {
-		t.Skip("PACING_DIAG not set")
-	}
-	n, seeds := 10, 3
-	if a := os.Getenv("PACING_AGENTS"); a != "" {
-		var err error
-		if n, err = strconv.Atoi(a); err != nil || n < 1 || n > 10000 {
-			t.Fatalf("PACING_AGENTS %q: allowed one integer 1–10000", a)
-		}
-	}
-	if s := os.Getenv("PACING_SEEDS"); s != "" {
-		var err error
-		if seeds, err = strconv.Atoi(s); err != nil || seeds < 1 || seeds > 1000 {
-			t.Fatalf("PACING_SEEDS %q: allowed 1–1000", s)
-		}
-	}
-	cfg := engine.DefaultConfig()
-	if y := os.Getenv("PACING_CFG"); y != "" {
-		if err := yaml.Unmarshal([]byte(y), &cfg); err != nil {
-			t.Fatalf("PACING_CFG: %v (engine Config YAML, e.g. 'aim_fraction: 0.8')", err)
-		}
-	}
-	sc, err := scenarioFor(name, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sc := envScenario(t, "PACING_DIAG")
+	n := envInt(t, "PACING_AGENTS", 10, 1, 10000)
+	seeds := envInt(t, "PACING_SEEDS", 3, 1, 1000)
+	cfg := envConfig(t)
 	for seed := 1; seed <= seeds; seed++ {
 		ep, err := NewEnginePacer(engine.DefaultSettings(), cfg, n)
 		if err != nil {

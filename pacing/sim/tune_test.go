@@ -14,45 +14,86 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
+// The development aids of this file and diag_test.go are skipped unless
+// their environment variable names a scenario. They print figures for a
+// person tuning the engine; they assert nothing. Common variables:
+// PACING_AGENTS (comma-separated agent counts), PACING_SEEDS (how many
+// seeds), PACING_SEED0 (run seeds SEED0+1, SEED0+2, …: tune on seeds the
+// bench, which uses 1…N, does not report), PACING_CFG (engine Config YAML
+// overrides, e.g. 'aim_fraction: 0.8').
+
+// envInts parses a comma-separated list of integers in [lo, hi] from the
+// environment variable, or returns def when it is unset.
+func envInts(t *testing.T, name string, def []int, lo, hi int) []int {
+	t.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	var out []int
+	for _, f := range strings.Split(v, ",") {
+		n, err := strconv.Atoi(f)
+		if err != nil || n < lo || n > hi {
+			t.Fatalf("%s %q: allowed comma-separated integers %d–%d", name, v, lo, hi)
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// envInt is envInts for one integer.
+func envInt(t *testing.T, name string, def, lo, hi int) int {
+	t.Helper()
+	v := envInts(t, name, []int{def}, lo, hi)
+	if len(v) != 1 {
+		t.Fatalf("%s: allowed one integer %d–%d", name, lo, hi)
+	}
+	return v[0]
+}
+
+// envScenario skips the test unless the environment variable names a
+// scenario, and returns that scenario at its own length.
+func envScenario(t *testing.T, name string) Scenario {
+	t.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		t.Skip(name + " not set")
+	}
+	sc, err := scenarioFor(v, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sc
+}
+
+// envConfig is the engine's default Config with the PACING_CFG overrides.
+func envConfig(t *testing.T) engine.Config {
+	t.Helper()
+	cfg := engine.DefaultConfig()
+	if y := os.Getenv("PACING_CFG"); y != "" {
+		if err := yaml.Unmarshal([]byte(y), &cfg); err != nil {
+			t.Fatalf("PACING_CFG: %v (engine Config YAML, e.g. 'aim_fraction: 0.8')", err)
+		}
+	}
+	return cfg
+}
+
 // TestTune runs only the predictive engine over a chosen subset and prints
 // one line per case: the mean and worst figures over the seeds, how many
-// seeds broke the 5% worst hour, and occupancy/abandon/worst 24 h/worst
-// hour/recovery per seed. A development aid, skipped unless PACING_TUNE is
-// set: PACING_TUNE=base,step PACING_AGENTS=5,10 PACING_SEEDS=20
-// PACING_DURATION=8h PACING_CFG='aim_fraction: 0.8' (engine Config YAML
-// overrides) PACING_MODES=1 (decision counts by reason) PACING_SEED0=5 (run
-// seeds 6, 7, …: held-out seeds; the bench uses 1…N) PACING_WORKERS=1
-// (seeds run in parallel, default GOMAXPROCS).
+// seeds broke the 5% worst hour, and per seed
+// occupancy/abandon/worst 24 h/worst hour/recovery (percent, seconds).
+// PACING_TUNE=base,step PACING_AGENTS=5,10 PACING_SEEDS=10 PACING_SEED0=10
+// PACING_DURATION=8h PACING_MODES=1 (decision counts by reason)
+// PACING_WORKERS=1 (default GOMAXPROCS) go test ./pacing/sim -run TestTune -v
 func TestTune(t *testing.T) {
 	scs := os.Getenv("PACING_TUNE")
 	if scs == "" {
 		t.Skip("PACING_TUNE not set")
 	}
-	agents := []int{5, 10, 25, 50}
-	if a := os.Getenv("PACING_AGENTS"); a != "" {
-		agents = nil
-		for _, s := range strings.Split(a, ",") {
-			n, err := strconv.Atoi(s)
-			if err != nil || n < 1 || n > 10000 {
-				t.Fatalf("PACING_AGENTS %q: allowed comma-separated integers 1–10000", a)
-			}
-			agents = append(agents, n)
-		}
-	}
-	seeds := 5
-	if s := os.Getenv("PACING_SEEDS"); s != "" {
-		var err error
-		if seeds, err = strconv.Atoi(s); err != nil || seeds < 1 || seeds > 1000 {
-			t.Fatalf("PACING_SEEDS %q: allowed 1–1000", s)
-		}
-	}
-	seed0 := 0 // PACING_SEED0=5 runs seeds 6, 7, … (held-out seeds)
-	if s := os.Getenv("PACING_SEED0"); s != "" {
-		var err error
-		if seed0, err = strconv.Atoi(s); err != nil || seed0 < 0 {
-			t.Fatalf("PACING_SEED0 %q: allowed an integer ≥ 0", s)
-		}
-	}
+	agents := envInts(t, "PACING_AGENTS", []int{5, 10, 25, 50}, 1, 10000)
+	seeds := envInt(t, "PACING_SEEDS", 5, 1, 1000)
+	seed0 := envInt(t, "PACING_SEED0", 0, 0, 1<<30)
+	workers := envInt(t, "PACING_WORKERS", runtime.GOMAXPROCS(0), 1, 256)
 	var dur time.Duration
 	if s := os.Getenv("PACING_DURATION"); s != "" {
 		var err error
@@ -60,38 +101,21 @@ func TestTune(t *testing.T) {
 			t.Fatalf("PACING_DURATION %q: allowed a Go duration of at least 10m", s)
 		}
 	}
-	cfg := engine.DefaultConfig()
-	if y := os.Getenv("PACING_CFG"); y != "" {
-		if err := yaml.Unmarshal([]byte(y), &cfg); err != nil {
-			t.Fatalf("PACING_CFG: %v (engine Config YAML, e.g. 'aim_fraction: 0.8')", err)
-		}
-	}
+	cfg := envConfig(t)
 	for _, name := range strings.Split(scs, ",") {
 		sc, err := scenarioFor(name, dur)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, n := range agents {
-			var occ, ab, w24, wh, rec, maxAb, minOcc float64
-			minOcc = 1
-			var line []string
-			bad := 0
-			// Seeds run in parallel (PACING_WORKERS, default GOMAXPROCS);
-			// the figures are aggregated in seed order.
 			type res struct {
 				r     Result
 				modes map[string]int
 				err   error
 			}
 			rs := make([]res, seeds)
-			workers := runtime.GOMAXPROCS(0)
-			if s := os.Getenv("PACING_WORKERS"); s != "" {
-				if w, err := strconv.Atoi(s); err == nil && w >= 1 {
-					workers = w
-				}
-			}
-			var wg sync.WaitGroup
 			next := make(chan int)
+			var wg sync.WaitGroup
 			for w := 0; w < workers; w++ {
 				wg.Add(1)
 				go func() {
@@ -115,14 +139,17 @@ func TestTune(t *testing.T) {
 			}
 			close(next)
 			wg.Wait()
-			for i := 0; i < seeds; i++ {
-				r, err := rs[i].r, rs[i].err
-				if rs[i].modes != nil {
-					fmt.Printf("MODES %s %d seed %d: %v\n", name, n, seed0+i+1, rs[i].modes)
+			var occ, ab, w24, wh, rec, maxAb float64
+			minOcc, bad := 1.0, 0
+			var line []string
+			for i, x := range rs {
+				if x.err != nil {
+					t.Fatal(x.err)
 				}
-				if err != nil {
-					t.Fatal(err)
+				if x.modes != nil {
+					fmt.Printf("MODES %s %d seed %d: %v\n", name, n, seed0+i+1, x.modes)
 				}
+				r := x.r
 				occ += r.Occupancy
 				ab += r.AbandonRate
 				maxAb = max(maxAb, r.AbandonRate)
@@ -140,4 +167,57 @@ func TestTune(t *testing.T) {
 				name, n, bad, 100*occ/k, 100*minOcc, 100*ab/k, 100*maxAb, 100*w24, 100*wh, rec, strings.Join(line, " "))
 		}
 	}
+}
+
+// tracePacer prints the engine's view and decision every PACING_EVERY
+// seconds of a time span.
+type tracePacer struct {
+	*EnginePacer
+	from, to, every        time.Duration
+	dials, lives, abandons int
+}
+
+func (p *tracePacer) Observe(ev Event) {
+	switch ev.Kind {
+	case EvAbandoned:
+		p.abandons++
+	case EvResolved:
+		if ev.Outcome == engine.OutcomeLive {
+			p.lives++
+		}
+	}
+	p.EnginePacer.Observe(ev)
+}
+
+func (p *tracePacer) Dials(v View) int {
+	d := p.E.Decide()
+	p.dials += d.Dials
+	if v.Tick && v.Now >= p.from && v.Now <= p.to && v.Now%p.every == 0 {
+		fmt.Printf("T %5.0fs free %2d talk %2d wrap %2d inflight %3d waiting %d | dials %4d lives %3d abandons %2d | %s: %s risk %.4f live %.3f talk mean %.0f s\n",
+			v.Now.Seconds(), v.Free, v.Talking, v.Wrap, v.InFlight, v.Waiting, p.dials, p.lives, p.abandons,
+			d.Mode, d.Reason, d.Risk, d.LiveRate, p.E.Stats().TalkMean)
+	}
+	return d.Dials
+}
+
+// TestTrace prints one run's second-by-second picture over a span (counts
+// are running totals since the start): PACING_TRACE=live8 PACING_AGENTS=50
+// PACING_SEED=13 PACING_FROM=230 PACING_TO=520 PACING_EVERY=5 (seconds).
+func TestTrace(t *testing.T) {
+	sc := envScenario(t, "PACING_TRACE")
+	n := envInt(t, "PACING_AGENTS", 10, 1, 10000)
+	seed := envInt(t, "PACING_SEED", 1, 0, 1<<30)
+	sec := func(name string, def int) time.Duration {
+		return time.Duration(envInt(t, name, def, 0, 1<<30)) * time.Second
+	}
+	ep, err := NewEnginePacer(engine.DefaultSettings(), envConfig(t), n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &tracePacer{EnginePacer: ep, from: sec("PACING_FROM", 0), to: sec("PACING_TO", 600), every: max(sec("PACING_EVERY", 5), time.Second)}
+	r, err := Run(sc, n, uint64(seed), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Printf("occupancy %.2f%% abandon %.2f%% worst 24h %.2f%% worst hour %.2f%%\n", 100*r.Occupancy, 100*r.AbandonRate, 100*r.Worst24hAbandon, 100*r.WorstHourAbandon)
 }
