@@ -2,16 +2,11 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -20,106 +15,8 @@ import (
 	"github.com/dialedge/dialedge/bench/carrier"
 	"github.com/dialedge/dialedge/cmd/dialedge/internal/edge"
 	"github.com/dialedge/dialedge/ports/call"
+	"github.com/dialedge/dialedge/ports/portstest"
 )
-
-// agentPhone is a real softphone (Debian baresip) auto-answering on
-// loopback, the agent's phone. It fails the test when baresip is missing.
-func agentPhone(t *testing.T, user string) string {
-	t.Helper()
-	bin, err := exec.LookPath("baresip")
-	if err != nil {
-		t.Fatal("baresip not installed: apt-get install -y baresip")
-	}
-	modDir := "/usr/lib/baresip/modules"
-	if _, err := os.Stat(filepath.Join(modDir, "aufile.so")); err != nil {
-		modDir = "/usr/lib/x86_64-linux-gnu/baresip/modules"
-	}
-	dir := t.TempDir()
-	writeWAV(t, filepath.Join(dir, "voice.wav"), 8000, 1, tone(8000*120, 700, 8000))
-	if err := os.MkdirAll(filepath.Join(dir, "snd"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	sipPort, rtpLo := freeUDPPort(t, 1), freeUDPPort(t, 20)
-	conf := fmt.Sprintf(`poll_method epoll
-sip_listen 127.0.0.1:%d
-sip_trans_def udp
-net_interface 127.0.0.1
-audio_player aubridge,nul
-audio_source aufile,%s
-audio_alert aubridge,nul
-audio_srate 8000
-audio_channels 1
-rtp_ports %d-%d
-module_path %s
-module g711.so
-module aufile.so
-module aubridge.so
-module_app account.so
-module_app menu.so
-`, sipPort, filepath.Join(dir, "voice.wav"), rtpLo, rtpLo+19, modDir)
-	acct := fmt.Sprintf("<sip:%s@127.0.0.1>;regint=0;answermode=auto;audio_codecs=PCMU,PCMA\n", user)
-	for name, data := range map[string]string{"config": conf, "accounts": acct, "contacts": ""} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var out lockedWriter
-	var buf bytes.Buffer
-	out.w = &buf
-	cmd := exec.Command(bin, "-4", "-f", dir, "-t", "300")
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start baresip: %v", err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-done:
-		case <-time.After(3 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-	})
-	ready := func() bool {
-		out.mu.Lock()
-		defer out.mu.Unlock()
-		return strings.Contains(buf.String(), "baresip is ready")
-	}
-	waitFor(t, 10*time.Second, "baresip ready", ready)
-	return fmt.Sprintf("sip:%s@127.0.0.1:%d", user, sipPort)
-}
-
-// freeUDPPort finds n consecutive free UDP ports on loopback.
-func freeUDPPort(t *testing.T, n int) int {
-	t.Helper()
-	for range 200 {
-		c, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		lo := c.LocalAddr().(*net.UDPAddr).Port
-		_ = c.Close()
-		if lo+n > 65000 {
-			continue
-		}
-		ok := true
-		for p := lo; p < lo+n && ok; p++ {
-			c, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", p))
-			if err != nil {
-				ok = false
-				continue
-			}
-			_ = c.Close()
-		}
-		if ok {
-			return lo
-		}
-	}
-	t.Fatal("no free UDP ports")
-	return 0
-}
 
 type sse struct{ id, event, data string }
 
@@ -171,7 +68,7 @@ func readEvents(t *testing.T, c client, lastID string, want int) []sse {
 // Last-Event-ID.
 func TestCampaignAgentEventsOnEventStream(t *testing.T) {
 	sim := testCarrier(t, map[string]float64{"human": 1}, func(c *carrier.Config) { c.HumanHold = 2 * time.Second })
-	phone := agentPhone(t, "agent1")
+	phone := portstest.StartBaresip(t, "agent1", 700).URI
 	cfg := edgeConfig(t, sim.Addr().String())
 	cfg.Campaigns.Tick = 20 * time.Millisecond
 	cfg.Calls.Agents.WrapUp = 200 * time.Millisecond

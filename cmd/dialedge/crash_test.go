@@ -62,8 +62,6 @@ campaigns: {tick: 50ms}
 
 	start := func() *exec.Cmd {
 		cmd := exec.Command(bin, "serve", "--config", cfgPath)
-		var stderr bytes.Buffer
-		cmd.Stderr = &lockedWriter{w: &stderr}
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}

@@ -16,7 +16,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,6 +26,7 @@ import (
 	"github.com/dialedge/dialedge/cmd/dialedge/internal/edge"
 	"github.com/dialedge/dialedge/pacing/outbox"
 	"github.com/dialedge/dialedge/ports/call"
+	"github.com/dialedge/dialedge/ports/portstest"
 )
 
 // writeWAV writes a RIFF WAVE file of 16-bit PCM.
@@ -273,9 +273,9 @@ outbox: {path: %q}
 	t.Setenv("DIALEDGE_API_TOKEN", cfg.API.Token)
 	ctx, sigterm := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	var stderr bytes.Buffer
+	var stderr portstest.LockedBuffer
 	go func() {
-		done <- run(ctx, []string{"serve", "--config", cfgPath}, io.Discard, &lockedWriter{w: &stderr})
+		done <- run(ctx, []string{"serve", "--config", cfgPath}, io.Discard, &stderr)
 	}()
 
 	c := client{base: "http://127.0.0.1:" + strconv.Itoa(apiPort), token: cfg.API.Token}
@@ -513,15 +513,4 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }

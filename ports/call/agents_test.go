@@ -16,6 +16,7 @@ import (
 	"github.com/dialedge/dialedge/bench/audio"
 	"github.com/dialedge/dialedge/bench/carrier"
 	"github.com/dialedge/dialedge/ports"
+	"github.com/dialedge/dialedge/ports/portstest"
 	dto "github.com/prometheus/client_model/go"
 )
 
@@ -158,7 +159,7 @@ func TestAgentLiveAnswerBridgedWithZipTone(t *testing.T) {
 	before := runtime.NumGoroutine()
 	t.Cleanup(func() { checkGoroutines(t, before) })
 	car := StartCarrier(t, nil)
-	agent := StartBaresip(t, "agent1", 1000)
+	agent := portstest.StartBaresip(t, "agent1", 1000)
 	r := newRig(t, rigOpts{trunk: car.Addr().String(), cfg: func(c *Config) {
 		c.Agents.WrapUp = 300 * time.Millisecond
 	}})
@@ -230,8 +231,8 @@ func TestAgentLiveAnswerBridgedWithZipTone(t *testing.T) {
 func TestAgentBridgeAudioBothWays(t *testing.T) {
 	before := runtime.NumGoroutine()
 	t.Cleanup(func() { checkGoroutines(t, before) })
-	agent := StartBaresip(t, "agent1", 1000)
-	cust := StartBaresip(t, "cust1", 700)
+	agent := portstest.StartBaresip(t, "agent1", 1000)
+	cust := portstest.StartBaresip(t, "cust1", 700)
 	trunk := strings.TrimPrefix(cust.URI, "sip:cust1@")
 	r := newRig(t, rigOpts{trunk: trunk, cfg: func(c *Config) { c.Agents.WrapUp = 0 }})
 	if _, err := r.m.RegisterAgent(AgentSpec{ID: "agent1", SIPURI: agent.URI}); err != nil {
@@ -287,7 +288,7 @@ func promptDir(t *testing.T, files map[string]float64) string {
 		for i := range pcm {
 			pcm[i] = int16(6000 * math.Sin(2*math.Pi*500*float64(i)/8000))
 		}
-		if err := os.WriteFile(filepath.Join(dir, name), wavBytes(pcm), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, name), portstest.WAV(pcm), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -374,7 +375,7 @@ func TestVoicemailDropAfterBeep(t *testing.T) {
 // The agent hangs up the reservation call: the reservation ends and the
 // agent is idle, with the reason.
 func TestAgentHangupEndsReservation(t *testing.T) {
-	agent := StartBaresip(t, "agent1", 1000)
+	agent := portstest.StartBaresip(t, "agent1", 1000)
 	r := newRig(t, rigOpts{trunk: "127.0.0.1:9"})
 	if _, err := r.m.RegisterAgent(AgentSpec{ID: "agent1", SIPURI: agent.URI}); err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/dialedge/dialedge/media"
+	"github.com/dialedge/dialedge/ports/portstest"
 )
 
 // testBot is a real WebSocket server on loopback speaking the Twilio Media
@@ -115,7 +116,7 @@ func mediaDecode(dst []int16, b []byte) (int, error)   { return media.DecodeTo(m
 func TestBotStreamBothWays(t *testing.T) {
 	before := runtime.NumGoroutine()
 	t.Cleanup(func() { checkGoroutines(t, before) })
-	cust := StartBaresip(t, "cust1", 700)
+	cust := portstest.StartBaresip(t, "cust1", 700)
 	bot := newTestBot(t, false, 150) // stop after 3 s of caller audio
 	r := newRig(t, rigOpts{trunk: strings.TrimPrefix(cust.URI, "sip:cust1@")})
 	if err := r.m.Dial(Order{CampaignID: "c1", ContactID: "k1", Number: "cust1", Flow: FlowBot, BotURL: bot.url(),
@@ -152,7 +153,7 @@ func TestBotStreamBothWays(t *testing.T) {
 // agent and its IVR port (the only one) is free at once for the next call.
 func TestBotEscalationFreesPort(t *testing.T) {
 	car := StartCarrier(t, nil)
-	agent := StartBaresip(t, "agent1", 1000)
+	agent := portstest.StartBaresip(t, "agent1", 1000)
 	bot := newTestBot(t, true, 0)
 	r := newRig(t, rigOpts{trunk: car.Addr().String(), cfg: func(c *Config) { c.MaxCalls = 1 }})
 	if _, err := r.m.RegisterAgent(AgentSpec{ID: "agent1", SIPURI: agent.URI}); err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/dialedge/dialedge/pacing/outbox"
 	"github.com/dialedge/dialedge/ports"
 	"github.com/dialedge/dialedge/ports/call"
+	"github.com/dialedge/dialedge/ports/portstest"
 	"github.com/dialedge/dialedge/sip"
 )
 
@@ -159,7 +160,7 @@ func TestE2ECampaignAgentModes(t *testing.T) {
 	})
 
 	car := call.StartCarrier(t, func(c *carrier.Config) { c.HumanHold = 3 * time.Second })
-	agents := []*call.Baresip{call.StartBaresip(t, "agent1", 1000), call.StartBaresip(t, "agent2", 1200)}
+	agents := []*portstest.Baresip{portstest.StartBaresip(t, "agent1", 1000), portstest.StartBaresip(t, "agent2", 1200)}
 	r := newEdgeRig(t, car.Addr().String())
 	for i, a := range agents {
 		id := fmt.Sprintf("agent%d", i+1)
