@@ -80,7 +80,7 @@ var occupancyTarget = map[int]float64{5: 0.79, 10: 0.86, 25: 0.91, 50: 0.94}
 func printPacingTable(w io.Writer, rows []sim.Row, seeds int) {
 	sums := sim.Summarise(rows)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "scenario\tagents\tmode\toccupancy\tmin occ\tabandon\tmax abandon\tworst 24h\tworst hour\trecovery s\tratio\t\n")
+	fmt.Fprintf(tw, "scenario\tagents\tmode\toccupancy\tmin occ\tabandon\tmax abandon\tworst 24h\tworst hour\trecovery s\tratio\tdials/live\treleased\tlives lost\t\n")
 	var best float64
 	for _, s := range sums {
 		if s.Mode == sim.ModeBestRatio {
@@ -90,9 +90,9 @@ func printPacingTable(w io.Writer, rows []sim.Row, seeds int) {
 		if s.Mode == sim.ModeBestRatio {
 			ratio = fmt.Sprintf("%.2f", s.Ratio)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%.1f%%\t%.1f%%\t%.2f%%\t%.2f%%\t%.2f%%\t%.2f%%\t%.0f\t%s\t\n",
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%.1f%%\t%.1f%%\t%.2f%%\t%.2f%%\t%.2f%%\t%.2f%%\t%.0f\t%s\t%.1f\t%.0f%%\t%.1f%%\t\n",
 			s.Scenario, s.Agents, s.Mode, 100*s.Occupancy, 100*s.MinOccupancy, 100*s.Abandon, 100*s.MaxAbandon,
-			100*s.Worst24h, 100*s.WorstHour, s.MaxRecoveryS, ratio)
+			100*s.Worst24h, 100*s.WorstHour, s.MaxRecoveryS, ratio, s.DialsPerLive, 100*s.ReleasedShare, 100*s.LostLiveShare)
 	}
 	tw.Flush()
 	// Must-show check for predictive per case.

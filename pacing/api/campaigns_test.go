@@ -12,7 +12,8 @@ import (
 // campaignDialer adapts testDialer to campaign.Dialer.
 type campaignDialer struct{ *testDialer }
 
-func (campaignDialer) Cancel(string) bool { return false }
+func (campaignDialer) Cancel(string) bool         { return false }
+func (campaignDialer) ReleaseRinging(string) bool { return false }
 
 func newCampaignHarness(t *testing.T) *harness {
 	t.Helper()

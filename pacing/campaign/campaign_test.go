@@ -62,7 +62,8 @@ func (d *instantDialer) Dial(o call.Order, id string) error {
 	_, err := d.st.Complete(call.Result{AttemptID: id, Result: res})
 	return err
 }
-func (d *instantDialer) Cancel(string) bool { return false }
+func (d *instantDialer) Cancel(string) bool         { return false }
+func (d *instantDialer) ReleaseRinging(string) bool { return false }
 func (d *instantDialer) Accepting() bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()

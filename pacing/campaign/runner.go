@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -227,7 +228,11 @@ func (rn *runner) dispatch(ctx context.Context) error {
 	}
 	spec := rn.spec
 	d := rn.eng.Decide()
+	release := rn.releaseIDs(d.Release)
 	rn.mu.Unlock()
+	for _, id := range release {
+		rt.deps.Dialer.ReleaseRinging(id)
+	}
 	if spec.CampaignType == engine.PushPreview {
 		return rn.pushPreview(spec)
 	}
@@ -269,6 +274,21 @@ func (rn *runner) dispatch(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// releaseIDs maps the engine's released calls to their attempts (under
+// rn.mu; the engine reuses the slice).
+func (rn *runner) releaseIDs(ids []engine.CallID) []string {
+	if len(ids) == 0 {
+		return nil
+	}
+	var out []string
+	for attemptID, cid := range rn.inflight {
+		if slices.Contains(ids, cid) {
+			out = append(out, attemptID)
+		}
+	}
+	return out
 }
 
 // applySpec maps the campaign's flow, prompts and CPA parameters onto an

@@ -22,6 +22,9 @@ import (
 type Dialer interface {
 	Dial(o call.Order, attemptID string) error
 	Cancel(attemptID string) bool
+	// ReleaseRinging hangs up an attempt that is still ringing once it has
+	// rung the 15 s floor (NO_ANSWER); an answered attempt ignores it.
+	ReleaseRinging(attemptID string) bool
 	Accepting() bool
 }
 

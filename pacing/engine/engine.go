@@ -71,7 +71,8 @@ type call struct {
 	verdict  time.Time
 	phase    phase
 	agent    *agent
-	idx      int // position in Engine.active, -1 when not active
+	idx      int  // position in Engine.active, -1 when not active
+	released bool // Decide asked the caller to hang it up (Decision.Release)
 }
 
 type agent struct {
@@ -141,6 +142,8 @@ type Engine struct {
 	strideA, strideL              int
 	capL, busyN, free             int
 
+	released []CallID // Decision.Release, reused
+
 	last Decision
 }
 
@@ -152,6 +155,14 @@ type Decision struct {
 	Safety   float64 `json:"safety"`   // the risk threshold as a normal quantile (spare agents in forecast standard deviations)
 	Risk     float64 `json:"risk"`     // marginal abandon-risk threshold of the last dial, after the window guards
 	LiveRate float64 `json:"liveRate"` // estimated live answers per dial
+	// Release lists calls, still ringing past Config.ReleaseAfter, whose
+	// live answer now carries too much abandon risk: the caller hangs them
+	// up (they end NO_ANSWER, having rung at least the 15 s floor) and
+	// reports each with Resolved(id, OutcomeNoAnswer), or with Answered if
+	// the callee picked up first. The slice is reused by the next Decide.
+	Release []CallID `json:"-"`
+	// Released counts the calls this decision released.
+	Released int `json:"released,omitempty"`
 }
 
 // New returns an engine for the validated settings.
@@ -369,8 +380,24 @@ func (e *Engine) Resolved(id CallID, o Outcome) error {
 	}
 	live := o == OutcomeLive
 	e.outcomes++
-	if from := e.det.observe(at, live, e.slow.liveFraction()); from >= 0 && e.outcomes > changeMinOutcomes {
+	// A call released by the pacing (Decision.Release) is a censored ring
+	// time, not a no-answer: counted as one, the live rate and the late
+	// answers would read low. While calls may be released, the change
+	// detector tests "live answer before ReleaseAfter", which is known for
+	// every call, released or not.
+	censored := c.released && !wasAnswered && !live
+	x, p0 := live, e.slow.liveFraction()
+	if cut := e.cfg.ReleaseAfter; cut > 0 {
+		x, p0 = live && at < cut, e.slow.liveBefore(cut)
+	}
+	if from := e.det.observe(outcomeRec{at: at, live: live, censored: censored}, x, p0); from >= 0 && e.outcomes > changeMinOutcomes {
 		e.reestimate(from)
+	}
+	if censored {
+		e.slow.censor(at)
+		e.deactivate(c)
+		delete(e.calls, id)
+		return nil
 	}
 	e.slow.add(at, live)
 	if wasAnswered || o == OutcomeLive || o == OutcomeMachine {
@@ -419,7 +446,11 @@ func (e *Engine) reestimate(from int) {
 	e.slow.reshape(float64(e.cfg.FastHalfLife)/p0, p0)
 	for i := from; i < d.n-1; i++ {
 		r := d.ring[i%changeRing]
-		e.slow.add(r.at, r.live)
+		if r.censored {
+			e.slow.censor(r.at)
+		} else {
+			e.slow.add(r.at, r.live)
+		}
 	}
 }
 
@@ -623,10 +654,14 @@ func (e *Engine) Decline(agentID string) error {
 // Dials is Decide().Dials.
 func (e *Engine) Dials() int { return e.Decide().Dials }
 
-// Decide returns how many new dials to place now. It changes nothing but the
-// last decision kept for Stats; the caller reports each dial with Dialed.
+// Decide returns how many new dials to place now, and in the predictive
+// modes which ringing calls to release (Decision.Release). It changes
+// nothing but the last decision kept for Stats and the released mark of
+// those calls; the caller reports each dial with Dialed and hangs up each
+// released call.
 func (e *Engine) Decide() Decision {
 	var d Decision
+	e.released = e.released[:0]
 	switch e.s.CampaignType {
 	case Preview, PushPreview:
 		d = Decision{Mode: "preview", Reason: "dials only on agent accept"}
@@ -641,6 +676,8 @@ func (e *Engine) Decide() Decision {
 	}
 	d.Safety = safetyOf(e.risk)
 	d.LiveRate = e.hist().liveFraction()
+	d.Release = e.released
+	d.Released = len(e.released)
 	e.last = d
 	return d
 }

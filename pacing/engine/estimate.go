@@ -43,6 +43,35 @@ func (h *outcomeHist) add(at time.Duration, live bool) {
 	if live {
 		h.live[b] += h.g
 	}
+	h.advance()
+}
+
+// censor adds a call hung up while still ringing at `at` (released by the
+// pacing): its outcome is unknown, so its weight is spread over the later
+// bins in proportion to the outcomes seen there (Efron's
+// redistribute-to-the-right, which gives the Kaplan–Meier estimate).
+func (h *outcomeHist) censor(at time.Duration) {
+	b := min(bin(at)+1, histBins-1)
+	rest := 0.0
+	for i := b; i < histBins; i++ {
+		rest += h.all[i]
+	}
+	if rest <= 0 {
+		h.all[histBins-1] += h.g // nothing seen later: it rings out
+		h.advance()
+		return
+	}
+	f := h.g / rest
+	for i := b; i < histBins; i++ {
+		h.all[i] += h.all[i] * f
+		h.live[i] += h.live[i] * f
+	}
+	h.advance()
+}
+
+// advance grows the weight of the next outcome (forgetting the older ones)
+// and renormalises the table before it overflows.
+func (h *outcomeHist) advance() {
 	h.g *= h.grow
 	if h.g > 1e100 {
 		for i := range h.all {
@@ -95,6 +124,16 @@ func (h *outcomeHist) liveFraction() float64 {
 		return 0
 	}
 	return h.cumLive[histBins] / h.cumAll[histBins]
+}
+
+// liveBefore returns the weighted share of outcomes that were live answers
+// before `at`.
+func (h *outcomeHist) liveBefore(at time.Duration) float64 {
+	h.rebuild()
+	if h.cumAll[histBins] == 0 {
+		return 0
+	}
+	return h.cumLive[min(bin(at), histBins)] / h.cumAll[histBins]
 }
 
 // liveBetween returns P(answered live in (from, to] | not resolved by from),
@@ -265,12 +304,15 @@ const (
 )
 
 type outcomeRec struct {
-	at   time.Duration
-	live bool
+	at       time.Duration
+	live     bool
+	censored bool // released while ringing: replayed with outcomeHist.censor
 }
 
 // changeDetector is a two-sided Bernoulli CUSUM on the live indicator of dial
-// outcomes against the current long-run live fraction p0: it tests p0 against
+// outcomes (or, while ringing calls may be released, on "live answer before
+// ReleaseAfter", which no release censors) against its current long-run
+// rate p0: it tests p0 against
 // p0±δ (δ = max(MinShift, RelShift·p0)) and alarms when the log-likelihood
 // ratio of a shift since the statistic last touched zero exceeds the
 // threshold. The outcomes since that point (the change-point estimate) are
@@ -285,17 +327,20 @@ type changeDetector struct {
 	lastAlarm  int // outcomes seen at the last alarm
 }
 
-// observe adds one outcome and returns the index of the first outcome after
-// the estimated change point when the CUSUM alarms, or -1.
-func (d *changeDetector) observe(at time.Duration, live bool, p0 float64) int {
-	d.ring[d.n%changeRing] = outcomeRec{at, live}
+// observe adds one outcome r, whose indicator x is tested against p0 (the
+// live indicator against the live fraction; see Engine.Resolved for the
+// variant used while calls may be released), and returns the index of the
+// first outcome after the estimated change point when the CUSUM alarms, or
+// -1.
+func (d *changeDetector) observe(r outcomeRec, x bool, p0 float64) int {
+	d.ring[d.n%changeRing] = r
 	d.n++
 	p0 = math.Min(math.Max(p0, 0.01), 0.95)
 	delta := math.Max(0.04, 0.35*p0)
 	pu := math.Min(p0+delta, 0.99)
 	pd := math.Max(p0-delta, 0.005)
 	var lu, ld float64
-	if live {
+	if x {
 		lu, ld = math.Log(pu/p0), math.Log(pd/p0)
 	} else {
 		lu, ld = math.Log((1-pu)/(1-p0)), math.Log((1-pd)/(1-p0))

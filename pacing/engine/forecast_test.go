@@ -121,7 +121,8 @@ func TestChangeDetectorFindsStepNotNoise(t *testing.T) {
 	d := changeDetector{threshold: DefaultConfig().ChangeThreshold}
 	// stationary 25%: alarms must be rare
 	for i := 0; i < 5000; i++ {
-		d.observe(10*time.Second, rng.Float64() < 0.25, 0.25)
+		x := rng.Float64() < 0.25
+		d.observe(outcomeRec{at: 10 * time.Second, live: x}, x, 0.25)
 	}
 	if d.alarms > 2 {
 		t.Errorf("%d false alarms in 5000 stationary outcomes", d.alarms)
@@ -131,7 +132,8 @@ func TestChangeDetectorFindsStepNotNoise(t *testing.T) {
 	step := d.n
 	at := -1
 	for i := 0; i < 400 && at < 0; i++ {
-		if from := d.observe(10*time.Second, rng.Float64() < 0.10, 0.25); from >= 0 {
+		x := rng.Float64() < 0.10
+		if from := d.observe(outcomeRec{at: 10 * time.Second, live: x}, x, 0.25); from >= 0 {
 			at = d.n - step
 			if from < step-100 {
 				t.Errorf("change point %d outcomes before the step", step-from)

@@ -100,15 +100,22 @@ func (e *Engine) predictive() Decision {
 		// dialing.
 		if tightC >= 0 && capLines > 0 && !e.det.suspect() {
 			e.riskEff = math.Min(e.risk, e.cfg.GuardRisk)
+			if e.release(now, exact) {
+				e.forecast(now, free, exact)
+			}
 			return Decision{Dials: max(e.progressive(1), e.place(free, capLines, exact)), Mode: "guarded", Reason: why}
 		}
 		e.riskEff = 0
+		e.release(now, exact)
 		return Decision{Dials: e.progressive(1), Mode: "guarded", Reason: why}
 	}
 	// While the budget runs low the threshold shrinks, but not below
 	// GuardRisk: dialing at a tiny risk adds live answers (and so budget)
 	// far faster than progressive 1:1 while it adds almost no abandons.
 	e.riskEff = math.Max(e.risk*scale, math.Min(e.risk, e.cfg.GuardRisk))
+	if e.release(now, exact) {
+		e.forecast(now, free, exact)
+	}
 	if capLines <= 0 {
 		return Decision{Mode: mode, Reason: "maxDialingRate reached"}
 	}
@@ -208,6 +215,9 @@ func (e *Engine) forecast(now time.Time, free int, exact bool) (expAb, expLives 
 				e.addLive(k, pAns, exact)
 			}
 		case ringing:
+			if c.released {
+				continue // hung up by the caller
+			}
 			el := int(now.Sub(c.placed) / time.Second)
 			for k := 0; k < K; k++ {
 				p := h.liveBetween(el, el+k)
@@ -341,6 +351,44 @@ func (e *Engine) excess(k int, exact bool) float64 {
 		x += pa[a] * s
 	}
 	return x
+}
+
+// release marks for Decision.Release the calls ringing past ReleaseAfter
+// whose live answer's marginal abandon risk (its answer-time curve from now
+// on, weighted by the worst forecast risk at or after each second, as for
+// a new dial in place) exceeds ReleaseFactor × max(riskEff, GuardRisk). The
+// risks include the call itself, so a release is judged slightly
+// pessimistically. It reports whether it released any.
+func (e *Engine) release(now time.Time, exact bool) bool {
+	if e.cfg.ReleaseAfter <= 0 {
+		return false
+	}
+	h := e.slow
+	K := len(e.pnew)
+	thr := math.Max(e.riskEff, e.cfg.GuardRisk) * e.cfg.ReleaseFactor
+	any := false
+	for _, c := range e.active {
+		since := now.Sub(c.placed)
+		if c.phase != ringing || c.released || since < e.cfg.ReleaseAfter {
+			continue
+		}
+		el := int(since / time.Second)
+		pL := h.liveBetween(el, el+K-1)
+		if pL < 1e-9 {
+			continue
+		}
+		m, worst := 0.0, 0.0
+		for k := K - 1; k >= 1; k-- {
+			worst = math.Max(worst, e.risks[k])
+			m += (h.liveBetween(el, el+k) - h.liveBetween(el, el+k-1)) * worst
+		}
+		if m/pL > thr {
+			c.released = true
+			e.released = append(e.released, c.id)
+			any = true
+		}
+	}
+	return any
 }
 
 // place returns how many dials to place: the largest n whose last dial's

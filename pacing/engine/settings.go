@@ -210,6 +210,14 @@ type Config struct {
 	// HandleHalfLife is the half-life, in completed calls, of the talk and
 	// wrap-up time estimates.
 	HandleHalfLife int `yaml:"handle_half_life"`
+	// ReleaseAfter: a predictive call still ringing after this long is
+	// released (hung up, NO_ANSWER) when the marginal abandon risk of its
+	// live answer exceeds ReleaseFactor × the risk threshold (at least
+	// GuardRisk): the answers still to come from it would land when no
+	// agent is expected free. At least 15 s (the ring-time floor before
+	// NO_ANSWER); 0 never releases.
+	ReleaseAfter  time.Duration `yaml:"release_after"`
+	ReleaseFactor float64       `yaml:"release_factor"`
 }
 
 // DefaultConfig returns the tuning used by the pacing simulator.
@@ -236,6 +244,8 @@ func DefaultConfig() Config {
 		OutcomeHalfLife:      300,
 		FastHalfLife:         8,
 		HandleHalfLife:       200,
+		ReleaseAfter:         15 * time.Second,
+		ReleaseFactor:        1,
 	}
 }
 
@@ -279,6 +289,12 @@ func (c Config) validate() error {
 	}
 	if !(c.BudgetRamp > 0 && c.BudgetRamp <= 100) {
 		errs = append(errs, fmt.Errorf("budget_ramp %v: allowed (0, 100]", c.BudgetRamp))
+	}
+	if c.ReleaseAfter != 0 && c.ReleaseAfter < 15*time.Second {
+		errs = append(errs, fmt.Errorf("release_after %v: allowed 0 (never) or ≥ 15s (the ring-time floor before NO_ANSWER)", c.ReleaseAfter))
+	}
+	if !(c.ReleaseFactor > 0) {
+		errs = append(errs, fmt.Errorf("release_factor %v: allowed > 0", c.ReleaseFactor))
 	}
 	if c.StartupLivesPerAgent < 0 {
 		errs = append(errs, fmt.Errorf("startup_lives_per_agent %d: allowed ≥ 0", c.StartupLivesPerAgent))

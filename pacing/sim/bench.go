@@ -56,6 +56,12 @@ type Row struct {
 	WorstHourAbandon float64 `json:"worst_hour_abandon"`
 	RecoveryS        float64 `json:"recovery_s"`
 	Ratio            float64 `json:"ratio,omitempty"` // best_fixed_ratio only: the ratio found
+	// The cost side: dials placed, live answers, and the ringing calls the
+	// pacer released (with the people among them who would have answered).
+	Dials        int `json:"dials"`
+	Lives        int `json:"lives"`
+	Released     int `json:"released"`
+	ReleasedLive int `json:"released_live"`
 }
 
 func scenarioFor(name string, d time.Duration) (Scenario, error) {
@@ -147,7 +153,8 @@ func Bench(ctx context.Context, cfg BenchConfig) ([]Row, error) {
 
 func row(sc Scenario, mode string, agents int, seed uint64, r Result) Row {
 	return Row{Scenario: sc.Name, Mode: mode, Agents: agents, Seed: seed, Occupancy: r.Occupancy,
-		AbandonRate: r.AbandonRate, Worst24hAbandon: r.Worst24hAbandon, WorstHourAbandon: r.WorstHourAbandon, RecoveryS: r.RecoveryS}
+		AbandonRate: r.AbandonRate, Worst24hAbandon: r.Worst24hAbandon, WorstHourAbandon: r.WorstHourAbandon, RecoveryS: r.RecoveryS,
+		Dials: r.Dials, Lives: r.Lives, Released: r.Released, ReleasedLive: r.ReleasedLive}
 }
 
 func benchCase(ctx context.Context, cfg BenchConfig, sc Scenario, agents int) ([]Row, error) {
@@ -264,6 +271,10 @@ type Summary struct {
 	Agents, Seeds                                int
 	Occupancy, Abandon, MaxAbandon, Worst24h     float64
 	WorstHour, MaxRecoveryS, Ratio, MinOccupancy float64
+	// Over all seeds: dials per live answer, the share of dials released
+	// while ringing, and the share of would-be live answers lost to it.
+	DialsPerLive, ReleasedShare, LostLiveShare float64
+	dials, lives, released, releasedLive       int
 }
 
 // Summarise groups rows by (scenario, agents, mode) in input order.
@@ -287,10 +298,24 @@ func Summarise(rows []Row) []Summary {
 		s.WorstHour = math.Max(s.WorstHour, r.WorstHourAbandon)
 		s.MaxRecoveryS = math.Max(s.MaxRecoveryS, r.RecoveryS)
 		s.MinOccupancy = math.Min(s.MinOccupancy, r.Occupancy)
+		s.dials += r.Dials
+		s.lives += r.Lives
+		s.released += r.Released
+		s.releasedLive += r.ReleasedLive
 	}
 	for i := range out {
-		out[i].Occupancy /= float64(out[i].Seeds)
-		out[i].Abandon /= float64(out[i].Seeds)
+		s := &out[i]
+		s.Occupancy /= float64(s.Seeds)
+		s.Abandon /= float64(s.Seeds)
+		if s.lives > 0 {
+			s.DialsPerLive = float64(s.dials) / float64(s.lives)
+		}
+		if s.dials > 0 {
+			s.ReleasedShare = float64(s.released) / float64(s.dials)
+		}
+		if n := s.lives + s.releasedLive; n > 0 {
+			s.LostLiveShare = float64(s.releasedLive) / float64(n)
+		}
 	}
 	return out
 }

@@ -25,7 +25,8 @@ type EnginePacer struct {
 	ids   []string
 	err   error
 	// Modes counts decisions by effective mode (diagnostics).
-	Modes map[string]int
+	Modes   map[string]int
+	release []engine.CallID
 }
 
 // NewEnginePacer builds the real engine for the settings on a simulated
@@ -77,11 +78,15 @@ func (p *EnginePacer) Observe(ev Event) {
 // Dials asks the engine.
 func (p *EnginePacer) Dials(v View) int {
 	d := p.E.Decide()
+	p.release = d.Release
 	if p.Modes != nil && v.Tick {
 		p.Modes[d.Mode+": "+d.Reason]++
 	}
 	return d.Dials
 }
+
+// Released is the last decision's Decision.Release.
+func (p *EnginePacer) Released() []engine.CallID { return p.release }
 
 // setNow moves the simulated clock (the world calls it before every event).
 func (p *EnginePacer) setNow(d time.Duration) { p.clock.t = simEpoch.Add(d) }

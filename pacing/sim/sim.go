@@ -52,6 +52,14 @@ type Pacer interface {
 	Dials(v View) int
 }
 
+// Releaser is a Pacer that also hangs up ringing calls: after each Dials
+// the world ends the calls Released names that are still ringing (they
+// resolve as no answer at once; a callee who would have picked up later
+// never does).
+type Releaser interface {
+	Released() []engine.CallID
+}
+
 // Result is one run's measurements (ground truth, not the pacer's view).
 type Result struct {
 	Occupancy        float64 `json:"occupancy"`          // (talk + wrap-up) / staffed time, all agents
@@ -62,8 +70,15 @@ type Result struct {
 	Dials            int     `json:"dials"`
 	Lives            int     `json:"lives"`
 	Abandons         int     `json:"abandons"`
-	AMDDropped       int     `json:"amd_dropped"` // people hung up on by a wrong machine verdict
+	AMDDropped       int     `json:"amd_dropped"`    // people hung up on by a wrong machine verdict
+	Released         int     `json:"released"`       // ringing calls the pacer hung up (Releaser)
+	ReleasedLive     int     `json:"released_live"`  // of them, people who would have answered before the ring limit
+	EarlyReleases    int     `json:"early_releases"` // releases refused: the call had rung less than the 15 s floor
 }
+
+// ReleaseFloor is the shortest ring time before a call may be hung up
+// unanswered (NO_ANSWER); the world refuses earlier releases.
+const ReleaseFloor = 15.0
 
 type evKind uint8
 
@@ -119,6 +134,7 @@ type simCall struct {
 	answered  float64
 	live      bool // verdict was live
 	done      bool
+	released  bool // hung up by the pacer while ringing
 	waiting   bool
 	agent     int
 	talkUntil float64
@@ -255,9 +271,36 @@ func (w *world) view(tick bool) View {
 
 func (w *world) pace(tick bool) {
 	n := w.pacer.Dials(w.view(tick))
+	if r, ok := w.pacer.(Releaser); ok {
+		for _, id := range r.Released() {
+			w.release(int(id))
+		}
+	}
 	for i := 0; i < n && i < 10000; i++ {
 		w.dial()
 	}
+}
+
+// release hangs up call id if it is still ringing.
+func (w *world) release(id int) {
+	if id < 0 || id >= len(w.calls) {
+		return
+	}
+	c := &w.calls[id]
+	if c.done || ((c.kind == human || c.kind == machine) && c.answered <= w.now) {
+		return
+	}
+	if w.now-c.placed < ReleaseFloor {
+		w.res.EarlyReleases++
+		return
+	}
+	c.done, c.released = true, true
+	w.inFlight--
+	w.res.Released++
+	if c.kind == human {
+		w.res.ReleasedLive++
+	}
+	w.pacer.Observe(Event{Kind: EvResolved, Call: engine.CallID(id), Outcome: engine.OutcomeNoAnswer})
 }
 
 func (w *world) dial() {
@@ -320,6 +363,9 @@ func (w *world) handle(ev simEvent) bool {
 		}
 	case kFail:
 		c := &w.calls[ev.ref]
+		if c.released {
+			break
+		}
 		o := engine.OutcomeNoAnswer
 		switch c.kind {
 		case busyC:
@@ -332,6 +378,9 @@ func (w *world) handle(ev simEvent) bool {
 		w.pacer.Observe(Event{Kind: EvResolved, Call: engine.CallID(ev.ref), Outcome: o})
 	case kAnswer:
 		c := &w.calls[ev.ref]
+		if c.released {
+			break
+		}
 		w.pacer.Observe(Event{Kind: EvAnswered, Call: engine.CallID(ev.ref)})
 		var amd float64
 		if c.kind == human {

@@ -234,3 +234,39 @@ func TestBinomTail(t *testing.T) {
 		t.Errorf("20 live answers: 3 abandons must pass and 4 fail at the %.0f%% level", 100*recAbAlpha)
 	}
 }
+
+// TestEngineReleasesOnlyPastTheFloor: the predictive engine hangs up
+// ringing calls (Releaser) on the simulated carrier, never one that has rung
+// less than the 15 s floor, and most of what it releases are calls nobody
+// would have answered (people are a small share of the calls still ringing
+// at 15 s).
+func TestEngineReleasesOnlyPastTheFloor(t *testing.T) {
+	sc, err := scenarioFor("base", 2*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := runPredictive(t, sc, 10, 3)
+	if r.Released == 0 {
+		t.Fatal("the engine released no ringing call in 2 h at 10 agents")
+	}
+	if r.EarlyReleases != 0 {
+		t.Errorf("%d releases before the 15 s floor", r.EarlyReleases)
+	}
+	if share := float64(r.ReleasedLive) / float64(r.Released); share > 0.2 {
+		t.Errorf("%.0f%% of the released calls were people who would have answered; want a small share", 100*share)
+	}
+	// With release off the world sees none.
+	cfg := engine.DefaultConfig()
+	cfg.ReleaseAfter = 0
+	p, err := NewEnginePacer(engine.DefaultSettings(), cfg, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	off, err := Run(sc, 10, 3, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if off.Released != 0 || off.ReleasedLive != 0 {
+		t.Errorf("release_after 0: %d calls released", off.Released)
+	}
+}

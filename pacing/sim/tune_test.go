@@ -139,7 +139,7 @@ func TestTune(t *testing.T) {
 			}
 			close(next)
 			wg.Wait()
-			var occ, ab, w24, wh, rec, maxAb float64
+			var occ, ab, w24, wh, rec, maxAb, rel float64
 			minOcc, bad := 1.0, 0
 			var line []string
 			for i, x := range rs {
@@ -151,6 +151,7 @@ func TestTune(t *testing.T) {
 				}
 				r := x.r
 				occ += r.Occupancy
+				rel += float64(r.Released) / float64(max(r.Dials, 1))
 				ab += r.AbandonRate
 				maxAb = max(maxAb, r.AbandonRate)
 				minOcc = min(minOcc, r.Occupancy)
@@ -163,8 +164,8 @@ func TestTune(t *testing.T) {
 				line = append(line, fmt.Sprintf("%.1f/%.2f/%.2f/%.2f/%.0f", 100*r.Occupancy, 100*r.AbandonRate, 100*r.Worst24hAbandon, 100*r.WorstHourAbandon, r.RecoveryS))
 			}
 			k := float64(seeds)
-			fmt.Printf("TUNE %-7s %3d wh>5%%:%d occ %.1f (min %.1f) ab %.2f (max %.2f) w24 %.2f wh %.2f rec %.0f | %s\n",
-				name, n, bad, 100*occ/k, 100*minOcc, 100*ab/k, 100*maxAb, 100*w24, 100*wh, rec, strings.Join(line, " "))
+			fmt.Printf("TUNE %-7s %3d wh>5%%:%d occ %.1f (min %.1f) ab %.2f (max %.2f) w24 %.2f wh %.2f rec %.0f rel %.0f%% | %s\n",
+				name, n, bad, 100*occ/k, 100*minOcc, 100*ab/k, 100*maxAb, 100*w24, 100*wh, rec, 100*rel/k, strings.Join(line, " "))
 		}
 	}
 }
@@ -173,8 +174,8 @@ func TestTune(t *testing.T) {
 // seconds of a time span.
 type tracePacer struct {
 	*EnginePacer
-	from, to, every        time.Duration
-	dials, lives, abandons int
+	from, to, every                  time.Duration
+	dials, lives, abandons, released int
 }
 
 func (p *tracePacer) Observe(ev Event) {
@@ -190,14 +191,16 @@ func (p *tracePacer) Observe(ev Event) {
 }
 
 func (p *tracePacer) Dials(v View) int {
-	d := p.E.Decide()
-	p.dials += d.Dials
+	n := p.EnginePacer.Dials(v)
+	d := p.E.Stats().Decision
+	p.dials += n
+	p.released += d.Released
 	if v.Tick && v.Now >= p.from && v.Now <= p.to && v.Now%p.every == 0 {
-		fmt.Printf("T %5.0fs free %2d talk %2d wrap %2d inflight %3d waiting %d | dials %4d lives %3d abandons %2d | %s: %s risk %.4f live %.3f talk mean %.0f s\n",
-			v.Now.Seconds(), v.Free, v.Talking, v.Wrap, v.InFlight, v.Waiting, p.dials, p.lives, p.abandons,
+		fmt.Printf("T %5.0fs free %2d talk %2d wrap %2d inflight %3d waiting %d | dials %4d released %4d lives %3d abandons %2d | %s: %s risk %.4f live %.3f talk mean %.0f s\n",
+			v.Now.Seconds(), v.Free, v.Talking, v.Wrap, v.InFlight, v.Waiting, p.dials, p.released, p.lives, p.abandons,
 			d.Mode, d.Reason, d.Risk, d.LiveRate, p.E.Stats().TalkMean)
 	}
-	return d.Dials
+	return n
 }
 
 // TestTrace prints one run's second-by-second picture over a span (counts

@@ -74,7 +74,7 @@ type Manager struct {
 	mu        sync.Mutex
 	draining  bool
 	closed    bool
-	inflight  map[string]context.CancelCauseFunc
+	inflight  map[string]inflightAttempt
 	defPrompt *media.Prompt
 	shPrompt  *media.Prompt // default safe-harbour prompt
 
@@ -149,7 +149,7 @@ func NewManager(cfg Config, deps Deps) (*Manager, error) {
 		deps.Metrics = NewMetrics(nil)
 	}
 	m := &Manager{cfg: cfg, deps: deps, log: deps.Logger.With("component", "calls"),
-		slots: make(chan struct{}, cfg.MaxCalls), inflight: map[string]context.CancelCauseFunc{},
+		slots: make(chan struct{}, cfg.MaxCalls), inflight: map[string]inflightAttempt{},
 		agents: map[string]*agentRec{}, agChanged: make(chan struct{}), agSubs: map[*agentSub]struct{}{}}
 	for _, name := range cfg.Codecs {
 		c, _ := codecByName(name)
@@ -230,22 +230,48 @@ func (m *Manager) Dial(o Order, attemptID string) error {
 		return ErrDuplicateAttempt
 	}
 	ctx, cancel := context.WithCancelCause(m.ctx)
-	m.inflight[attemptID] = cancel
+	rel := make(chan struct{}, 1)
+	m.inflight[attemptID] = inflightAttempt{cancel: cancel, release: rel}
 	m.active.Add(1)
 	m.deps.Metrics.Active.Inc()
 	m.wg.Add(1)
-	go m.run(ctx, cancel, o, attemptID)
+	go m.run(ctx, cancel, rel, o, attemptID)
 	return nil
+}
+
+// inflightAttempt is how the API and the pacing reach a running attempt.
+type inflightAttempt struct {
+	cancel  context.CancelCauseFunc
+	release chan struct{} // ReleaseRinging, buffered 1
 }
 
 // Cancel ends a running attempt (CANCEL while ringing, BYE once answered).
 // It reports whether the attempt was running.
 func (m *Manager) Cancel(attemptID string) bool {
 	m.mu.Lock()
-	cancel, ok := m.inflight[attemptID]
+	in, ok := m.inflight[attemptID]
 	m.mu.Unlock()
 	if ok {
-		cancel(errCancelledAPI)
+		in.cancel(errCancelledAPI)
+	}
+	return ok
+}
+
+// ReleaseRinging asks a running attempt that is still ringing to give up:
+// the predictive pacing releases a call whose answer would come when no
+// agent is expected free. The attempt sends CANCEL once it has rung
+// MinRingLimit (at once when it already has) and ends NO_ANSWER with the
+// cause "released by pacing"; an attempt already answered ignores it. It
+// reports whether the attempt was running.
+func (m *Manager) ReleaseRinging(attemptID string) bool {
+	m.mu.Lock()
+	in, ok := m.inflight[attemptID]
+	m.mu.Unlock()
+	if ok {
+		select {
+		case in.release <- struct{}{}:
+		default: // already asked
+		}
 	}
 	return ok
 }
@@ -306,9 +332,13 @@ type attempt struct {
 	phase   atomic.Int32 // read by the receive goroutine
 	dtmfMu  sync.Mutex   // the receive goroutine appends, the call reads at end
 	dtmf    []byte
-	ringHit bool          // the ring limit passed and we sent CANCEL
-	stage   *atomic.Int64 // the progress counter this attempt is counted in
-	cpa     orderCPA
+	ringHit bool // the ring limit passed and we sent CANCEL
+	// ringRelease receives ReleaseRinging; released marks that the ring
+	// timer was brought forward for it.
+	ringRelease <-chan struct{}
+	released    bool
+	stage       *atomic.Int64 // the progress counter this attempt is counted in
+	cpa         orderCPA
 	// FlowAgent: the agent's reservation leg and the bridge to it.
 	leg      *reservation
 	legAgent string
@@ -361,8 +391,8 @@ func (a *attempt) setStage(c *atomic.Int64) {
 	}
 }
 
-func (m *Manager) run(ctx context.Context, cancel context.CancelCauseFunc, o Order, id string) {
-	a := &attempt{m: m, order: o, log: m.log.With("attempt", id, "contact", o.ContactID)}
+func (m *Manager) run(ctx context.Context, cancel context.CancelCauseFunc, rel <-chan struct{}, o Order, id string) {
+	a := &attempt{m: m, order: o, log: m.log.With("attempt", id, "contact", o.ContactID), ringRelease: rel}
 	if o.CallerID == "" {
 		o.CallerID = m.cfg.CallerID
 	}
@@ -530,13 +560,24 @@ func (a *attempt) dial(ctx context.Context) {
 			l.sipEvent(ev, ringTimer)
 		case ev := <-cpaEvents:
 			l.cpaEvent(ev)
+		case <-a.ringRelease:
+			if !l.answered && !a.released {
+				a.released = true
+				rung := m.deps.Now().Sub(a.res.Timings.Dial)
+				ringTimer.Reset(max(MinRingLimit-rung, 0))
+			}
 		case <-ringTimer.C:
 			if !l.answered {
 				a.ringHit = true
 				if l.ringback && a.res.CPA == nil {
 					a.res.CPA = &CPA{Result: amd.ResultRingback.String()}
 				}
-				a.log.Info("ring limit reached: CANCEL", "ring_limit", ring)
+				if a.released {
+					a.res.Cause = "released by pacing"
+					a.log.Info("released by pacing: CANCEL", "rang", m.deps.Now().Sub(a.res.Timings.Dial))
+				} else {
+					a.log.Info("ring limit reached: CANCEL", "ring_limit", ring)
+				}
 				l.cancel()
 			}
 		case <-l.cpaTimer:

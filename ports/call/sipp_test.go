@@ -91,6 +91,18 @@ func (r *sippRun) wait(t *testing.T) {
 	}
 }
 
+// mustHaveReceived fails the test unless SIPp received a message holding
+// want (e.g. "CANCEL sip:number@").
+func (r *sippRun) mustHaveReceived(t *testing.T, want string) {
+	t.Helper()
+	for _, m := range r.received() {
+		if strings.Contains(m, want) {
+			return
+		}
+	}
+	t.Fatalf("peer never received %q:\n%s", want, r.messages())
+}
+
 func (r *sippRun) messages() string {
 	b, _ := os.ReadFile(filepath.Join(r.dir, "messages.log"))
 	return string(b)
@@ -376,13 +388,63 @@ func TestSIPpRingLimitCancels(t *testing.T) {
 		t.Fatal("result came before the ring limit")
 	}
 	peer.wait(t)
-	var sawCancel bool
-	for _, m := range peer.received() {
-		sawCancel = sawCancel || strings.Contains(m, "CANCEL sip:15551230003@")
+	peer.mustHaveReceived(t, "CANCEL sip:15551230003@")
+}
+
+// (c2) The pacing releases a ringing call (ReleaseRinging): CANCEL at the
+// 15 s floor, long before the order's 60 s ring limit, NO_ANSWER with the
+// cause "released by pacing".
+func TestSIPpReleaseRingingCancelsAtFloor(t *testing.T) {
+	t.Parallel()
+	peer := startSIPp(t, "uas_noanswer.xml")
+	r := newRig(t, rigOpts{trunk: trunkOf(peer)})
+	if r.m.ReleaseRinging("att-none") {
+		t.Fatal("ReleaseRinging of an unknown attempt reported it running")
 	}
-	if !sawCancel {
-		t.Fatalf("peer never received CANCEL:\n%s", peer.messages())
+	if err := r.m.Dial(Order{ContactID: "c-rel", Number: "15551230007", RingLimit: 60 * time.Second}, "att-rel"); err != nil {
+		t.Fatal(err)
 	}
+	time.Sleep(2 * time.Second)
+	if !r.m.ReleaseRinging("att-rel") {
+		t.Fatal("ReleaseRinging: attempt not running")
+	}
+	r.m.ReleaseRinging("att-rel") // a second ask changes nothing
+	res := r.result(t, 40*time.Second)
+	if res.Result != NoAnswer || res.SIPCode != 487 || res.Cause != "released by pacing" {
+		t.Fatalf("result = %s %d (%s), want NO_ANSWER 487 (released by pacing)", res.Result, res.SIPCode, res.Cause)
+	}
+	rang := res.Timings.End.Sub(res.Timings.Dial)
+	if rang < MinRingLimit || rang > MinRingLimit+5*time.Second {
+		t.Fatalf("cancelled after %v; want at the %v floor, not at the 60 s ring limit", rang, MinRingLimit)
+	}
+	peer.wait(t)
+	peer.mustHaveReceived(t, "CANCEL sip:15551230007@")
+}
+
+// (c3) A release that comes after the answer is ignored: the call goes on
+// as an ordinary live call.
+func TestSIPpReleaseAfterAnswerIsIgnored(t *testing.T) {
+	t.Parallel()
+	peer := startSIPp(t, "uas_answer.xml")
+	r := newRig(t, rigOpts{trunk: trunkOf(peer), cfg: func(c *Config) { c.AfterPrompt = 300 * time.Millisecond }})
+	if err := r.m.Dial(Order{ContactID: "c-relans", Number: "15551230008"}, "att-relans"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for len(r.hook("c-relans").audio()) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no answer audio within 15 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !r.m.ReleaseRinging("att-relans") {
+		t.Fatal("ReleaseRinging: attempt not running")
+	}
+	res := r.result(t, 30*time.Second)
+	if res.Result != LiveVoice || res.Disposition != IVRCompleted || res.Cause == "released by pacing" {
+		t.Fatalf("result = %s %q (%s), want LIVE_VOICE ivr_completed: an answered call is not released", res.Result, res.Disposition, res.Cause)
+	}
+	peer.wait(t)
 }
 
 // (d) Digest challenge answered: the peer verifies the credentials.

@@ -1,0 +1,198 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+	"testing"
+	"time"
+)
+
+// releaseRig is a predictive engine that has learned answer times spread
+// over 6–24 s (a quarter of the live answers come after 15 s) and no-answers
+// that ring out at 32 s, with n agents in the given state.
+func releaseRig(t *testing.T, n int, st AgentState) (*Engine, *fakeClock, *CallID) {
+	t.Helper()
+	clk := newClock()
+	e := mustNew(t, DefaultSettings(), clk)
+	var id CallID
+	warm(t, e, clk, 0.25, &id)
+	answer := []time.Duration{6 * time.Second, 10 * time.Second, 14 * time.Second, 20 * time.Second}
+	for i := 0; i < 400; i++ {
+		id++
+		e.Dialed(id)
+		switch {
+		case i%4 == 0:
+			clk.advance(answer[(i/4)%4])
+			e.Answered(id)
+			clk.advance(time.Second)
+			e.Resolved(id, OutcomeLive)
+			e.Abandoned(id) // no agent in the rig; only the statistics matter
+		default:
+			clk.advance(32 * time.Second)
+			e.Resolved(id, OutcomeNoAnswer)
+		}
+	}
+	for i := 0; i < n; i++ {
+		e.SetAgent(fmt.Sprint("a", i), st)
+	}
+	e.cfg.HourGuardPercentage, e.cfg.StartupLivesPerAgent = 0, 0
+	e.s.AbandonWindows = nil
+	return e, clk, &id
+}
+
+// TestReleaseRingingCallsWhenNoAgentIsExpected: with every agent just
+// started on a call, calls that have rung past ReleaseAfter would bring
+// live answers nobody can take; Decide releases them, and never a call that
+// has rung less than ReleaseAfter.
+func TestReleaseRingingCallsWhenNoAgentIsExpected(t *testing.T) {
+	e, clk, id := releaseRig(t, 10, Talking)
+	for i := 0; i < 12; i++ {
+		*id++
+		e.Dialed(*id)
+	}
+	clk.advance(16 * time.Second)
+	*id++
+	young := *id
+	e.Dialed(young)
+	clk.advance(time.Second)
+	d := e.Decide()
+	if d.Released == 0 || d.Released != len(d.Release) {
+		t.Fatalf("released %d (%v), want the calls ringing 17 s with no agent expected free", d.Released, d.Release)
+	}
+	for _, r := range d.Release {
+		if r == young {
+			t.Fatalf("released call %d that rang 1 s (ReleaseAfter %v)", r, e.cfg.ReleaseAfter)
+		}
+	}
+	// Released calls leave the forecast: deciding again releases nothing
+	// new at once (the same calls are not released twice).
+	if d2 := e.Decide(); d2.Released != 0 {
+		t.Errorf("second decision released %v again", d2.Release)
+	}
+	// The caller reports the released calls as no answer: they leave the
+	// active set.
+	before := len(e.active)
+	for _, r := range d.Release {
+		if err := e.Resolved(r, OutcomeNoAnswer); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := len(e.active); got != before-d.Released {
+		t.Errorf("active calls %d after resolving %d released, want %d", got, d.Released, before-d.Released)
+	}
+}
+
+// TestNoReleaseWhenAgentsAreFree: with every agent free, a late live answer
+// is welcome; nothing is released.
+func TestNoReleaseWhenAgentsAreFree(t *testing.T) {
+	e, clk, id := releaseRig(t, 10, Available)
+	for i := 0; i < 3; i++ {
+		*id++
+		e.Dialed(*id)
+	}
+	clk.advance(17 * time.Second)
+	if d := e.Decide(); d.Released != 0 {
+		t.Errorf("released %v with 10 free agents and 3 calls ringing", d.Release)
+	}
+}
+
+// TestReleaseNeverBeforeFloorOrWhenDisabled: release_after 0 never
+// releases, and Config validation refuses a release_after under the 15 s
+// ring-time floor.
+func TestReleaseNeverBeforeFloorOrWhenDisabled(t *testing.T) {
+	e, clk, id := releaseRig(t, 10, Talking)
+	e.cfg.ReleaseAfter = 0
+	for i := 0; i < 12; i++ {
+		*id++
+		e.Dialed(*id)
+	}
+	clk.advance(20 * time.Second)
+	if d := e.Decide(); d.Released != 0 {
+		t.Errorf("release_after 0 released %v", d.Release)
+	}
+	c := DefaultConfig()
+	c.ReleaseAfter = 10 * time.Second
+	if err := c.validate(); err == nil {
+		t.Error("release_after 10s accepted; want an error naming the 15 s floor")
+	}
+	c = DefaultConfig()
+	c.ReleaseFactor = 0
+	if err := c.validate(); err == nil {
+		t.Error("release_factor 0 accepted")
+	}
+}
+
+// TestReleasedCallsAreCensoredNotNoAnswers: a released call's ring time is
+// censored, not a no-answer. Reported back as no answer at 16 s, released
+// calls keep the learned chance that a call unanswered at 16 s still brings
+// a live answer (Kaplan–Meier: their weight goes to the later outcomes in
+// proportion), and the live fraction falls only by what those calls would
+// really have brought; the same number of real no-answers at 16 s pull the
+// live fraction lower, and dropping them altogether (not counting them)
+// would push it up.
+func TestReleasedCallsAreCensoredNotNoAnswers(t *testing.T) {
+	run := func(release bool) (before, after, lateBefore, lateAfter float64) {
+		e, clk, id := releaseRig(t, 10, Talking)
+		before = e.slow.liveFraction()
+		lateBefore = e.slow.liveBetween(17, histBins)
+		for i := 0; i < 40; i++ {
+			*id++
+			e.Dialed(*id)
+			clk.advance(16 * time.Second)
+			if release {
+				e.calls[*id].released = true
+			}
+			if err := e.Resolved(*id, OutcomeNoAnswer); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return before, e.slow.liveFraction(), lateBefore, e.slow.liveBetween(17, histBins)
+	}
+	b, censored, lb, la := run(true)
+	_, counted, _, _ := run(false)
+	if lb <= 0 || math.Abs(la-lb) > 1e-9 {
+		t.Errorf("P(live | unanswered at 17 s) %.4f → %.4f after 40 released calls; want it kept", lb, la)
+	}
+	if !(censored < b && censored > counted+0.003) {
+		t.Errorf("live fraction %.4f → %.4f censored, %.4f counted as no-answers; want counted < censored < before", b, censored, counted)
+	}
+}
+
+// TestReleasedButAnsweredCountsAsAnswered: a released call the callee
+// picked up before the hang-up is an ordinary answer.
+func TestReleasedButAnsweredCountsAsAnswered(t *testing.T) {
+	e, clk, id := releaseRig(t, 10, Talking)
+	*id++
+	e.Dialed(*id)
+	clk.advance(16 * time.Second)
+	e.calls[*id].released = true
+	e.Answered(*id)
+	if err := e.Resolved(*id, OutcomeLive); err != nil {
+		t.Fatal(err)
+	}
+	if c := e.calls[*id]; c == nil || c.phase != waiting {
+		t.Fatalf("released-then-answered live call not waiting for an agent")
+	}
+}
+
+func TestDecideWithReleaseAllocatesNothing(t *testing.T) {
+	e, clk, id := releaseRig(t, 10, Talking)
+	for i := 0; i < 12; i++ {
+		*id++
+		e.Dialed(*id)
+	}
+	clk.advance(17 * time.Second)
+	e.Decide() // sizes the buffers
+	released := 0
+	if n := testing.AllocsPerRun(50, func() {
+		for _, c := range e.active {
+			c.released = false
+		}
+		released = e.Decide().Released
+	}); n != 0 {
+		t.Errorf("Decide with releases allocates %v per run", n)
+	}
+	if released == 0 {
+		t.Error("no call released: the allocation check did not cover releasing")
+	}
+}
