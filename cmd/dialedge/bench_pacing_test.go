@@ -15,6 +15,7 @@ func TestBenchPacingFlags(t *testing.T) {
 		{"--agents", "x"},
 		{"--seeds", "0"},
 		{"--duration", "1m"},
+		{"--release-after", "5s"},
 		{"extra"},
 	} {
 		var out, errb bytes.Buffer

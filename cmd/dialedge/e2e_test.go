@@ -392,6 +392,8 @@ func TestBadInputGetsClearErrors(t *testing.T) {
 			[]string{"calls: ring_limit: 5s out of range; allowed 15s..5m0s"}},
 		{"transport", "sip: {trunk: {address: 127.0.0.1:5070, transport: sctp}}\napi: {token: abcdefghijklmnopq}\n",
 			[]string{`trunk.transport "sctp"`, `"udp" or "tcp"`}},
+		{"release", "sip: {trunk: {address: 127.0.0.1:5070}}\napi: {token: abcdefghijklmnopq}\ncampaigns: {release_after: 5s}\n",
+			[]string{"release_after: 5s out of range", "15s..10m"}},
 	} {
 		t.Run("config "+tc.name, func(t *testing.T) {
 			var stderr bytes.Buffer

@@ -623,6 +623,16 @@ func TestConfigValidate(t *testing.T) {
 	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "pre_dial_timeout") {
 		t.Errorf("pre_dial_timeout: %v", err)
 	}
+	bad = DefaultConfig()
+	bad.ReleaseAfter = 10 * time.Second
+	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "release_after") || !strings.Contains(err.Error(), "15s") {
+		t.Errorf("release_after under the 15 s floor: %v", err)
+	}
+	off := DefaultConfig()
+	off.ReleaseAfter = 0
+	if err := off.Validate(); err != nil {
+		t.Errorf("release_after 0 (never): %v", err)
+	}
 }
 
 // TestRestartRestoresPacingWindows: the pacing engine's abandon windows

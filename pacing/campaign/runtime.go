@@ -58,6 +58,14 @@ type Config struct {
 	FetchMaxBytes int64 `yaml:"fetch_max_bytes"`
 	// FetchMaxContacts caps the contacts of one dialing list. Default 10000.
 	FetchMaxContacts int `yaml:"fetch_max_contacts"`
+	// ReleaseAfter: predictive campaigns hang up a call still ringing
+	// after this long when its answer would find no agent (engine
+	// Config.ReleaseAfter; it ends NO_ANSWER, "released by pacing"). It
+	// raises occupancy at a cost in list use: about two thirds of the dials
+	// and some 15% of the people who would have answered later. Default
+	// 15 s (the ring-time floor); 0 never releases, and calls ring to the
+	// campaign's noAnswerRingLimit.
+	ReleaseAfter time.Duration `yaml:"release_after"`
 	// Webhooks receive every result, in order, with retry.
 	Webhooks []WebhookConfig `yaml:"webhooks"`
 }
@@ -66,7 +74,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{Tick: 100 * time.Millisecond, MaxDialsPerTick: 50, MaxCampaigns: 100,
 		PreDialTimeout: 500 * time.Millisecond, FetchTimeout: 10 * time.Second, FetchInterval: 5 * time.Minute,
-		FetchMaxBytes: 4 << 20, FetchMaxContacts: 10000}
+		FetchMaxBytes: 4 << 20, FetchMaxContacts: 10000, ReleaseAfter: 15 * time.Second}
 }
 
 // Validate names the first invalid field and its allowed range.
@@ -88,6 +96,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("fetch_max_bytes: %d out of range; allowed 1024..%d", c.FetchMaxBytes, 256<<20)
 	case c.FetchMaxContacts < 1 || c.FetchMaxContacts > 1000000:
 		return fmt.Errorf("fetch_max_contacts: %d out of range; allowed 1..1000000", c.FetchMaxContacts)
+	case c.ReleaseAfter != 0 && (c.ReleaseAfter < 15*time.Second || c.ReleaseAfter > 10*time.Minute):
+		return fmt.Errorf("release_after: %v out of range; allowed 0 (never release) or 15s..10m (15 s is the ring-time floor before NO_ANSWER)", c.ReleaseAfter)
 	}
 	names := map[string]bool{}
 	for i, w := range c.Webhooks {
@@ -241,6 +251,7 @@ func New(cfg Config, deps Deps) (*Runtime, error) {
 	}
 	r := &Runtime{cfg: cfg, deps: deps, engCfg: engine.DefaultConfig(), log: deps.Logger.With("component", "campaigns"),
 		runners: map[string]*runner{}}
+	r.engCfg.ReleaseAfter = cfg.ReleaseAfter
 	if deps.Engine != nil {
 		r.engCfg = *deps.Engine
 	}
