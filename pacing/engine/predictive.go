@@ -67,7 +67,7 @@ func (e *Engine) predictive() Decision {
 	if staffed < e.cfg.MinPredictiveAgents {
 		return Decision{Dials: e.progressive(float64(e.s.DialingRate)), Mode: "progressive_fallback", Reason: "agent group too small for the abandon cap"}
 	}
-	if e.outcomes < e.cfg.WarmupOutcomes || e.talk.n < max(e.cfg.WarmupCalls, staffed/4) {
+	if e.outcomes < e.cfg.WarmupOutcomes || e.talk.n < max(e.cfg.WarmupCalls, staffed/2) {
 		return Decision{Dials: e.progressive(float64(e.s.DialingRate)), Mode: "warmup", Reason: "learning answer and talk times"}
 	}
 	capLines := int(math.Floor(e.s.MaxDialingRate*float64(staffed)+1e-9)) - len(e.active)

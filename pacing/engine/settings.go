@@ -195,9 +195,10 @@ type Config struct {
 	ChangeThreshold float64 `yaml:"change_threshold"`
 	// WarmupOutcomes and WarmupCalls: predictive runs progressive at
 	// dialingRate until it has seen this many dial outcomes and completed
-	// calls (and at least one completed call per staffed agent: the first
-	// calls to end are the short ones), so that it never over-dials on
-	// priors.
+	// calls (and at least one completed call per two staffed agents: the
+	// first calls to end are the short ones, and a large group leaving
+	// warm-up on a handful of them over-dials at once), so that it never
+	// over-dials on priors.
 	WarmupOutcomes int `yaml:"warmup_outcomes"`
 	WarmupCalls    int `yaml:"warmup_calls"`
 	// OutcomeHalfLife is the half-life, in dial outcomes, of the answer-time
