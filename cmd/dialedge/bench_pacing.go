@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/dialedge/dialedge/pacing/engine"
 	"github.com/dialedge/dialedge/pacing/sim"
 )
 
@@ -26,7 +27,7 @@ func runBenchPacing(ctx context.Context, args []string, stdout, stderr io.Writer
 	asJSON := fs.Bool("json", false, "print one JSON object {\"runs\":[...]} instead of the table")
 	dur := fs.Duration("duration", 0, "campaign length (default: the scenario's 8h; disturbances scale with it)")
 	workers := fs.Int("workers", 0, "parallel simulations (default GOMAXPROCS)")
-	release := fs.Duration("release-after", 15*time.Second, "predictive: release a call still ringing after this long when its answer would find no agent (0 never; else at least 15s)")
+	release := fs.Duration("release-after", engine.MinRingTime, "predictive: release a call still ringing after this long when its answer would find no agent (0 never; else at least 15s)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -35,8 +36,9 @@ func runBenchPacing(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	cfg := sim.DefaultBenchConfig()
 	cfg.Seeds, cfg.Workers, cfg.Duration = *seeds, *workers, *dur
-	if *release != 0 && (*release < 15*time.Second || *release > 10*time.Minute) {
-		return usageError{fmt.Errorf("bench pacing: --release-after %v: allowed 0 (never) or 15s..10m (15 s is the ring-time floor)", *release)}
+	if engine.ValidReleaseAfter(*release) != nil {
+		return usageError{fmt.Errorf("bench pacing: --release-after %v: allowed 0 (never) or %v..%v (%v is the ring-time floor)",
+			*release, engine.MinRingTime, engine.MaxReleaseAfter, engine.MinRingTime)}
 	}
 	cfg.Engine.ReleaseAfter = *release
 	if *dur < 0 || (*dur > 0 && *dur < 10*time.Minute) {

@@ -74,7 +74,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{Tick: 100 * time.Millisecond, MaxDialsPerTick: 50, MaxCampaigns: 100,
 		PreDialTimeout: 500 * time.Millisecond, FetchTimeout: 10 * time.Second, FetchInterval: 5 * time.Minute,
-		FetchMaxBytes: 4 << 20, FetchMaxContacts: 10000, ReleaseAfter: 15 * time.Second}
+		FetchMaxBytes: 4 << 20, FetchMaxContacts: 10000, ReleaseAfter: engine.MinRingTime}
 }
 
 // Validate names the first invalid field and its allowed range.
@@ -96,8 +96,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("fetch_max_bytes: %d out of range; allowed 1024..%d", c.FetchMaxBytes, 256<<20)
 	case c.FetchMaxContacts < 1 || c.FetchMaxContacts > 1000000:
 		return fmt.Errorf("fetch_max_contacts: %d out of range; allowed 1..1000000", c.FetchMaxContacts)
-	case c.ReleaseAfter != 0 && (c.ReleaseAfter < 15*time.Second || c.ReleaseAfter > 10*time.Minute):
-		return fmt.Errorf("release_after: %v out of range; allowed 0 (never release) or 15s..10m (15 s is the ring-time floor before NO_ANSWER)", c.ReleaseAfter)
+	}
+	if err := engine.ValidReleaseAfter(c.ReleaseAfter); err != nil {
+		return err
 	}
 	names := map[string]bool{}
 	for i, w := range c.Webhooks {

@@ -112,7 +112,7 @@ func (s Settings) Validate() error {
 	if s.CampaignType.IsIVR() && (s.IVRPorts < 1 || s.IVRPorts > 1000) {
 		return &FieldError{"ivrPorts", strconv.Itoa(s.IVRPorts), "1–1000"}
 	}
-	if s.NoAnswerRingLimit < 15 || s.NoAnswerRingLimit > 600 {
+	if s.NoAnswerRingLimit < int(MinRingTime/time.Second) || s.NoAnswerRingLimit > 600 {
 		return &FieldError{"noAnswerRingLimit", strconv.Itoa(s.NoAnswerRingLimit), "15–600 seconds"}
 	}
 	for _, w := range s.AbandonWindows {
@@ -221,6 +221,23 @@ type Config struct {
 	ReleaseFactor float64       `yaml:"release_factor"`
 }
 
+// MinRingTime is the shortest a call may ring before it is given up as
+// NO_ANSWER (the noAnswerRingLimit floor, and the earliest release).
+const MinRingTime = 15 * time.Second
+
+// MaxReleaseAfter bounds Config.ReleaseAfter.
+const MaxReleaseAfter = 10 * time.Minute
+
+// ValidReleaseAfter checks a release_after value: 0 (never release) or
+// MinRingTime..MaxReleaseAfter.
+func ValidReleaseAfter(d time.Duration) error {
+	if d != 0 && (d < MinRingTime || d > MaxReleaseAfter) {
+		return fmt.Errorf("release_after: %v out of range; allowed 0 (never release) or %v..%v (%v is the ring-time floor before NO_ANSWER)",
+			d, MinRingTime, MaxReleaseAfter, MinRingTime)
+	}
+	return nil
+}
+
 // DefaultConfig returns the tuning used by the pacing simulator.
 func DefaultConfig() Config {
 	return Config{
@@ -245,7 +262,7 @@ func DefaultConfig() Config {
 		OutcomeHalfLife:      300,
 		FastHalfLife:         8,
 		HandleHalfLife:       200,
-		ReleaseAfter:         15 * time.Second,
+		ReleaseAfter:         MinRingTime,
 		ReleaseFactor:        1,
 	}
 }
@@ -291,8 +308,8 @@ func (c Config) validate() error {
 	if !(c.BudgetRamp > 0 && c.BudgetRamp <= 100) {
 		errs = append(errs, fmt.Errorf("budget_ramp %v: allowed (0, 100]", c.BudgetRamp))
 	}
-	if c.ReleaseAfter != 0 && c.ReleaseAfter < 15*time.Second {
-		errs = append(errs, fmt.Errorf("release_after %v: allowed 0 (never) or ≥ 15s (the ring-time floor before NO_ANSWER)", c.ReleaseAfter))
+	if err := ValidReleaseAfter(c.ReleaseAfter); err != nil {
+		errs = append(errs, err)
 	}
 	if !(c.ReleaseFactor > 0) {
 		errs = append(errs, fmt.Errorf("release_factor %v: allowed > 0", c.ReleaseFactor))

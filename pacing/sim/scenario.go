@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/dialedge/dialedge/pacing/engine"
 )
 
 // Phase sets the live-answer rate from At on.
@@ -116,7 +118,7 @@ func (s Scenario) Validate() error {
 			return fmt.Errorf("scenario %s: live %.2f + machine + busy + SIT exceeds 1", s.Name, p.LiveRate)
 		}
 	}
-	if s.RingLimit < 15*time.Second {
+	if s.RingLimit < engine.MinRingTime {
 		return fmt.Errorf("scenario %s: ring limit %v: allowed ≥ 15s", s.Name, s.RingLimit)
 	}
 	if s.TalkMean <= 0 || s.TalkCV <= 0 || s.RingMedian <= 0 || s.Grace <= 0 {

@@ -78,7 +78,7 @@ type Result struct {
 
 // ReleaseFloor is the shortest ring time before a call may be hung up
 // unanswered (NO_ANSWER); the world refuses earlier releases.
-const ReleaseFloor = 15.0
+var ReleaseFloor = engine.MinRingTime.Seconds()
 
 type evKind uint8
 
