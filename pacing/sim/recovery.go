@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"math"
 	"sort"
 )
@@ -57,73 +58,111 @@ const (
 	recTolSD        = 4.0
 )
 
-func (w *world) recovery() float64 {
-	ch := w.sc.changes()
-	if len(ch) == 0 || len(w.busySamples) == 0 {
+// recSeries holds a finished run's per-second occupancy samples as prefix
+// sums and its live answers, for the recovery measure.
+type recSeries struct {
+	n      int
+	pb, ps []float64 // prefix sums of busy and staffed agents (sample i at second i)
+	times  []float64 // live answers' times, sorted
+	pa     []int     // pa[i] = abandons among the first i live answers
+}
+
+func (w *world) recSeries() recSeries {
+	n := len(w.busySamples)
+	s := recSeries{n: n, pb: make([]float64, n+1), ps: make([]float64, n+1),
+		times: make([]float64, len(w.lives)), pa: make([]int, len(w.lives)+1)}
+	for i := 0; i < n; i++ {
+		s.pb[i+1] = s.pb[i] + float64(w.busySamples[i])
+		s.ps[i+1] = s.ps[i] + float64(w.staffedSamples[i])
+	}
+	for i, l := range w.lives {
+		s.times[i] = l.t
+		s.pa[i+1] = s.pa[i]
+		if l.abandoned {
+			s.pa[i+1]++
+		}
+	}
+	return s
+}
+
+// occ is the mean occupancy over the samples in (a, b].
+func (s recSeries) occ(a, b float64) float64 {
+	lo := clampIdx(int(math.Floor(a))+1, s.n)
+	hi := clampIdx(int(math.Floor(b))+1, s.n)
+	if s.ps[hi]-s.ps[lo] <= 0 {
 		return 0
 	}
-	sort.Slice(ch, func(i, j int) bool { return ch[i] < ch[j] })
-	// prefix sums of per-second samples (sample i is taken at second i)
-	n := len(w.busySamples)
-	pb := make([]float64, n+1)
-	ps := make([]float64, n+1)
-	for i := 0; i < n; i++ {
-		pb[i+1] = pb[i] + float64(w.busySamples[i])
-		ps[i+1] = ps[i] + float64(w.staffedSamples[i])
+	return (s.pb[hi] - s.pb[lo]) / (s.ps[hi] - s.ps[lo])
+}
+
+// abOK is the abandon test at time t.
+func (s recSeries) abOK(t float64) bool { return abandonsInControl(s.times, s.pa, t) }
+
+// settled returns the reference occupancy and the tolerance for the
+// disturbance at T whose settled span ends at N.
+func (s recSeries) settled(T, N float64) (ref, tol float64) {
+	ref = s.occ(T+recSettle, N)
+	var sum, sum2, cnt float64
+	for t := T + recSettle + recOccWindow; t <= N; t += recStep {
+		o := s.occ(t-recOccWindow, t)
+		sum += o
+		sum2 += o * o
+		cnt++
 	}
-	occ := func(a, b float64) float64 { // samples in (a, b]
-		lo := clampIdx(int(math.Floor(a))+1, n)
-		hi := clampIdx(int(math.Floor(b))+1, n)
-		if ps[hi]-ps[lo] <= 0 {
-			return 0
-		}
-		return (pb[hi] - pb[lo]) / (ps[hi] - ps[lo])
-	}
-	times := make([]float64, len(w.lives))
-	pa := make([]int, len(w.lives)+1)
-	for i, l := range w.lives {
-		times[i] = l.t
-		pa[i+1] = pa[i]
-		if l.abandoned {
-			pa[i+1]++
-		}
-	}
-	abOK := func(t float64) bool { return abandonsInControl(times, pa, t) }
-	end := w.now
-	worst := 0.0
-	for i, c := range ch {
-		T := c.Seconds()
-		N := end
-		if i+1 < len(ch) {
-			N = ch[i+1].Seconds()
-		}
-		if N-T < recSettle+recHold+recOccWindow {
-			continue
-		}
-		ref := occ(T+recSettle, N)
-		var sum, sum2, cnt float64
-		for t := T + recSettle + recOccWindow; t <= N; t += recStep {
-			o := occ(t-recOccWindow, t)
-			sum += o
-			sum2 += o * o
-			cnt++
-		}
-		sd := math.Sqrt(math.Max(sum2/cnt-(sum/cnt)*(sum/cnt), 0))
-		tol := math.Max(recMinTolerance, recTolSD*sd)
-		rec := N - T
-		for r := 0.0; T+r+recHold+recOccWindow <= N; r += recStep {
-			ok := true
-			for t := T + r; t <= T+r+recHold; t += recStep {
-				if math.Abs(occ(t, t+recOccWindow)-ref) > tol || !abOK(t+recOccWindow) {
-					ok = false
-					break
-				}
+	sd := math.Sqrt(math.Max(sum2/cnt-(sum/cnt)*(sum/cnt), 0))
+	return ref, math.Max(recMinTolerance, recTolSD*sd)
+}
+
+// recover returns the recovery time after the disturbance at T (N − T if
+// never) and, for diagnosis, the last check that failed before it.
+func (s recSeries) recover(T, N, ref, tol float64) (rec float64, why string) {
+	for r := 0.0; T+r+recHold+recOccWindow <= N; r += recStep {
+		ok := true
+		for t := T + r; t <= T+r+recHold; t += recStep {
+			if o := s.occ(t, t+recOccWindow); math.Abs(o-ref) > tol {
+				ok, why = false, fmt.Sprintf("occupancy %+.1f points at +%.0f s", 100*(o-ref), t-T)
+				break
 			}
-			if ok {
-				rec = r
+			if !s.abOK(t + recOccWindow) {
+				ok, why = false, fmt.Sprintf("abandons at +%.0f s", t+recOccWindow-T)
 				break
 			}
 		}
+		if ok {
+			return r, why
+		}
+	}
+	return N - T, why
+}
+
+// spans returns the times of the disturbances that are followed by a span
+// long enough to settle and judge, and the ends of those spans (the next
+// disturbance or the campaign's end).
+func (w *world) spans() (ts, ns []float64) {
+	ch := w.sc.changes()
+	sort.Slice(ch, func(i, j int) bool { return ch[i] < ch[j] })
+	for i, c := range ch {
+		T, N := c.Seconds(), w.now
+		if i+1 < len(ch) {
+			N = ch[i+1].Seconds()
+		}
+		if N-T >= recSettle+recHold+recOccWindow {
+			ts, ns = append(ts, T), append(ns, N)
+		}
+	}
+	return ts, ns
+}
+
+func (w *world) recovery() float64 {
+	ts, ns := w.spans()
+	if len(ts) == 0 || len(w.busySamples) == 0 {
+		return 0
+	}
+	s := w.recSeries()
+	worst := 0.0
+	for i, T := range ts {
+		ref, tol := s.settled(T, ns[i])
+		rec, _ := s.recover(T, ns[i], ref, tol)
 		worst = math.Max(worst, rec)
 	}
 	return worst

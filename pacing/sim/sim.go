@@ -176,11 +176,20 @@ type world struct {
 // Run simulates one campaign with `agents` agents under pacer p. The same
 // scenario, agent count, seed and pacer give the same Result.
 func Run(sc Scenario, agents int, seed uint64, p Pacer) (Result, error) {
-	if err := sc.Validate(); err != nil {
+	w, err := run(sc, agents, seed, p)
+	if err != nil {
 		return Result{}, err
 	}
+	return w.res, nil
+}
+
+// run is Run, returning the finished world (its samples and live answers).
+func run(sc Scenario, agents int, seed uint64, p Pacer) (*world, error) {
+	if err := sc.Validate(); err != nil {
+		return nil, err
+	}
 	if agents < 1 || agents > 10000 {
-		return Result{}, fmt.Errorf("agents %d: allowed 1–10000", agents)
+		return nil, fmt.Errorf("agents %d: allowed 1–10000", agents)
 	}
 	w := &world{sc: sc, pacer: p, rng: rand.New(rand.NewPCG(seed, uint64(agents)*0x9E3779B97F4A7C15^hashName(sc.Name)))}
 	w.talkMu, w.talkSg = sc.talkParams()
@@ -199,7 +208,7 @@ func Run(sc Scenario, agents int, seed uint64, p Pacer) (Result, error) {
 	const maxEvents = 50_000_000
 	for n := 0; w.events.Len() > 0; n++ {
 		if n > maxEvents {
-			return Result{}, fmt.Errorf("simulation exceeded %d events", maxEvents)
+			return nil, fmt.Errorf("simulation exceeded %d events", maxEvents)
 		}
 		ev := heap.Pop(&w.events).(simEvent)
 		if ev.t > end {
@@ -214,10 +223,10 @@ func Run(sc Scenario, agents int, seed uint64, p Pacer) (Result, error) {
 	}
 	w.now = end
 	if ep, ok := p.(*EnginePacer); ok && ep.Err() != nil {
-		return Result{}, fmt.Errorf("engine: %w", ep.Err())
+		return nil, fmt.Errorf("engine: %w", ep.Err())
 	}
 	w.finish()
-	return w.res, nil
+	return w, nil
 }
 
 func hashName(s string) uint64 {
