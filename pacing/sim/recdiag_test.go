@@ -36,7 +36,7 @@ func TestRecoveryDiag(t *testing.T) {
 		N := ns[i]
 		ref, tol := s.settled(T, N)
 		rec, why := s.recover(T, N, ref, tol)
-		fmt.Printf("change at %.0f s: reference %.1f%%, tolerance %.1f points: recovery %.0f s (last failure: %s)\n", T, 100*ref, 100*tol, rec, why)
+		fmt.Printf("change at %.0f s: reference %.1f%%, tolerance %.1f points: recovery %.0f s (last failure: %v)\n", T, 100*ref, 100*tol, rec, why)
 		for r := 0.0; os.Getenv("PACING_QUIET") == "" && r <= 1800 && T+r+recOccWindow <= N; r += 60 {
 			o := s.occ(T+r, T+r+recOccWindow)
 			mark := ""

@@ -113,18 +113,36 @@ func (s recSeries) settled(T, N float64) (ref, tol float64) {
 	return ref, math.Max(recMinTolerance, recTolSD*sd)
 }
 
+// recFailure is the last recovery check that failed: at seconds after the
+// disturbance, the occupancy off its reference by off, or (abandons) the
+// abandon test.
+type recFailure struct {
+	at, off  float64
+	abandons bool
+}
+
+func (f recFailure) String() string {
+	if f == (recFailure{}) {
+		return "none"
+	}
+	if f.abandons {
+		return fmt.Sprintf("abandons at +%.0f s", f.at)
+	}
+	return fmt.Sprintf("occupancy %+.1f points at +%.0f s", 100*f.off, f.at)
+}
+
 // recover returns the recovery time after the disturbance at T (N − T if
 // never) and, for diagnosis, the last check that failed before it.
-func (s recSeries) recover(T, N, ref, tol float64) (rec float64, why string) {
+func (s recSeries) recover(T, N, ref, tol float64) (rec float64, why recFailure) {
 	for r := 0.0; T+r+recHold+recOccWindow <= N; r += recStep {
 		ok := true
 		for t := T + r; t <= T+r+recHold; t += recStep {
 			if o := s.occ(t, t+recOccWindow); math.Abs(o-ref) > tol {
-				ok, why = false, fmt.Sprintf("occupancy %+.1f points at +%.0f s", 100*(o-ref), t-T)
+				ok, why = false, recFailure{at: t - T, off: o - ref}
 				break
 			}
 			if !s.abOK(t + recOccWindow) {
-				ok, why = false, fmt.Sprintf("abandons at +%.0f s", t+recOccWindow-T)
+				ok, why = false, recFailure{at: t + recOccWindow - T, abandons: true}
 				break
 			}
 		}
