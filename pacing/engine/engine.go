@@ -185,7 +185,7 @@ func New(s Settings, cfg Config, clk Clock) (*Engine, error) {
 		agents:      make(map[string]*agent),
 		calls:       make(map[CallID]*call),
 		slow:        newOutcomeHist(cfg.OutcomeHalfLife),
-		det:         changeDetector{threshold: cfg.ChangeThreshold},
+		det:         changeDetector{threshold: cfg.ChangeThreshold, level: cfg.ChangeThreshold, refRate: cfg.ChangeReferenceRate / 60},
 		start:       clk.Now(),
 		amdHuman:    1.5,
 		amdHumanMax: 2,
@@ -390,7 +390,7 @@ func (e *Engine) Resolved(id CallID, o Outcome) error {
 	if cut := e.cfg.ReleaseAfter; cut > 0 {
 		x, p0 = live && at < cut, e.slow.liveBefore(cut)
 	}
-	if from := e.det.observe(outcomeRec{at: at, live: live, censored: censored}, x, p0); from >= 0 && e.outcomes > changeMinOutcomes {
+	if from := e.det.observe(outcomeRec{at: at, live: live, censored: censored}, x, p0, now); from >= 0 && e.outcomes > changeMinOutcomes {
 		e.reestimate(from)
 	}
 	if censored {
@@ -436,12 +436,16 @@ const shortTalk = 10 * time.Second
 // live answers (so that a false alarm cannot swing the estimate far: the
 // weight is larger when live answers are rarer), then the outcomes since the
 // estimated change point, and at least the last changeMinSample, are
-// replayed (the current one is added by the caller).
+// replayed (the current one is added by the caller). While ringing calls are
+// released, the live answers after ReleaseAfter are then scaled by the change
+// of the live share before it (outcomeHist.scaleLate).
 func (e *Engine) reestimate(from int) {
 	d := &e.det
 	// The excursion that raised the alarm is selected for being extreme:
 	// estimate from at least the last changeMinSample outcomes.
 	from = max(0, min(from, d.n-1-changeMinSample))
+	cut := e.cfg.ReleaseAfter
+	before := e.slow.liveBefore(cut)
 	p0 := math.Max(e.slow.liveFraction(), 0.01)
 	e.slow.reshape(float64(e.cfg.FastHalfLife)/p0, p0)
 	for i := from; i < d.n-1; i++ {
@@ -451,6 +455,15 @@ func (e *Engine) reestimate(from int) {
 		} else {
 			e.slow.add(r.at, r.live)
 		}
+	}
+	if cut > 0 && before > 0 {
+		// While calls are released the late outcomes are mostly censored,
+		// and the censored weight is spread in proportion to the few late
+		// outcomes seen, so the replay cannot move the late live share:
+		// it would stay at its old level for thousands of outcomes. The
+		// people who answer late change with those who answer early (their
+		// answer times do not change with the live rate): scale them alike.
+		e.slow.scaleLate(cut, e.slow.liveBefore(cut)/before)
 	}
 }
 

@@ -291,6 +291,29 @@ func (h *outcomeHist) reshape(weight, p float64) {
 	h.dirty = true
 }
 
+// scaleLate multiplies the live answers at or after `at` by f, keeping the
+// total weight of those bins (the other outcomes there take up the
+// difference) and each group's timing shape; the late live share stays
+// below 95%.
+func (h *outcomeHist) scaleLate(at time.Duration, f float64) {
+	c := bin(at)
+	var l, t float64
+	for i := c; i < histBins; i++ {
+		l += h.live[i]
+		t += h.all[i]
+	}
+	if l <= 0 || t-l <= 0 || f <= 0 {
+		return
+	}
+	nl := math.Min(f*l, 0.95*t)
+	fl, fo := nl/l, (t-nl)/(t-l)
+	for i := c; i < histBins; i++ {
+		lv := h.live[i] * fl
+		h.live[i], h.all[i] = lv, lv+(h.all[i]-h.live[i])*fo
+	}
+	h.dirty = true
+}
+
 // changeRing is the number of recent outcomes kept for re-estimation after a
 // detected change of the live rate.
 const changeRing = 512
@@ -315,8 +338,10 @@ type outcomeRec struct {
 // rate p0: it tests p0 against
 // p0±δ (δ = max(MinShift, RelShift·p0)) and alarms when the log-likelihood
 // ratio of a shift since the statistic last touched zero exceeds the
-// threshold. The outcomes since that point (the change-point estimate) are
-// then the new estimate of the live fraction.
+// alarm level. The outcomes since that point (the change-point estimate) are
+// then the new estimate of the live fraction. The level is the threshold,
+// raised by ln(outcome rate / reference) when the outcomes come faster than
+// Config.ChangeReferenceRate (see observeRate).
 type changeDetector struct {
 	ring       [changeRing]outcomeRec
 	n          int // outcomes seen
@@ -325,6 +350,36 @@ type changeDetector struct {
 	threshold  float64
 	alarms     int
 	lastAlarm  int // outcomes seen at the last alarm
+
+	// alarm level scaled by the outcome rate (Config.ChangeReferenceRate)
+	refRate     float64   // outcomes per second; 0: fixed level
+	rate        float64   // exponentially weighted outcomes per second, over changeRateTau
+	first, last time.Time // first and latest outcome
+	level       float64   // the alarm level in use
+}
+
+// changeRateTau is the time constant of the outcome-rate estimate that
+// scales the change detector's alarm level.
+const changeRateTau = 10 * time.Minute
+
+// observeRate updates the outcome rate at now and returns the alarm level.
+func (d *changeDetector) observeRate(now time.Time) float64 {
+	d.level = d.threshold
+	if d.refRate <= 0 {
+		return d.level
+	}
+	tau := changeRateTau.Seconds()
+	if d.first.IsZero() {
+		d.first, d.last = now, now
+	}
+	dt := math.Max(now.Sub(d.last).Seconds(), 0)
+	d.rate = d.rate*math.Exp(-dt/tau) + 1/tau
+	d.last = now
+	// the estimate of a young campaign counts over a shorter span
+	span := now.Sub(d.first).Seconds()
+	r := d.rate / math.Max(-math.Expm1(-span/tau), 1e-3)
+	d.level += math.Min(math.Max(math.Log(r/d.refRate), 0), 4)
+	return d.level
 }
 
 // observe adds one outcome r, whose indicator x is tested against p0 (the
@@ -332,7 +387,8 @@ type changeDetector struct {
 // variant used while calls may be released), and returns the index of the
 // first outcome after the estimated change point when the CUSUM alarms, or
 // -1.
-func (d *changeDetector) observe(r outcomeRec, x bool, p0 float64) int {
+func (d *changeDetector) observe(r outcomeRec, x bool, p0 float64, now time.Time) int {
+	h := d.observeRate(now)
 	d.ring[d.n%changeRing] = r
 	d.n++
 	p0 = math.Min(math.Max(p0, 0.01), 0.95)
@@ -355,9 +411,9 @@ func (d *changeDetector) observe(r outcomeRec, x bool, p0 float64) int {
 	d.down = math.Max(0, d.down+ld)
 	from := -1
 	switch {
-	case d.up > d.threshold:
+	case d.up > h:
 		from = d.upAt
-	case d.down > d.threshold:
+	case d.down > h:
 		from = d.dnAt
 	}
 	if from >= 0 {
@@ -378,7 +434,7 @@ func (d *changeDetector) suspect() bool {
 	if d.alarms > 0 && d.n-d.lastAlarm < changeSettle {
 		return true
 	}
-	return d.up > d.threshold/2 || d.down > d.threshold/2
+	return d.up > d.level/2 || d.down > d.level/2
 }
 
 // changeSettle is how many outcomes after an alarm the live-rate estimate

@@ -122,7 +122,7 @@ func TestChangeDetectorFindsStepNotNoise(t *testing.T) {
 	// stationary 25%: alarms must be rare
 	for i := 0; i < 5000; i++ {
 		x := rng.Float64() < 0.25
-		d.observe(outcomeRec{at: 10 * time.Second, live: x}, x, 0.25)
+		d.observe(outcomeRec{at: 10 * time.Second, live: x}, x, 0.25, time.Time{})
 	}
 	if d.alarms > 2 {
 		t.Errorf("%d false alarms in 5000 stationary outcomes", d.alarms)
@@ -133,7 +133,7 @@ func TestChangeDetectorFindsStepNotNoise(t *testing.T) {
 	at := -1
 	for i := 0; i < 400 && at < 0; i++ {
 		x := rng.Float64() < 0.10
-		if from := d.observe(outcomeRec{at: 10 * time.Second, live: x}, x, 0.25); from >= 0 {
+		if from := d.observe(outcomeRec{at: 10 * time.Second, live: x}, x, 0.25, time.Time{}); from >= 0 {
 			at = d.n - step
 			if from < step-100 {
 				t.Errorf("change point %d outcomes before the step", step-from)
@@ -373,5 +373,60 @@ func TestHourGuardKeepsTheFloorWhenOnlyTheHourIsOver(t *testing.T) {
 	e.det.up = e.det.threshold
 	if d := e.Decide(); d.Mode != "guarded" || d.Dials != 10 || d.Risk != 0 {
 		t.Errorf("hour over budget, live-rate change suspected: %+v, want guarded, one per free agent", d)
+	}
+}
+
+// TestChangeDetectorLevelFollowsOutcomeRate: with change_reference_rate the
+// alarm level rises with the outcome rate (ln of rate / reference, 0 to 4),
+// so that a large group dialing a low live rate, with many outcomes a
+// minute, false-alarms about as often in time as a small one; the level
+// never drops below change_threshold, and a step is still found.
+func TestChangeDetectorLevelFollowsOutcomeRate(t *testing.T) {
+	cfg := DefaultConfig()
+	run := func(perMinute float64, ref float64, n int, p float64, rng *rand.Rand) (*changeDetector, time.Time) {
+		d := &changeDetector{threshold: cfg.ChangeThreshold, level: cfg.ChangeThreshold, refRate: ref / 60}
+		now := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+		gap := time.Duration(float64(time.Minute) / perMinute)
+		for i := 0; i < n; i++ {
+			now = now.Add(gap)
+			x := rng.Float64() < p
+			d.observe(outcomeRec{at: 10 * time.Second, live: x}, x, p, now)
+		}
+		return d, now
+	}
+	ref := cfg.ChangeReferenceRate
+	for _, c := range []struct{ perMinute, want float64 }{
+		{ref / 4, cfg.ChangeThreshold},          // below the reference: never lower
+		{ref * math.E, cfg.ChangeThreshold + 1}, // e × the reference: one more
+		{ref * 1000, cfg.ChangeThreshold + 4},   // capped
+	} {
+		d, _ := run(c.perMinute, ref, 3000, 0.25, rand.New(rand.NewPCG(1, 2)))
+		if math.Abs(d.level-c.want) > 0.05 {
+			t.Errorf("%.0f outcomes a minute: alarm level %.2f, want %.2f", c.perMinute, d.level, c.want)
+		}
+	}
+	// 6% live at 180 outcomes a minute for 8 hours (86400 outcomes): the
+	// fixed level false-alarms every few thousand outcomes, the scaled one
+	// several times less often.
+	fixed, _ := run(180, 0, 86400, 0.06, rand.New(rand.NewPCG(3, 4)))
+	scaled, _ := run(180, ref, 86400, 0.06, rand.New(rand.NewPCG(3, 4)))
+	if scaled.alarms*3 > fixed.alarms || fixed.alarms < 10 {
+		t.Errorf("false alarms in 8 h at 6%% live, 180 outcomes a minute: %d with the scaled level, %d with the fixed one; want under a third", scaled.alarms, fixed.alarms)
+	}
+	t.Logf("false alarms in 8 h at 6%% live, 180 outcomes a minute: fixed level %d, scaled %d", fixed.alarms, scaled.alarms)
+	// a 6% → 15% step at that rate is still found within 300 outcomes (under 2 minutes)
+	rng := rand.New(rand.NewPCG(5, 6))
+	d, now := run(180, ref, 20000, 0.06, rng)
+	base := d.alarms
+	found := -1
+	for i := 0; i < 300 && found < 0; i++ {
+		now = now.Add(time.Minute / 180)
+		x := rng.Float64() < 0.15
+		if d.observe(outcomeRec{at: 10 * time.Second, live: x}, x, 0.06, now) >= 0 {
+			found = i
+		}
+	}
+	if found < 0 || d.alarms != base+1 {
+		t.Errorf("6%% → 15%% at 180 outcomes a minute: no alarm within 300 outcomes")
 	}
 }

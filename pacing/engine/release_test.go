@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"testing"
 	"time"
 )
@@ -194,5 +195,68 @@ func TestDecideWithReleaseAllocatesNothing(t *testing.T) {
 	}
 	if released == 0 {
 		t.Error("no call released: the allocation check did not cover releasing")
+	}
+}
+
+// TestReestimateMovesLateLiveWithRelease: while most calls still ringing at
+// the release floor are released, the late outcomes are almost all
+// censored, and the censored weight is spread in proportion to the few late
+// outcomes seen, so on its own the late live share would keep its old level
+// for thousands of outcomes after a change of the live rate. After the
+// change detector's alarm it follows the early live answers instead.
+func TestReestimateMovesLateLiveWithRelease(t *testing.T) {
+	clk := newClock()
+	e := mustNew(t, DefaultSettings(), clk)
+	rng := rand.New(rand.NewPCG(7, 8))
+	id := CallID(0)
+	// live p: four fifths answer at 8 s, one fifth at 20 s; machines pick up
+	// at 20 s (20%); the rest ring out at 32 s. A share rel of the calls
+	// still ringing at 16 s are released there.
+	feed := func(n int, p, rel float64) {
+		for i := 0; i < n; i++ {
+			id++
+			e.Dialed(id)
+			u := rng.Float64()
+			switch {
+			case u < 0.8*p:
+				clk.advance(8 * time.Second)
+				e.Resolved(id, OutcomeLive)
+				e.Abandoned(id)
+				continue
+			case rng.Float64() < rel:
+				clk.advance(16 * time.Second)
+				e.calls[id].released = true
+				e.Resolved(id, OutcomeNoAnswer)
+				continue
+			}
+			switch {
+			case u < p:
+				clk.advance(20 * time.Second)
+				e.Resolved(id, OutcomeLive)
+				e.Abandoned(id)
+			case u < p+0.2:
+				clk.advance(20 * time.Second)
+				e.Resolved(id, OutcomeMachine)
+			default:
+				clk.advance(32 * time.Second)
+				e.Resolved(id, OutcomeNoAnswer)
+			}
+		}
+	}
+	late := func() float64 { e.slow.rebuild(); return e.slow.liveBetween(16, histBins) }
+	feed(1000, 0.25, 0) // the predictive warm-up releases nothing
+	feed(2000, 0.25, 0.9)
+	// P(live after 16 s | ringing at 16 s): 0.05 / 0.80 at 25% live
+	if p := late(); math.Abs(p-0.0625) > 0.02 {
+		t.Fatalf("late live share %.4f at 25%% live, want about 0.0625", p)
+	}
+	alarms := e.det.alarms
+	feed(400, 0.10, 0.9)
+	if e.det.alarms == alarms {
+		t.Fatal("no alarm after a 25% → 10% step")
+	}
+	// 0.02 / 0.92 at 10% live
+	if p := late(); math.Abs(p-0.0217) > 0.012 {
+		t.Errorf("late live share %.4f 400 outcomes after a 25%% → 10%% step, want about 0.022", p)
 	}
 }

@@ -193,6 +193,14 @@ type Config struct {
 	// ChangeThreshold is the CUSUM alarm level (log-likelihood ratio) of the
 	// live-rate change detector; lower reacts faster with more false alarms.
 	ChangeThreshold float64 `yaml:"change_threshold"`
+	// ChangeReferenceRate (outcomes per minute) makes the change detector's
+	// false-alarm rate a rate in time rather than per outcome: the alarm
+	// level is ChangeThreshold + ln(outcome rate / ChangeReferenceRate),
+	// never below ChangeThreshold and at most 4 above it. A CUSUM's run length between false
+	// alarms grows about as e^threshold outcomes, so a large group dialing
+	// a low live rate (many outcomes a minute) would otherwise false-alarm
+	// every few tens of minutes. 0 keeps the level fixed.
+	ChangeReferenceRate float64 `yaml:"change_reference_rate"`
 	// WarmupOutcomes and WarmupCalls: predictive runs progressive at
 	// dialingRate until it has seen this many dial outcomes and completed
 	// calls (and at least one completed call per two staffed agents: the
@@ -256,6 +264,7 @@ func DefaultConfig() Config {
 		BudgetRamp:           1,
 		GuardRisk:            0.002,
 		ChangeThreshold:      5,
+		ChangeReferenceRate:  40,
 		StartupLivesPerAgent: 10,
 		WarmupOutcomes:       100,
 		WarmupCalls:          10,
@@ -319,6 +328,9 @@ func (c Config) validate() error {
 	}
 	if !(c.ChangeThreshold >= 1 && c.ChangeThreshold <= 50) {
 		errs = append(errs, fmt.Errorf("change_threshold %v: allowed 1–50", c.ChangeThreshold))
+	}
+	if !(c.ChangeReferenceRate >= 0 && c.ChangeReferenceRate <= 100000) {
+		errs = append(errs, fmt.Errorf("change_reference_rate %v: allowed 0 (fixed alarm level) to 100000 outcomes a minute", c.ChangeReferenceRate))
 	}
 	if c.OutcomeHalfLife < 10 || c.FastHalfLife < 5 || c.HandleHalfLife < 10 {
 		errs = append(errs, fmt.Errorf("half lives (%d, %d, %d): allowed outcome ≥ 10, fast ≥ 5, handle ≥ 10", c.OutcomeHalfLife, c.FastHalfLife, c.HandleHalfLife))
