@@ -430,3 +430,23 @@ func TestChangeDetectorLevelFollowsOutcomeRate(t *testing.T) {
 		t.Errorf("6%% → 15%% at 180 outcomes a minute: no alarm within 300 outcomes")
 	}
 }
+
+// TestChangeDetectorSuspectOnlyWhilePending: a change is suspect while a
+// CUSUM statistic is past half its level (the estimate is about to be
+// replaced), not after the alarm that replaced it.
+func TestChangeDetectorSuspectOnlyWhilePending(t *testing.T) {
+	d := changeDetector{threshold: DefaultConfig().ChangeThreshold, level: DefaultConfig().ChangeThreshold}
+	now := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+	suspected := false
+	for i := 0; i < 200 && d.alarms == 0; i++ {
+		// 25% → every outcome live: the up statistic climbs to the alarm
+		suspected = suspected || d.suspect()
+		d.observe(outcomeRec{at: 10 * time.Second, live: true}, true, 0.25, now)
+	}
+	if d.alarms != 1 || !suspected {
+		t.Fatalf("alarms %d, suspected before the alarm %v: want one alarm, suspected on the way", d.alarms, suspected)
+	}
+	if d.suspect() {
+		t.Error("suspect right after the alarm: the new estimate comes from the outcomes since the change point")
+	}
+}
