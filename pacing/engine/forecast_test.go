@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 )
@@ -448,5 +449,16 @@ func TestChangeDetectorSuspectOnlyWhilePending(t *testing.T) {
 	}
 	if d.suspect() {
 		t.Error("suspect right after the alarm: the new estimate comes from the outcomes since the change point")
+	}
+}
+
+func TestConfigRejectsBadChangeReferenceRate(t *testing.T) {
+	for _, v := range []float64{-1, 1e6, math.NaN()} {
+		cfg := DefaultConfig()
+		cfg.ChangeReferenceRate = v
+		_, err := New(DefaultSettings(), cfg, newClock())
+		if err == nil || !strings.Contains(err.Error(), "change_reference_rate") || !strings.Contains(err.Error(), "allowed 0") {
+			t.Errorf("change_reference_rate %v: got %v, want an error naming the key and the allowed range", v, err)
+		}
 	}
 }
