@@ -185,7 +185,7 @@ func New(s Settings, cfg Config, clk Clock) (*Engine, error) {
 		agents:      make(map[string]*agent),
 		calls:       make(map[CallID]*call),
 		slow:        newOutcomeHist(cfg.OutcomeHalfLife),
-		det:         changeDetector{threshold: cfg.ChangeThreshold, level: cfg.ChangeThreshold, refRate: cfg.ChangeReferenceRate / 60},
+		det:         newChangeDetector(cfg.ChangeThreshold, cfg.ChangeReferenceRate),
 		start:       clk.Now(),
 		amdHuman:    1.5,
 		amdHumanMax: 2,

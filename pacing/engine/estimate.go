@@ -357,6 +357,12 @@ type changeDetector struct {
 	level       float64   // the alarm level in use
 }
 
+// newChangeDetector returns a detector with the configured alarm threshold
+// and reference outcome rate (per minute; 0: fixed level).
+func newChangeDetector(threshold, refPerMinute float64) changeDetector {
+	return changeDetector{threshold: threshold, level: threshold, refRate: refPerMinute / 60}
+}
+
 // changeRateTau is the time constant of the outcome-rate estimate that
 // scales the change detector's alarm level.
 const changeRateTau = 10 * time.Minute

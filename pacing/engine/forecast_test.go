@@ -119,7 +119,7 @@ func TestRiskThresholdOrdersDials(t *testing.T) {
 
 func TestChangeDetectorFindsStepNotNoise(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	d := changeDetector{threshold: DefaultConfig().ChangeThreshold}
+	d := newChangeDetector(DefaultConfig().ChangeThreshold, 0)
 	// stationary 25%: alarms must be rare
 	for i := 0; i < 5000; i++ {
 		x := rng.Float64() < 0.25
@@ -357,8 +357,8 @@ func TestHourGuardKeepsTheFloorWhenOnlyTheHourIsOver(t *testing.T) {
 	for i := 0; i < 4; i++ {
 		e.RecordPastLive(now, true)
 	}
-	// a settled live-rate estimate (the short warm-up alarms the detector)
-	e.det = changeDetector{threshold: e.det.threshold, n: e.det.n}
+	// a settled live-rate estimate: no change pending
+	e.det.up, e.det.down = 0, 0
 	d := e.Decide()
 	if d.Mode != "guarded" || d.Reason != whyHour {
 		t.Fatalf("4 abandons in the hour: %+v, want guarded by the rolling hour", d)
@@ -385,7 +385,7 @@ func TestHourGuardKeepsTheFloorWhenOnlyTheHourIsOver(t *testing.T) {
 func TestChangeDetectorLevelFollowsOutcomeRate(t *testing.T) {
 	cfg := DefaultConfig()
 	run := func(perMinute float64, ref float64, n int, p float64, rng *rand.Rand) (*changeDetector, time.Time) {
-		d := &changeDetector{threshold: cfg.ChangeThreshold, level: cfg.ChangeThreshold, refRate: ref / 60}
+		d := newChangeDetector(cfg.ChangeThreshold, ref)
 		now := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
 		gap := time.Duration(float64(time.Minute) / perMinute)
 		for i := 0; i < n; i++ {
@@ -393,7 +393,7 @@ func TestChangeDetectorLevelFollowsOutcomeRate(t *testing.T) {
 			x := rng.Float64() < p
 			d.observe(outcomeRec{at: 10 * time.Second, live: x}, x, p, now)
 		}
-		return d, now
+		return &d, now
 	}
 	ref := cfg.ChangeReferenceRate
 	for _, c := range []struct{ perMinute, want float64 }{
@@ -436,7 +436,7 @@ func TestChangeDetectorLevelFollowsOutcomeRate(t *testing.T) {
 // CUSUM statistic is past half its level (the estimate is about to be
 // replaced), not after the alarm that replaced it.
 func TestChangeDetectorSuspectOnlyWhilePending(t *testing.T) {
-	d := changeDetector{threshold: DefaultConfig().ChangeThreshold, level: DefaultConfig().ChangeThreshold}
+	d := newChangeDetector(DefaultConfig().ChangeThreshold, 0)
 	now := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
 	suspected := false
 	for i := 0; i < 200 && d.alarms == 0; i++ {

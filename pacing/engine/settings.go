@@ -196,10 +196,10 @@ type Config struct {
 	// ChangeReferenceRate (outcomes per minute) makes the change detector's
 	// false-alarm rate a rate in time rather than per outcome: the alarm
 	// level is ChangeThreshold + ln(outcome rate / ChangeReferenceRate),
-	// never below ChangeThreshold and at most 4 above it. A CUSUM's run length between false
-	// alarms grows about as e^threshold outcomes, so a large group dialing
-	// a low live rate (many outcomes a minute) would otherwise false-alarm
-	// every few tens of minutes. 0 keeps the level fixed.
+	// never below ChangeThreshold and at most 4 above it. A CUSUM's run
+	// between false alarms grows about as e^level outcomes, so a large group
+	// dialing a low live rate (many outcomes a minute) would otherwise
+	// false-alarm every few tens of minutes. 0 keeps the level fixed.
 	ChangeReferenceRate float64 `yaml:"change_reference_rate"`
 	// WarmupOutcomes and WarmupCalls: predictive runs progressive at
 	// dialingRate until it has seen this many dial outcomes and completed
