@@ -70,7 +70,9 @@ import "math"
 //   - a first word too short to be a greeting (under 200 ms) followed by
 //     minSilencePeriod of silence does not start the greeting: the next
 //     speech does (a quick "da?", a wait, then "allô? il y a quelqu'un?");
-//   - speech still running analysisPeriod after the first word → machine;
+//   - speech still running analysisPeriod after the first word → machine,
+//     unless the greeting-style model (style.go) hears a person's words:
+//     then up to 2 s more;
 //   - a beep after speech → machine (beep.go);
 //   - after a human verdict on a greeting of 1.6 s or more, the same
 //     greeting played again (an announcement that repeats) → machine
@@ -208,8 +210,13 @@ type humanDet struct {
 	msDone uint8
 	gMax   float64 // loudest frame of the speech since the greeting's start (no decay)
 
-	fm   musicDet // spectral-flux music detector (music.go)
-	fmOn bool     // fm calls the sound since the greeting's start music
+	fm musicDet // spectral-flux music detector (music.go)
+	st styleDet // greeting-style model (style.go), fed by fm's spectra
+	// the style logits of the greeting's speech (since styOnset)
+	stySum   float64
+	styN     int
+	styOnset int
+	fmOn     bool // fm calls the sound since the greeting's start music
 	// Notes: bursts of steady spectrum (music played in phrases, with
 	// silences between them).
 	bFluxS   float64 // flux sum of the current burst (after its attack)
@@ -222,8 +229,11 @@ type humanDet struct {
 }
 
 func (h *humanDet) reset() {
-	*h = humanDet{nf: -70, peak: -100, prevPeak: -100, onset: -1, lastEnd: -1, bedTop: -100, gMax: -100}
+	tap := h.st.tap
+	*h = humanDet{nf: -70, peak: -100, prevPeak: -100, onset: -1, lastEnd: -1, bedTop: -100, gMax: -100, styOnset: -1}
 	h.fm.reset()
+	h.st.reset()
+	h.st.tap = tap
 }
 
 // minStats raises the noise floor to the least level of the last
@@ -803,7 +813,7 @@ func (h *humanDet) required(cfg *Config, span int) int {
 func (h *humanDet) deadline(cfg *Config) int {
 	dl := cfg.MaxTimeAnalysis + min(h.musMS, cfg.MaxTimeAnalysis)
 	if h.onset >= 0 && h.onset < dl {
-		dl = max(dl, h.onset+cfg.AnalysisPeriod+cfg.MinSilencePeriod+longExtraSil)
+		dl = max(dl, h.onset+cfg.AnalysisPeriod+styleExtMS+cfg.MinSilencePeriod+longExtraSil)
 	}
 	return dl
 }
@@ -819,6 +829,7 @@ func (h *humanDet) frame(d *Detector, lost bool) {
 		return
 	}
 	span := h.lastEnd - h.onset
+	h.styleFrame()
 	// A tone in progress (or one just ended and not yet claimed) is not
 	// the silence of someone waiting for an answer.
 	tone := d.beep.run || d.beep.pendAt > 0
@@ -836,13 +847,35 @@ func (h *humanDet) frame(d *Detector, lost bool) {
 		d.rep.arm(d, h.lastEnd)
 		return
 	}
-	if span >= cfg.AnalysisPeriod {
+	if span >= cfg.AnalysisPeriod && (span >= cfg.AnalysisPeriod+styleExtMS || !h.styleHuman()) {
 		d.decide(ResultMachine, "long-greeting", SITNone)
 		return
 	}
 	if now >= h.deadline(cfg) {
 		h.timeout(d, false)
 	}
+}
+
+// styleFrame adds the style model's logit of a fresh spectrum within
+// the greeting's speech to the greeting's sum (restarted with the
+// greeting).
+func (h *humanDet) styleFrame() {
+	if h.onset != h.styOnset {
+		h.styOnset, h.stySum, h.styN = h.onset, 0, 0
+	}
+	if !h.st.fresh || !h.active || h.bgBurst {
+		return
+	}
+	if v, ok := h.st.score(); ok {
+		h.stySum += v
+		h.styN++
+	}
+}
+
+// styleHuman reports whether the greeting's mean style logit, over at
+// least styleMinN spectra, says a person's words (style.go).
+func (h *humanDet) styleHuman() bool {
+	return h.styN >= styleMinN && h.stySum < -styleHumanLogit*float64(h.styN)
 }
 
 // timeout decides when the analysis time is up (or the audio ended).

@@ -228,6 +228,7 @@ func (m *musicDet) periodicLevel() bool {
 // reports whether the last 800 ms sound like music.
 func (m *musicDet) frame(d *Detector, lost bool, nf float64) bool {
 	m.cur = -1
+	d.hm.st.fresh = false
 	if lost {
 		m.prevOK = false
 		m.run, m.flag = 0, false
@@ -245,6 +246,7 @@ func (m *musicDet) frame(d *Detector, lost bool, nf float64) bool {
 		}
 		var p [fluxBins]float64
 		powerSpectrum256(&x, &p)
+		d.hm.st.push(&p, d.f.dbfs)
 		var num, pw float64
 		for k, v := range p {
 			mg := math.Sqrt(v)

@@ -16,3 +16,33 @@ func Probe(d *Detector) ProbeHM {
 		MusMS: h.musMS, Active: h.active, InValid: h.inValid, BgBurst: h.bgBurst, Music: h.music,
 		DBFS: d.f.dbfs, NF: h.nf, Peak: h.peak, BurstMax: h.burstMax, ZCR: d.f.zcr}
 }
+
+// StyleIn is the style model's input size.
+const StyleIn = styleIn
+
+// StyleHidden is the style model's hidden layer size.
+const StyleHidden = styleHidden
+
+// SetStyleTap makes d hand each input its style model scores to f.
+func SetStyleTap(d *Detector, f func(x [StyleIn]float32)) { d.hm.st.tap = f }
+
+// StyleSum returns the greeting's style logit sum and count so far.
+func StyleSum(d *Detector) (float64, int) { return d.hm.stySum, d.hm.styN }
+
+// SetStyleRules sets how the human/machine logic uses the style model.
+func SetStyleRules(minN int, humanLogit float64, extMS int) {
+	styleMinN, styleHumanLogit, styleExtMS = minN, humanLogit, extMS
+}
+
+// StyleScore is the committed style model's logit for input x.
+func StyleScore(x *[StyleIn]float32) float64 {
+	var s styleDet
+	for i := range styleCtx {
+		f := &s.ring[i]
+		copy(f[:], x[i*styleFeat:(i+1)*styleFeat])
+		f[styleBands] *= 10 // score() takes levels in dB and divides
+	}
+	s.rn = styleCtx
+	v, _ := s.score()
+	return v
+}

@@ -155,6 +155,10 @@ func Build(ctx context.Context, cfg Config) ([]Call, error) {
 	}
 	var recs []*recipe
 	for _, split := range splits {
+		if split == Style {
+			recs = append(recs, styleRecipes(cfg)...)
+			continue
+		}
 		if split == Holdout {
 			recs = append(recs, holdoutRecipes(cfg)...)
 		} else {

@@ -16,15 +16,18 @@ const (
 	// Holdout imitates an independent held-out corpus (holdout.go); it is
 	// built only when asked for and never used for tuning.
 	Holdout Split = "holdout"
+	// Style trains amd's greeting-style model (style.go); it is built
+	// only when asked for.
+	Style Split = "style"
 )
 
-// ParseSplit maps "train", "dev", "test", "holdout" to a Split.
+// ParseSplit maps "train", "dev", "test", "holdout", "style" to a Split.
 func ParseSplit(s string) (Split, error) {
 	switch Split(s) {
-	case Train, Dev, Test, Holdout:
+	case Train, Dev, Test, Holdout, Style:
 		return Split(s), nil
 	}
-	return "", fmt.Errorf("%w: split %q (allowed: train, dev, test, holdout)", ErrInvalid, s)
+	return "", fmt.Errorf("%w: split %q (allowed: train, dev, test, holdout, style)", ErrInvalid, s)
 }
 
 // Speaker is one voice of the corpus.

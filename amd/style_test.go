@@ -1,0 +1,117 @@
+package amd
+
+import (
+	"math"
+	"testing"
+)
+
+// Every band of the mel filter bank gets power, a bin between the first
+// and last bands' centres gives all of its power to the bands (the
+// triangles meet), and a bin outside the bank gives none.
+func TestStyleFilterBank(t *testing.T) {
+	var bandW [styleBands]float64
+	for k := range styleBandA {
+		a := int(styleBandA[k])
+		f := float64(k+fluxLoBin) * sampleRate / fftN
+		sum := 0.0
+		if a >= 0 {
+			bandW[a] += float64(styleWA[k])
+			sum += float64(styleWA[k])
+		}
+		if a+1 >= 0 && a+1 < styleBands {
+			bandW[a+1] += float64(styleWB[k])
+			sum += float64(styleWB[k])
+		}
+		// between the centres of the first and last bands, both
+		// halves land in the bank
+		if a >= 0 && a+1 < styleBands && math.Abs(sum-1) > 1e-6 {
+			t.Errorf("bin %d (%.0f Hz): weights sum to %.3f, want 1", k, f, sum)
+		}
+		if f < styleLoHz || f >= styleHiHz {
+			if sum != 0 {
+				t.Errorf("bin %d (%.0f Hz) outside %g-%g Hz has weight %.3f", k, f, styleLoHz, styleHiHz, sum)
+			}
+		}
+	}
+	for b, w := range bandW {
+		if w < 0.5 {
+			t.Errorf("band %d gets total weight %.2f, want >= 0.5", b, w)
+		}
+	}
+}
+
+// A long answer in one breath (6 s) is a machine at analysisPeriod when
+// the style model is neutral or hears a greeting, and only
+// styleExtMS later when it hears a person's words; the style state is
+// forced after every frame to isolate the rule.
+func TestStyleHoldsOffLongGreeting(t *testing.T) {
+	pcm := espeak(t, "en-us", 140, "Good afternoon and thank you for calling the Riverside Animal Hospital reception desk, my name is Jennifer, and how exactly may I help you and your pet this afternoon")
+	pcm = cat(silence(500), scaleTo(pcm, -16), silence(3000))
+	if len(pcm) < 8*(500+DefaultConfig().AnalysisPeriod+styleExtMS+400) {
+		t.Fatalf("the utterance is %d ms, too short for the test", len(pcm)/8)
+	}
+	for _, c := range []struct {
+		name   string
+		logit  float64
+		minMS  int // verdict after the onset, at least
+		maxMS  int
+		result Result
+	}{
+		{"neutral", 0, 3500, 3900, ResultMachine},
+		{"greeting words", 1, 3500, 3900, ResultMachine},
+		{"person's words", -1, 3600 + styleExtMS - 100, 3600 + styleExtMS + 300, ResultMachine},
+	} {
+		d := newDet(t, DefaultConfig(), PhaseAnswer)
+		onset := -1
+		frame := make([]int16, FrameSamples)
+		for i := 0; i+FrameSamples <= len(pcm) && !d.final; i += FrameSamples {
+			copy(frame, pcm[i:])
+			d.Process(frame)
+			if h := &d.hm; h.onset >= 0 {
+				onset = h.onset
+				h.styOnset, h.styN, h.stySum = h.onset, 100, 100*c.logit
+			}
+		}
+		v, final := d.Verdict()
+		if !final || v.Result != c.result || v.Cause != "long-greeting" {
+			t.Errorf("%s: verdict %v (%s) final %v, want %v long-greeting", c.name, v.Result, v.Cause, final, c.result)
+			continue
+		}
+		if at := v.DecisionMS - onset; at < c.minMS || at > c.maxMS {
+			t.Errorf("%s: machine %d ms after the first word, want %d..%d", c.name, at, c.minMS, c.maxMS)
+		}
+	}
+}
+
+// The style model's input path allocates nothing and its score is finite
+// on any spectrum (silence, a tone, full-scale noise).
+func TestStyleScoreFinite(t *testing.T) {
+	var s styleDet
+	var p [fluxBins]float64
+	for i := 0; i < 3*styleCtx; i++ {
+		for k := range p {
+			switch i % 3 {
+			case 0:
+				p[k] = 0
+			case 1:
+				p[k] = 0
+				if k == 30 {
+					p[k] = 1e12
+				}
+			default:
+				p[k] = 1e9 * float64(1+k%7)
+			}
+		}
+		s.push(&p, float64(-90+i))
+		if v, ok := s.score(); ok && (math.IsNaN(v) || math.IsInf(v, 0)) {
+			t.Fatalf("spectrum %d: score %v", i, v)
+		}
+	}
+	allocs := testing.AllocsPerRun(200, func() {
+		s.push(&p, -20)
+		s.score()
+	})
+	if allocs != 0 {
+		t.Errorf("%.1f allocations per spectrum, want 0", allocs)
+	}
+}
