@@ -9,24 +9,26 @@ import "math"
 // the words: "you have reached", "leave a message", "not available",
 // "after the tone" against "speaking", "who is calling", "how can I
 // help". The style model is a small network over the spectra of the last
-// 320 ms of sound that scores how much they sound like a greeting's words.
+// 480 ms of sound that scores how much they sound like a greeting's words.
 // Its input, per spectrum (the spectral-flux FFT of music.go, every other
 // frame, frames above the noise floor only): 16 log mel bands from 250 to
-// 3400 Hz less their mean (the spectral shape, whatever the level), and the
-// frame's level against the loudest of the 8 spectra (the syllable
-// rhythm); 8 spectra make the 136 inputs. One hidden layer of styleHidden
+// 3400 Hz less their mean (the spectral shape, whatever the level) and
+// less their running means over the last styleCMN spectra (the voice's
+// and the line's own colouring), and the frame's level against the
+// loudest of the context (the syllable rhythm); 12 spectra make the 204
+// inputs. One hidden layer of styleHidden
 // rectified units gives a logit: above 0, the sound is more like a
 // recorded greeting's. The human/machine logic (human.go) averages the
 // logits of the greeting's speech; a clearly human mean holds off the
 // long-greeting verdict by styleExtMS (a receptionist's "Good afternoon,
-// Westfield Dental, this is Sarah speaking, how may I help you?" runs
+// Riverside Animal Hospital, this is Jennifer, how may I help you?" runs
 // past analysisPeriod). The model is weak evidence on its own (about 80 %
 // of unseen voices' utterances right by the sign of their mean), so it
 // only delays a verdict, never makes one.
 //
 // The weights (style_weights.go) are trained on the corpus's style split
 // (amd/corpus/style.go: templates in six languages read by the train
-// split's voices):
+// split's voices and by espeak variants no split uses):
 //
 //	AMD_STYLE=train CPA_PER=100 go test ./amd -run StyleTrain -v -count=1 -timeout 60m
 //
