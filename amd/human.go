@@ -232,8 +232,7 @@ func (h *humanDet) reset() {
 	tap := h.st.tap
 	*h = humanDet{nf: -70, peak: -100, prevPeak: -100, onset: -1, lastEnd: -1, bedTop: -100, gMax: -100, styOnset: -1}
 	h.fm.reset()
-	h.st.reset()
-	h.st.tap = tap
+	h.st.tap = tap // the zero styleDet is a reset one
 }
 
 // minStats raises the noise floor to the least level of the last

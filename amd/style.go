@@ -110,11 +110,6 @@ type styleDet struct {
 	tap func(x [styleIn]float32)
 }
 
-func (s *styleDet) reset() {
-	tap := s.tap
-	*s = styleDet{tap: tap}
-}
-
 // push adds the power spectrum p of a frame at level dbfs.
 func (s *styleDet) push(p *[fluxBins]float64, dbfs float64) {
 	var e [styleBands]float64
@@ -123,7 +118,7 @@ func (s *styleDet) push(p *[fluxBins]float64, dbfs float64) {
 		if a >= 0 {
 			e[a] += float64(styleWA[k]) * v
 		}
-		if a+1 >= 0 && int(a+1) < styleBands && styleWB[k] > 0 {
+		if int(a+1) < styleBands && styleWB[k] > 0 { // a >= -1
 			e[a+1] += float64(styleWB[k]) * v
 		}
 	}
