@@ -171,6 +171,27 @@ func planPersonas(mix map[string]float64, n int, seed int64) []string {
 	return out
 }
 
+// planCalls builds the sample campaign: n contacts with numbers, a persona
+// each (planPersonas) and one of that persona's clips from lib, drawn with
+// seed.
+func planCalls(lib *audio.Library, mix map[string]float64, n int, seed int64) ([]demoCall, error) {
+	personas := planPersonas(mix, n, seed)
+	r := mrand.New(mrand.NewPCG(uint64(seed), 0x636c6970)) // "clip"
+	calls := make([]demoCall, n)
+	for i, p := range personas {
+		vs, err := lib.Variants(p)
+		if err != nil {
+			return nil, err
+		}
+		if len(vs) == 0 {
+			return nil, fmt.Errorf("persona %s has no audio in the library", p)
+		}
+		calls[i] = demoCall{Contact: fmt.Sprintf("demo-%03d", i+1), Number: fmt.Sprintf("1555%07d", 100+i),
+			Persona: p, Variant: vs[r.IntN(len(vs))].Name}
+	}
+	return calls, nil
+}
+
 func demo(ctx context.Context, o demoOptions, stderr io.Writer) (*demoSummary, error) {
 	start := time.Now()
 	logOut := io.Discard
@@ -195,14 +216,16 @@ func demo(ctx context.Context, o demoOptions, stderr io.Writer) (*demoSummary, e
 		return nil, fmt.Errorf("persona audio: %w", err)
 	}
 
-	// The sample campaign: one number per call, persona chosen by the plan.
-	personas := planPersonas(o.mix, o.calls, o.seed)
+	// The sample campaign: one number per call, persona and clip chosen by
+	// the plan, so a seed gives every contact the same call in every run
+	// (the carrier's own draws follow the order the INVITEs arrive in).
+	contacts, err := planCalls(lib, o.mix, o.calls, o.seed)
+	if err != nil {
+		return nil, err
+	}
 	byNumber := make(map[string]string, o.calls)
-	contacts := make([]demoCall, o.calls)
-	for i := range contacts {
-		num := fmt.Sprintf("1555%07d", 100+i)
-		contacts[i] = demoCall{Contact: fmt.Sprintf("demo-%03d", i+1), Number: num, Persona: personas[i]}
-		byNumber[num] = personas[i]
+	for _, c := range contacts {
+		byNumber[c.Number] = c.Persona + "." + c.Variant
 	}
 
 	ccfg := carrier.DefaultConfig()
