@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -53,148 +52,56 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// freePort returns a loopback port free for both UDP and TCP right now.
-func freePort(t *testing.T) int {
-	t.Helper()
-	for range 50 {
-		u, err := net.ListenPacket("udp4", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := u.LocalAddr().(*net.UDPAddr).Port
-		l, err := net.Listen("tcp4", "127.0.0.1:"+strconv.Itoa(port))
-		u.Close()
-		if err != nil {
-			continue
-		}
-		l.Close()
-		return port
-	}
-	t.Fatal("no free port pair found")
-	return 0
-}
-
 // sippProc is one SIPp process running a scenario from testdata.
 type sippProc struct {
-	Addr    netip.AddrPort
-	dir     string
-	cmd     *exec.Cmd
-	out     *portstest.LockedBuffer
-	done    chan struct{}
-	exitErr error
-}
-
-func sippPath(t *testing.T) string {
-	t.Helper()
-	p, err := exec.LookPath("sipp")
-	if err != nil {
-		t.Fatal("sipp not installed: apt-get install -y sip-tester")
-	}
-	return p
+	*portstest.SIPp
+	Addr netip.AddrPort
 }
 
 // startSIPp runs SIPp as a UAS on a free loopback port (transport "u1" or
 // "t1") and waits until it listens. target, when valid, makes it a UAC
-// toward target instead.
+// toward target instead. A start that loses a port race to another test
+// process is retried on new ports (portstest.StartSIPp).
 func startSIPp(t *testing.T, scenario, transport string, target netip.AddrPort) *sippProc {
 	t.Helper()
-	bin := sippPath(t)
 	scen, err := filepath.Abs(filepath.Join("testdata", scenario))
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	port := freePort(t)
-	args := []string{
-		"-sf", scen,
-		"-i", "127.0.0.1", "-p", strconv.Itoa(port),
-		"-mp", strconv.Itoa(portstest.FreeUDPRun(t, 4)), "-cp", strconv.Itoa(freePort(t)),
-		"-t", transport,
-		"-m", "1", "-timeout", "15s", "-timeout_error", "-nostdin",
-		"-trace_msg", "-message_file", filepath.Join(dir, "messages.log"),
-		"-trace_err", "-error_file", filepath.Join(dir, "errors.log"),
-	}
-	if target.IsValid() {
-		args = append(args, target.String())
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Dir = dir
-	out := &portstest.LockedBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		cancel()
-		t.Fatalf("start sipp: %v", err)
-	}
-	s := &sippProc{Addr: netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(port)), dir: dir, cmd: cmd, out: out, done: make(chan struct{})}
-	go func() {
-		s.exitErr = cmd.Wait()
-		cancel()
-		close(s.done)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-s.done:
-		default:
-			_ = cmd.Process.Kill()
-			<-s.done
-		}
+	sp := portstest.StartSIPp(t, portstest.SIPpOptions{
+		Dir: dir, TCP: transport == "t1", Listens: !target.IsValid(), Timeout: 30 * time.Second,
+		Args: func(p portstest.SIPpPorts) []string {
+			args := []string{
+				"-sf", scen,
+				"-i", "127.0.0.1", "-p", strconv.Itoa(p.SIP),
+				"-mp", strconv.Itoa(p.Media), "-cp", strconv.Itoa(p.Control),
+				"-t", transport,
+				"-m", "1", "-timeout", "15s", "-timeout_error", "-nostdin",
+				"-trace_msg", "-message_file", filepath.Join(dir, "messages.log"),
+				"-trace_err", "-error_file", filepath.Join(dir, "errors.log"),
+			}
+			if target.IsValid() {
+				args = append(args, target.String())
+			}
+			return args
+		},
 	})
-	if !target.IsValid() {
-		s.waitListening(t, transport)
-	}
-	return s
-}
-
-// waitListening polls until SIPp has bound its port: our own bind attempt
-// fails once it has.
-func (s *sippProc) waitListening(t *testing.T, transport string) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case <-s.done:
-			t.Fatalf("sipp exited early: %v\n%s", s.exitErr, s.out.String())
-		default:
-		}
-		var err error
-		if transport == "t1" {
-			var c net.Conn
-			c, err = net.DialTimeout("tcp4", s.Addr.String(), 200*time.Millisecond)
-			if err == nil {
-				c.Close()
-				// SIPp sees a connect+close as a broken peer connection but
-				// keeps running; give it a moment.
-				return
-			}
-		} else {
-			var u net.PacketConn
-			u, err = net.ListenPacket("udp4", s.Addr.String())
-			if err != nil {
-				return // bound by SIPp
-			}
-			u.Close()
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("sipp did not listen on %s within 10s\n%s", s.Addr, s.out.String())
+	return &sippProc{SIPp: sp, Addr: netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(sp.Ports.SIP))}
 }
 
 // wait waits for SIPp to exit and returns its exit code.
 func (s *sippProc) wait(t *testing.T, timeout time.Duration) int {
 	t.Helper()
-	select {
-	case <-s.done:
-	case <-time.After(timeout):
-		_ = s.cmd.Process.Kill()
-		<-s.done
+	err, ok := s.Wait(timeout)
+	if !ok {
 		t.Errorf("sipp still running after %v; killed", timeout)
 	}
 	var ee *exec.ExitError
-	if errors.As(s.exitErr, &ee) {
+	if errors.As(err, &ee) {
 		return ee.ExitCode()
 	}
-	if s.exitErr != nil {
+	if err != nil {
 		return -1
 	}
 	return 0
@@ -209,8 +116,8 @@ func (s *sippProc) requireSuccess(t *testing.T) {
 }
 
 func (s *sippProc) report() string {
-	errs, _ := os.ReadFile(filepath.Join(s.dir, "errors.log"))
-	return fmt.Sprintf("--- sipp output ---\n%s\n--- sipp errors ---\n%s\n--- sipp messages ---\n%s", tail(s.out.String(), 3000), errs, s.messages())
+	errs, _ := os.ReadFile(filepath.Join(s.Dir, "errors.log"))
+	return fmt.Sprintf("--- sipp output ---\n%s\n--- sipp errors ---\n%s\n--- sipp messages ---\n%s", tail(s.Output(), 3000), errs, s.messages())
 }
 
 func tail(s string, n int) string {
@@ -222,7 +129,7 @@ func tail(s string, n int) string {
 
 // messages returns SIPp's message trace.
 func (s *sippProc) messages() string {
-	b, _ := os.ReadFile(filepath.Join(s.dir, "messages.log"))
+	b, _ := os.ReadFile(filepath.Join(s.Dir, "messages.log"))
 	return string(b)
 }
 

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dialedge/dialedge/ports/portstest"
 	"github.com/dialedge/dialedge/sip/sdp"
 )
 
@@ -331,7 +332,7 @@ func TestSIPpNoCommonCodec(t *testing.T) {
 
 func TestUnreachableTrunk(t *testing.T) {
 	checkGoroutines(t)
-	port := freePort(t) // nothing listens there, on UDP or TCP
+	port := portstest.FreeUDPTCP(t) // nothing listens there, on UDP or TCP
 	trunk := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(port))
 
 	t.Run("udp", func(t *testing.T) {

@@ -2,11 +2,8 @@ package carrier
 
 import (
 	"bytes"
-	"context"
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,26 +12,11 @@ import (
 	"github.com/dialedge/dialedge/ports/portstest"
 )
 
-// freeUDPPort returns a UDP port free a moment ago on loopback.
-func freeUDPPort(t *testing.T) int {
-	t.Helper()
-	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port
-}
-
 // sipp runs one call of scenario (a file in testdata, with replacements
 // applied) against the carrier and returns sipp's exit error and output.
 // Tests fail, never skip, when sipp is missing.
 func sipp(t *testing.T, c *Carrier, scenario, service string, replace map[string]string, extra ...string) (error, string) {
 	t.Helper()
-	bin, err := exec.LookPath("sipp")
-	if err != nil {
-		t.Fatal("sipp not found: apt-get install -y sip-tester")
-	}
 	src, err := os.ReadFile(filepath.Join("testdata", scenario))
 	if err != nil {
 		t.Fatal(err)
@@ -47,16 +29,15 @@ func sipp(t *testing.T, c *Carrier, scenario, service string, replace map[string
 	if err := os.WriteFile(sf, src, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	args := append([]string{"-sf", sf, "-m", "1", "-l", "1", "-i", "127.0.0.1",
-		"-p", fmt.Sprint(freeUDPPort(t)), "-mp", fmt.Sprint(portstest.FreeUDPRun(t, 4)),
-		"-s", service, "-timeout", "20s", "-timeout_error", "-nostdin", "-max_recv_loops", "1000"}, extra...)
-	args = append(args, c.Addr().String())
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
-	return err, string(out)
+	sp := portstest.StartSIPp(t, portstest.SIPpOptions{Dir: dir, Timeout: 30 * time.Second,
+		Args: func(p portstest.SIPpPorts) []string {
+			args := append([]string{"-sf", sf, "-m", "1", "-l", "1", "-i", "127.0.0.1",
+				"-p", fmt.Sprint(p.SIP), "-mp", fmt.Sprint(p.Media), "-cp", fmt.Sprint(p.Control),
+				"-s", service, "-timeout", "20s", "-timeout_error", "-nostdin", "-max_recv_loops", "1000"}, extra...)
+			return append(args, c.Addr().String())
+		}})
+	err, _ = sp.Wait(30 * time.Second) // StartSIPp's timeout kills it by then
+	return err, sp.Output()
 }
 
 func TestSIPp(t *testing.T) {

@@ -1,14 +1,11 @@
 package call
 
 import (
-	"bytes"
 	"context"
 
 	"log/slog"
 	"math"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -24,70 +21,40 @@ import (
 
 // sippRun is one SIPp process acting as the carrier.
 type sippRun struct {
-	Port    int
-	dir     string
-	cmd     *exec.Cmd
-	out     bytes.Buffer
-	done    chan struct{}
-	waitErr error
+	*portstest.SIPp
+	Port int
 }
 
-// startSIPp runs SIPp as a UAS with the scenario, echoing RTP on a free port.
+// startSIPp runs SIPp as a UAS with the scenario, echoing RTP, on free
+// ports (retried on new ones when another test process takes one first).
 func startSIPp(t *testing.T, scenario string, extra ...string) *sippRun {
 	t.Helper()
-	bin, err := exec.LookPath("sipp")
-	if err != nil {
-		t.Fatal("sipp not installed: apt-get install -y sip-tester (make test installs it)")
-	}
-	r := &sippRun{dir: t.TempDir(), done: make(chan struct{})}
-	r.Port = freePort(t, "udp", 1)
-	mport := freePort(t, "udp", 4) // -rtp_echo also uses media port + 2
-	args := []string{"-sf", filepath.Join("testdata", scenario), "-i", "127.0.0.1", "-p", strconv.Itoa(r.Port),
-		"-mp", strconv.Itoa(mport), "-rtp_echo", "-m", "1", "-timeout", "40s", "-timeout_error",
-		"-nostdin", "-trace_msg", "-message_file", filepath.Join(r.dir, "messages.log"),
-		"-trace_err", "-error_file", filepath.Join(r.dir, "errors.log")}
-	r.cmd = exec.Command(bin, append(args, extra...)...)
-	r.cmd.Stdout, r.cmd.Stderr = &r.out, &r.out
-	if err := r.cmd.Start(); err != nil {
-		t.Fatalf("start sipp: %v", err)
-	}
-	go func() { r.waitErr = r.cmd.Wait(); close(r.done) }()
-	t.Cleanup(func() {
-		select {
-		case <-r.done:
-		default:
-			_ = r.cmd.Process.Kill()
-			<-r.done
-		}
-	})
-	// SIPp binds quickly; wait until its SIP port answers to nothing but is bound.
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: r.Port})
-		if err != nil {
-			break // SIPp holds it
-		}
-		c.Close()
-		time.Sleep(20 * time.Millisecond)
-	}
-	return r
+	dir := t.TempDir()
+	sp := portstest.StartSIPp(t, portstest.SIPpOptions{Dir: dir, Listens: true, Timeout: 75 * time.Second,
+		Args: func(p portstest.SIPpPorts) []string {
+			// -rtp_echo also uses media port + 2: Media is four free ports.
+			scen, _ := filepath.Abs(filepath.Join("testdata", scenario))
+			args := []string{"-sf", scen, "-i", "127.0.0.1", "-p", strconv.Itoa(p.SIP),
+				"-mp", strconv.Itoa(p.Media), "-cp", strconv.Itoa(p.Control), "-rtp_echo", "-m", "1", "-timeout", "40s", "-timeout_error",
+				"-nostdin", "-trace_msg", "-message_file", filepath.Join(dir, "messages.log"),
+				"-trace_err", "-error_file", filepath.Join(dir, "errors.log")}
+			return append(args, extra...)
+		}})
+	return &sippRun{SIPp: sp, Port: sp.Ports.SIP}
 }
 
 // wait waits for SIPp to finish and fails the test unless the scenario
 // completed (SIPp exits 0 only when every call succeeded).
 func (r *sippRun) wait(t *testing.T) {
 	t.Helper()
-	select {
-	case <-r.done:
-	case <-time.After(70 * time.Second):
-		_ = r.cmd.Process.Kill()
-		<-r.done
-		t.Fatalf("sipp did not finish; output:\n%s", r.out.String())
+	err, ok := r.Wait(70 * time.Second)
+	if !ok {
+		t.Fatalf("sipp did not finish; output:\n%s", r.Output())
 	}
-	if r.waitErr != nil {
-		errs, _ := os.ReadFile(filepath.Join(r.dir, "errors.log"))
+	if err != nil {
+		errs, _ := os.ReadFile(filepath.Join(r.Dir, "errors.log"))
 		t.Fatalf("sipp scenario failed (%v): peer did not see the expected messages\nerrors:\n%s\nmessages:\n%s",
-			r.waitErr, errs, r.messages())
+			err, errs, r.messages())
 	}
 }
 
@@ -104,7 +71,7 @@ func (r *sippRun) mustHaveReceived(t *testing.T, want string) {
 }
 
 func (r *sippRun) messages() string {
-	b, _ := os.ReadFile(filepath.Join(r.dir, "messages.log"))
+	b, _ := os.ReadFile(filepath.Join(r.Dir, "messages.log"))
 	return string(b)
 }
 
@@ -117,11 +84,6 @@ func (r *sippRun) received() []string {
 		}
 	}
 	return out
-}
-
-func freePort(t *testing.T, network string, span int) int {
-	t.Helper()
-	return portstest.FreeUDPRun(t, span)
 }
 
 // rig is a real call manager on loopback: SIP endpoint, RTP pool, clock.
@@ -475,7 +437,7 @@ func TestUnreachableTrunk(t *testing.T) {
 	t.Parallel()
 	for _, transport := range []string{"udp", "tcp"} {
 		t.Run(transport, func(t *testing.T) {
-			port := freePort(t, transport, 1) // nothing listens there
+			port := portstest.FreeUDPTCP(t) // nothing listens there
 			r := newRig(t, rigOpts{trunk: "127.0.0.1:" + strconv.Itoa(port), transport: transport})
 			if err := r.m.Dial(Order{ContactID: "c-unreach", Number: "15551230005"}, "att-unreach"); err != nil {
 				t.Fatal(err)

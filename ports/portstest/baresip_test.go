@@ -13,26 +13,14 @@ import (
 // instead of waiting out its deadline, and the phone it returns is up on
 // a port other than the taken one.
 func TestStartBaresipRetriesPortRace(t *testing.T) {
-	taken, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer taken.Close()
-	busy := taken.LocalAddr().(*net.UDPAddr).Port
-	calls := 0
 	orig := pickSIPPort
-	pickSIPPort = func(tb testing.TB) int {
-		calls++
-		if calls == 1 {
-			return busy
-		}
-		return orig(tb)
-	}
+	busy, pick, calls := takenFirst(t, func() int { return orig(t) })
+	pickSIPPort = func(testing.TB) int { return pick() }
 	defer func() { pickSIPPort = orig }()
 
 	b := StartBaresip(t, "racer", 700)
-	if calls != 2 {
-		t.Fatalf("SIP port picked %d times, want 2 (one lost race, one start)", calls)
+	if *calls != 2 {
+		t.Fatalf("SIP port picked %d times, want 2 (one lost race, one start)", *calls)
 	}
 	if strings.HasSuffix(b.URI, ":"+strconv.Itoa(busy)) {
 		t.Fatalf("baresip URI %s uses the taken port %d", b.URI, busy)
@@ -40,4 +28,25 @@ func TestStartBaresipRetriesPortRace(t *testing.T) {
 	if !strings.Contains(b.Output(), "baresip is ready") {
 		t.Fatalf("baresip not ready:\n%s", b.Output())
 	}
+}
+
+// takenFirst holds a loopback UDP port for the test and returns it with a
+// port picker that gives it on the first call and next()'s port after;
+// calls counts the picks.
+func takenFirst(t *testing.T, next func() int) (busy int, pick func() int, calls *int) {
+	t.Helper()
+	taken, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { taken.Close() })
+	busy = taken.LocalAddr().(*net.UDPAddr).Port
+	calls = new(int)
+	return busy, func() int {
+		*calls++
+		if *calls == 1 {
+			return busy
+		}
+		return next()
+	}, calls
 }

@@ -4,6 +4,7 @@ package portstest
 
 import (
 	"net"
+	"strconv"
 	"testing"
 )
 
@@ -41,5 +42,27 @@ func FreeUDPRun(tb testing.TB, span int) int {
 		}
 	}
 	tb.Fatalf("no %d free UDP ports in a row on 127.0.0.1", span)
+	return 0
+}
+
+// FreeUDPTCP returns a loopback port free for both UDP and TCP right now
+// (a SIP peer that serves both transports on one port).
+func FreeUDPTCP(tb testing.TB) int {
+	tb.Helper()
+	for range 50 {
+		u, err := net.ListenPacket("udp4", "127.0.0.1:0")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		port := u.LocalAddr().(*net.UDPAddr).Port
+		l, err := net.Listen("tcp4", "127.0.0.1:"+strconv.Itoa(port))
+		u.Close()
+		if err != nil {
+			continue
+		}
+		l.Close()
+		return port
+	}
+	tb.Fatal("no port free for both UDP and TCP on 127.0.0.1")
 	return 0
 }
