@@ -30,10 +30,13 @@ type sippRun struct {
 func startSIPp(t *testing.T, scenario string, extra ...string) *sippRun {
 	t.Helper()
 	dir := t.TempDir()
+	scen, err := filepath.Abs(filepath.Join("testdata", scenario)) // SIPp runs in dir
+	if err != nil {
+		t.Fatal(err)
+	}
 	sp := portstest.StartSIPp(t, portstest.SIPpOptions{Dir: dir, Listens: true, Timeout: 75 * time.Second,
 		Args: func(p portstest.SIPpPorts) []string {
 			// -rtp_echo also uses media port + 2: Media is four free ports.
-			scen, _ := filepath.Abs(filepath.Join("testdata", scenario))
 			args := []string{"-sf", scen, "-i", "127.0.0.1", "-p", strconv.Itoa(p.SIP),
 				"-mp", strconv.Itoa(p.Media), "-cp", strconv.Itoa(p.Control), "-rtp_echo", "-m", "1", "-timeout", "40s", "-timeout_error",
 				"-nostdin", "-trace_msg", "-message_file", filepath.Join(dir, "messages.log"),

@@ -54,8 +54,8 @@ const sippAttempts = 5
 const sippBindWait = 15 * time.Second
 
 // StartSIPp starts SIPp and waits until it holds its media port (and, for
-// a UAS, its SIP port), or has already exited for a reason other than a
-// port race. It restarts with new ports when a port was taken between
+// a UAS, its SIP port), or, for a UAC, has already exited for a reason
+// other than a port race (a UAS that exits fails the test). It restarts with new ports when a port was taken between
 // choosing and binding. It fails the test, never skips, when SIPp is
 // missing; the process is killed at the test's cleanup.
 func StartSIPp(tb testing.TB, o SIPpOptions) *SIPp {
@@ -92,7 +92,7 @@ func StartSIPp(tb testing.TB, o SIPpOptions) *SIPp {
 			continue
 		default:
 			s.Kill()
-			tb.Fatalf("sipp did not bind its ports within %v (attempt %d, %+v):\n%s", sippBindWait, attempt, p, s.Output())
+			tb.Fatalf("sipp exited or did not bind its ports within %v (attempt %d, %+v, exit %v):\n%s", sippBindWait, attempt, p, s.err, s.Output())
 		}
 	}
 	tb.Fatalf("sipp lost the port race %d times:\n%s", sippAttempts, strings.Join(logs, "\n"))
@@ -108,8 +108,8 @@ var pickSIPpPort = func(tb testing.TB, tcp bool) int {
 	return FreeUDPRun(tb, 1)
 }
 
-// waitBound returns nil once SIPp holds its ports or has exited for a
-// reason other than a taken port, errPortRace when it exited because a
+// waitBound returns nil once SIPp holds its ports or (a UAC) has exited
+// for a reason other than a taken port, errPortRace when it exited because a
 // port was taken, and errNotReady when it did neither in time.
 func (s *SIPp) waitBound(o SIPpOptions) error {
 	deadline := time.After(sippBindWait)
@@ -125,7 +125,10 @@ func (s *SIPp) waitBound(o SIPpOptions) error {
 			if s.LostPortRace() {
 				return errPortRace
 			}
-			return nil // finished (or failed) on its own: the caller judges
+			if o.Listens {
+				return errNotReady // a server that is gone serves no test
+			}
+			return nil // a client finished (or failed) on its own: the caller judges
 		case <-deadline:
 			return errNotReady
 		case <-tick.C:
