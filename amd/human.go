@@ -212,9 +212,9 @@ type humanDet struct {
 
 	fm musicDet // spectral-flux music detector (music.go)
 	st styleDet // greeting-style model (style.go), fed by fm's spectra
-	// the style logits of the greeting's speech (since styOnset)
-	stySum   float64
-	styN     int
+	// the style model's pooled hidden units over the greeting's speech
+	// (since styOnset)
+	sty      stylePool
 	styOnset int
 	fmOn     bool // fm calls the sound since the greeting's start music
 	// Notes: bursts of steady spectrum (music played in phrases, with
@@ -850,6 +850,10 @@ func (h *humanDet) frame(d *Detector, lost bool) {
 		d.decide(ResultMachine, "long-greeting", SITNone)
 		return
 	}
+	if styleEarlyMS > 0 && span >= styleEarlyMS && h.sty.n >= styleMinN && h.sty.logit() > styleMachineLogit {
+		d.decide(ResultMachine, "greeting-words", SITNone)
+		return
+	}
 	if now >= h.deadline(cfg) {
 		h.timeout(d, false)
 	}
@@ -860,21 +864,21 @@ func (h *humanDet) frame(d *Detector, lost bool) {
 // greeting).
 func (h *humanDet) styleFrame() {
 	if h.onset != h.styOnset {
-		h.styOnset, h.stySum, h.styN = h.onset, 0, 0
+		h.styOnset, h.sty = h.onset, stylePool{}
 	}
 	if !h.st.fresh || !h.active || h.bgBurst {
 		return
 	}
-	if v, ok := h.st.score(); ok {
-		h.stySum += v
-		h.styN++
+	var hid [styleHidden]float32
+	if h.st.score(&hid) {
+		h.sty.add(&hid)
 	}
 }
 
-// styleHuman reports whether the greeting's mean style logit, over at
+// styleHuman reports whether the greeting's pooled style logit, over at
 // least styleMinN spectra, says a person's words (style.go).
 func (h *humanDet) styleHuman() bool {
-	return h.styN >= styleMinN && h.stySum < -styleHumanLogit*float64(h.styN)
+	return h.sty.n >= styleMinN && h.sty.logit() < -styleHumanLogit
 }
 
 // timeout decides when the analysis time is up (or the audio ended).

@@ -26,23 +26,15 @@ const StyleHidden = styleHidden
 // SetStyleTap makes d hand each input its style model scores to f.
 func SetStyleTap(d *Detector, f func(x [StyleIn]float32)) { d.hm.st.tap = f }
 
-// StyleSum returns the greeting's style logit sum and count so far.
-func StyleSum(d *Detector) (float64, int) { return d.hm.stySum, d.hm.styN }
+// StyleLogit returns the greeting's pooled style logit and its spectra so far.
+func StyleLogit(d *Detector) (float64, int) { return d.hm.sty.logit(), d.hm.sty.n }
 
 // SetStyleRules sets how the human/machine logic uses the style model.
-func SetStyleRules(minN int, humanLogit float64, extMS int) {
-	styleMinN, styleHumanLogit, styleExtMS = minN, humanLogit, extMS
+func SetStyleRules(minN int, humanLogit float64, extMS, earlyMS int, machineLogit float64) {
+	styleMinN, styleHumanLogit, styleExtMS, styleEarlyMS, styleMachineLogit = minN, humanLogit, extMS, earlyMS, machineLogit
 }
 
-// StyleScore is the committed style model's logit for input x.
-func StyleScore(x *[StyleIn]float32) float64 {
-	var s styleDet
-	for i := range styleCtx {
-		f := &s.ring[i]
-		copy(f[:], x[i*styleFeat:(i+1)*styleFeat])
-		f[styleBands] *= 10 // score() takes levels in dB and divides
-	}
-	s.rn = styleCtx
-	v, _ := s.score()
-	return v
+// StyleRules returns how the human/machine logic uses the style model.
+func StyleRules() (minN int, humanLogit float64, extMS, earlyMS int, machineLogit float64) {
+	return styleMinN, styleHumanLogit, styleExtMS, styleEarlyMS, styleMachineLogit
 }

@@ -16,15 +16,21 @@ import "math"
 // less their running means over the last styleCMN spectra (the voice's
 // and the line's own colouring), and the frame's level against the
 // loudest of the context (the syllable rhythm); 12 spectra make the 204
-// inputs. One hidden layer of styleHidden
-// rectified units gives a logit: above 0, the sound is more like a
-// recorded greeting's. The human/machine logic (human.go) averages the
-// logits of the greeting's speech; a clearly human mean holds off the
-// long-greeting verdict by styleExtMS (a receptionist's "Good afternoon,
-// Riverside Animal Hospital, this is Jennifer, how may I help you?" runs
-// past analysisPeriod). The model is weak evidence on its own (about 80 %
-// of unseen voices' utterances right by the sign of their mean), so it
-// only delays a verdict, never makes one.
+// inputs. One hidden layer of styleHidden rectified units scores each
+// window; over the greeting's speech each unit is pooled by its mean (how
+// much of the greeting sounds like the unit's pattern) and its maximum
+// (whether the pattern, a word or part of one, was heard at all), and the
+// 64 pooled values are weighted into one logit: above 0, the greeting so
+// far sounds more like a recording's words. Pooling is trained end to end
+// on whole utterances (a loss at every prefix from 10 spectra), so the
+// units can act as spotters of words, not only classify frames. A clearly human
+// logit holds off the long-greeting verdict by styleExtMS (a
+// receptionist's "Good afternoon, Riverside Animal Hospital, this is
+// Jennifer, how may I help you?" runs past analysisPeriod). The model is
+// weak evidence on its own (about 90 % of unseen voices' utterances right
+// by the sign of the final logit, 80 % after 1.5 s of speech), so it
+// mostly delays a verdict; only a clear greeting (styleMachineLogit after
+// styleEarlyMS of speech) is decided on it.
 //
 // The weights (style_weights.go) are trained on the corpus's style split
 // (amd/corpus/style.go: templates in six languages read by the train
@@ -32,8 +38,11 @@ import "math"
 //
 //	AMD_STYLE=train CPA_PER=100 go test ./amd -run StyleTrain -v -count=1 -timeout 60m
 //
-// (deterministic; about 3 minutes). About 1.5 us per frame of speech
-// before the verdict (6.5k multiply-adds every other frame).
+// (deterministic; three draws of the style split, corpus seeds 1-3, 27k
+// utterances; rendering and scoring them about 4 minutes, then 12
+// epochs of about 6 s).
+// About 1.5 us per frame of speech before the verdict (6.5k
+// multiply-adds every other frame, the pooling 64 more).
 
 const (
 	styleBands  = 16
@@ -51,18 +60,23 @@ const (
 	styleLevelFloor = -3.0
 )
 
-// How the human/machine logic uses the greeting's mean style logit
+// How the human/machine logic uses the greeting's pooled style logit
 // (variables only so that the env-gated tuning tools can sweep them; tuned
-// on the train and dev splits: humans called machine 14.0 / 13.0 -> 11.2 /
-// 4.8 %, machines called human 7.6 / 5.3 -> 9.8 / 5.3 %).
+// on the train and dev splits, see docs/ARCHITECTURE.md).
 var (
-	// styleMinN: spectra the mean needs (0.8 s of speech).
+	// styleMinN: spectra the pooled logit needs (0.8 s of speech).
 	styleMinN = 20
-	// styleHumanLogit: a greeting whose mean is below minus this speaks
+	// styleHumanLogit: a greeting whose logit is below minus this speaks
 	// a person's words: speech running analysisPeriod is not yet a
 	// machine's greeting, until analysisPeriod+styleExtMS.
 	styleHumanLogit = 0.4
 	styleExtMS      = 2000
+	// styleEarlyMS, styleMachineLogit: a greeting whose speech has run
+	// styleEarlyMS (0: off) and whose logit is above styleMachineLogit
+	// is a machine's ("greeting-words"). The pair is the earliest that
+	// calls no train or dev human machine.
+	styleEarlyMS      = 2500
+	styleMachineLogit = 3.5
 )
 
 // Mel filter bank over the flux bins: bin k adds styleWA[k] of its power
@@ -143,11 +157,11 @@ func (s *styleDet) push(p *[fluxBins]float64, dbfs float64) {
 	s.fresh = true
 }
 
-// score returns the model's logit for the last styleCtx spectra (ok false
-// while fewer have come).
-func (s *styleDet) score() (float64, bool) {
+// score computes the hidden layer for the last styleCtx spectra into hid
+// (false while fewer have come).
+func (s *styleDet) score(hid *[styleHidden]float32) bool {
 	if s.rn < styleCtx {
-		return 0, false
+		return false
 	}
 	var x [styleIn]float32
 	top := float32(-200)
@@ -163,18 +177,45 @@ func (s *styleDet) score() (float64, bool) {
 	if s.tap != nil {
 		s.tap(x)
 	}
-	out := styleB2
 	for j := 0; j < styleHidden; j++ {
 		w := styleW1[j*styleIn : (j+1)*styleIn : (j+1)*styleIn]
 		a := styleB1[j]
 		for i, v := range x {
 			a += w[i] * v
 		}
-		if a > 0 {
-			out += styleW2[j] * a
-		}
+		hid[j] = max(a, 0)
 	}
-	return float64(out), true
+	return true
+}
+
+// stylePool pools the hidden units over a greeting's speech: their means
+// (how much of it sounds like each unit's pattern) and their maxima
+// (whether a unit's pattern, a word, was heard at all).
+type stylePool struct {
+	sum, top [styleHidden]float32
+	n        int
+}
+
+func (p *stylePool) add(hid *[styleHidden]float32) {
+	for j, v := range hid {
+		p.sum[j] += v
+		p.top[j] = max(p.top[j], v)
+	}
+	p.n++
+}
+
+// logit: above 0, the greeting so far sounds more like a recording's
+// words than a person's.
+func (p *stylePool) logit() float64 {
+	if p.n == 0 {
+		return 0
+	}
+	a := styleBP
+	inv := 1 / float32(p.n)
+	for j := range p.sum {
+		a += styleWM[j]*p.sum[j]*inv + styleWX[j]*p.top[j]
+	}
+	return float64(a)
 }
 
 // The generated weights have the model's shape.
@@ -182,5 +223,6 @@ var (
 	_ [len(styleW1) - styleHidden*styleIn]struct{}
 	_ [styleHidden*styleIn - len(styleW1)]struct{}
 	_ [len(styleB1) - styleHidden]struct{}
-	_ [len(styleW2) - styleHidden]struct{}
+	_ [len(styleWM) - styleHidden]struct{}
+	_ [len(styleWX) - styleHidden]struct{}
 )

@@ -41,7 +41,8 @@ func TestStyleFilterBank(t *testing.T) {
 }
 
 // A long answer in one breath (6 s) is a machine at analysisPeriod when
-// the style model is neutral or hears a greeting, and only
+// the style model is neutral or hears some greeting words, at
+// styleEarlyMS when it clearly hears a greeting's words, and only
 // styleExtMS later when it hears a person's words; the style state is
 // forced after every frame to isolate the rule.
 func TestStyleHoldsOffLongGreeting(t *testing.T) {
@@ -56,10 +57,12 @@ func TestStyleHoldsOffLongGreeting(t *testing.T) {
 		minMS  int // verdict after the onset, at least
 		maxMS  int
 		result Result
+		cause  string
 	}{
-		{"neutral", 0, 3500, 3900, ResultMachine},
-		{"greeting words", 1, 3500, 3900, ResultMachine},
-		{"person's words", -1, 3600 + styleExtMS - 100, 3600 + styleExtMS + 300, ResultMachine},
+		{"neutral", 0, 3500, 3900, ResultMachine, "long-greeting"},
+		{"some greeting words", styleMachineLogit - 0.5, 3500, 3900, ResultMachine, "long-greeting"},
+		{"clear greeting words", styleMachineLogit + 0.5, styleEarlyMS - 100, styleEarlyMS + 300, ResultMachine, "greeting-words"},
+		{"person's words", -1, 3600 + styleExtMS - 100, 3600 + styleExtMS + 300, ResultMachine, "long-greeting"},
 	} {
 		d := newDet(t, DefaultConfig(), PhaseAnswer)
 		onset := -1
@@ -69,12 +72,13 @@ func TestStyleHoldsOffLongGreeting(t *testing.T) {
 			d.Process(frame)
 			if h := &d.hm; h.onset >= 0 {
 				onset = h.onset
-				h.styOnset, h.styN, h.stySum = h.onset, 100, 100*c.logit
+				h.styOnset = h.onset
+				forceStyle(&h.sty, c.logit)
 			}
 		}
 		v, final := d.Verdict()
-		if !final || v.Result != c.result || v.Cause != "long-greeting" {
-			t.Errorf("%s: verdict %v (%s) final %v, want %v long-greeting", c.name, v.Result, v.Cause, final, c.result)
+		if !final || v.Result != c.result || v.Cause != c.cause {
+			t.Errorf("%s: verdict %v (%s) final %v, want %v %s", c.name, v.Result, v.Cause, final, c.result, c.cause)
 			continue
 		}
 		if at := v.DecisionMS - onset; at < c.minMS || at > c.maxMS {
@@ -83,10 +87,29 @@ func TestStyleHoldsOffLongGreeting(t *testing.T) {
 	}
 }
 
+// forceStyle sets a pool of 10000 spectra whose logit is v, and stays
+// about v when a spectrum is added: the maxima are set far above any
+// unit's output, the sums along the mean weights make up the rest.
+func forceStyle(p *stylePool, v float64) {
+	const n, top = 10000, 1000
+	*p = stylePool{n: n}
+	var w2, tops float64
+	for j, w := range styleWM {
+		w2 += float64(w) * float64(w)
+		p.top[j] = top
+		tops += top * float64(styleWX[j])
+	}
+	c := (v - float64(styleBP) - tops) / w2
+	for j, w := range styleWM {
+		p.sum[j] = float32(n * c * float64(w))
+	}
+}
+
 // The style model's input path allocates nothing and its score is finite
 // on any spectrum (silence, a tone, full-scale noise).
 func TestStyleScoreFinite(t *testing.T) {
 	var s styleDet
+	var pool stylePool
 	var p [fluxBins]float64
 	for i := 0; i < 3*styleCtx; i++ {
 		for k := range p {
@@ -103,13 +126,20 @@ func TestStyleScoreFinite(t *testing.T) {
 			}
 		}
 		s.push(&p, float64(-90+i))
-		if v, ok := s.score(); ok && (math.IsNaN(v) || math.IsInf(v, 0)) {
-			t.Fatalf("spectrum %d: score %v", i, v)
+		var hid [styleHidden]float32
+		if s.score(&hid) {
+			pool.add(&hid)
+			if v := pool.logit(); math.IsNaN(v) || math.IsInf(v, 0) {
+				t.Fatalf("spectrum %d: pooled logit %v", i, v)
+			}
 		}
 	}
 	allocs := testing.AllocsPerRun(200, func() {
+		var hid [styleHidden]float32
 		s.push(&p, -20)
-		s.score()
+		s.score(&hid)
+		pool.add(&hid)
+		pool.logit()
 	})
 	if allocs != 0 {
 		t.Errorf("%.1f allocations per spectrum, want 0", allocs)

@@ -1,0 +1,471 @@
+package amd_test
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"math/rand"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/dialedge/dialedge/amd"
+	"github.com/dialedge/dialedge/amd/corpus"
+)
+
+// styleSeq is one utterance's run of style inputs, in order (one
+// greeting onset of one call).
+type styleSeq struct {
+	x       [][amd.StyleIn]float32
+	ms      []int
+	machine bool
+	val     bool
+	call    int
+}
+
+// styleSeqs groups samples into sequences: by call, restarting when the
+// greeting's onset moves (ms going back).
+func styleSeqs(samples []styleSample, calls []corpus.Call) []styleSeq {
+	var out []styleSeq
+	for i := range samples {
+		s := &samples[i]
+		if len(out) == 0 || out[len(out)-1].call != s.call || s.ms < out[len(out)-1].ms[len(out[len(out)-1].ms)-1] {
+			c := &calls[s.call]
+			out = append(out, styleSeq{machine: c.Want == amd.ResultMachine, val: styleValidation(c), call: s.call})
+		}
+		q := &out[len(out)-1]
+		q.x = append(q.x, s.x)
+		q.ms = append(q.ms, s.ms)
+	}
+	return out
+}
+
+// pooled is the trainer's copy of the pooled style model: the hidden
+// layer of mlp, then the mean and the max of each hidden unit since the
+// greeting's onset, weighted into one logit.
+type pooled struct {
+	w1, b1 []float64
+	wm, wx []float64
+	b      float64
+}
+
+const poolMinN = 10 // positions before the loss counts
+
+// forward computes, for every prefix of q, the hidden units hs, their
+// means and maxima (with the maxima's positions) and the logit z.
+func (m *pooled) forward(q *styleSeq) (hs, means, maxs [][]float64, args [][]int, z []float64) {
+	T, H := len(q.x), len(m.b1)
+	hs, means, maxs, args, z = make([][]float64, T), make([][]float64, T), make([][]float64, T), make([][]int, T), make([]float64, T)
+	sum := make([]float64, H)
+	mx := make([]float64, H)
+	arg := make([]int, H)
+	for t := 0; t < T; t++ {
+		h := make([]float64, H)
+		hs[t] = h
+		for j := 0; j < H; j++ {
+			a := m.b1[j]
+			wr := m.w1[j*amd.StyleIn : (j+1)*amd.StyleIn]
+			for i, v := range q.x[t] {
+				a += wr[i] * float64(v)
+			}
+			h[j] = max(a, 0)
+			sum[j] += h[j]
+			if t == 0 || h[j] > mx[j] {
+				mx[j], arg[j] = h[j], t
+			}
+		}
+		means[t] = make([]float64, H)
+		maxs[t] = append([]float64(nil), mx...)
+		args[t] = append([]int(nil), arg...)
+		zz := m.b
+		for j := 0; j < H; j++ {
+			means[t][j] = sum[j] / float64(t+1)
+			zz += m.wm[j]*means[t][j] + m.wx[j]*mx[j]
+		}
+		z[t] = zz
+	}
+	return
+}
+
+type poolGrad struct {
+	w1, b1, wm, wx []float64
+	b, loss        float64
+}
+
+// seqGrad adds the gradient of q's loss (BCE on every prefix from
+// poolMinN, averaged over the prefixes, times w) to g.
+func (m *pooled) seqGrad(q *styleSeq, w float64, g *poolGrad) {
+	T, H := len(q.x), len(m.b1)
+	if T < poolMinN {
+		return
+	}
+	hs, means, maxs, args, z := m.forward(q)
+	y := 0.0
+	if q.machine {
+		y = 1
+	}
+	n := float64(T - poolMinN + 1)
+	dH := make([][]float64, T)
+	for t := range dH {
+		dH[t] = make([]float64, H)
+	}
+	// dz per prefix; mean part via a reverse cumulative sum
+	cum := make([]float64, H) // sum over t' >= t of dz[t'] * wm / (t'+1)
+	for t := T - 1; t >= 0; t-- {
+		if t >= poolMinN-1 {
+			p := 1 / (1 + math.Exp(-z[t]))
+			g.loss += w / n * -(y*math.Log(p+1e-12) + (1-y)*math.Log(1-p+1e-12))
+			dz := w / n * (p - y)
+			g.b += dz
+			for j := 0; j < H; j++ {
+				g.wm[j] += dz * means[t][j]
+				g.wx[j] += dz * maxs[t][j]
+				cum[j] += dz * m.wm[j] / float64(t+1)
+				if maxs[t][j] > 0 {
+					dH[args[t][j]][j] += dz * m.wx[j]
+				}
+			}
+		}
+		for j := 0; j < H; j++ {
+			dH[t][j] += cum[j]
+		}
+	}
+	for t := 0; t < T; t++ {
+		for j := 0; j < H; j++ {
+			if hs[t][j] <= 0 || dH[t][j] == 0 {
+				continue
+			}
+			d := dH[t][j]
+			g.b1[j] += d
+			gr := g.w1[j*amd.StyleIn : (j+1)*amd.StyleIn]
+			for i, v := range q.x[t] {
+				gr[i] += d * float64(v)
+			}
+		}
+	}
+}
+
+// saveSamples / loadSamples cache the style inputs of a corpus between
+// trainer runs (AMD_STYLE_CACHE).
+func saveSamples(path string, seqs []styleSeq) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	w := func(v any) {
+		if err == nil {
+			err = binary.Write(f, binary.LittleEndian, v)
+		}
+	}
+	w(int32(len(seqs)))
+	for _, q := range seqs {
+		w(int32(len(q.x)))
+		w(q.machine)
+		w(q.val)
+		w(int32(q.call))
+		for t := range q.x {
+			w(int32(q.ms[t]))
+			w(q.x[t])
+		}
+	}
+	return err
+}
+
+func loadSamples(path string) ([]styleSeq, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := func(v any) {
+		if err == nil {
+			err = binary.Read(f, binary.LittleEndian, v)
+		}
+	}
+	var n int32
+	r(&n)
+	seqs := make([]styleSeq, n)
+	for i := range seqs {
+		var tn, call int32
+		q := &seqs[i]
+		r(&tn)
+		r(&q.machine)
+		r(&q.val)
+		r(&call)
+		q.call = int(call)
+		q.x = make([][amd.StyleIn]float32, tn)
+		q.ms = make([]int, tn)
+		for t := range q.x {
+			var ms int32
+			r(&ms)
+			q.ms[t] = int(ms)
+			r(&q.x[t])
+		}
+	}
+	return seqs, err
+}
+
+// TestStyleTrain trains the greeting-style model on the corpus's style
+// split and writes style_weights.go. Env-gated:
+//
+//	AMD_STYLE=train CPA_PER=100 go test ./amd -run StyleTrain -v -count=1 -timeout 60m
+//
+// AMD_STYLE=check trains and reports without writing; AMD_STYLE_CACHE=<file>
+// keeps the model's inputs between runs (a file per seed of
+// AMD_STYLE_SEEDS, default 1,2,3: three draws of the templates, voices
+// and degradations); AMD_STYLE_EPOCHS, _LR, _L2, _BATCH.
+// Speakers with the variants f2, m3, paul, Lee and aunty are the
+// validation set (reported, not trained on).
+func TestStyleTrain(t *testing.T) {
+	mode := os.Getenv("AMD_STYLE")
+	if mode != "train" && mode != "check" {
+		t.Skip("tuning tool: set AMD_STYLE=train|check")
+	}
+	// one corpus draw per seed (AMD_STYLE_SEEDS), each cached
+	// in its file of AMD_STYLE_CACHE when given
+	seeds := strings.Split(os.Getenv("AMD_STYLE_SEEDS"), ",")
+	if seeds[0] == "" {
+		seeds = []string{"1", "2", "3"}
+	}
+	caches := strings.Split(os.Getenv("AMD_STYLE_CACHE"), ",")
+	var seqs []styleSeq
+	for i, seed := range seeds {
+		cache := ""
+		if i < len(caches) {
+			cache = caches[i]
+		}
+		if cache != "" {
+			if s, err := loadSamples(cache); err == nil {
+				seqs = append(seqs, s...)
+				continue
+			}
+		}
+		t.Setenv("AMD_STYLE_SPLIT", "style")
+		t.Setenv("CPA_SEED", seed)
+		calls, _ := toolCorpus(t, "AMD_STYLE_SPLIT", "stylepool", ".txt", 0)
+		s := styleSeqs(styleInputs(t, calls), calls)
+		if cache != "" {
+			if err := saveSamples(cache, s); err != nil {
+				t.Fatal(err)
+			}
+		}
+		seqs = append(seqs, s...)
+	}
+	var tr, va []int
+	var nm, nh float64
+	for i := range seqs {
+		if seqs[i].val {
+			va = append(va, i)
+			continue
+		}
+		tr = append(tr, i)
+		if seqs[i].machine {
+			nm++
+		} else {
+			nh++
+		}
+	}
+	t.Logf("%d sequences: %d train (%.0f machine, %.0f human), %d validation", len(seqs), len(tr), nm, nh, len(va))
+	wm, wh := (nm+nh)/(2*nm), (nm+nh)/(2*nh)
+	H := envInt("AMD_STYLE_H", amd.StyleHidden)
+	if hop := envInt("AMD_STYLE_HOP", 1); hop > 1 {
+		// score every hop-th window only (experiments)
+		for i := range seqs {
+			q := &seqs[i]
+			var x [][amd.StyleIn]float32
+			var ms []int
+			for t := 0; t < len(q.x); t += hop {
+				x, ms = append(x, q.x[t]), append(ms, q.ms[t])
+			}
+			q.x, q.ms = x, ms
+		}
+	}
+	epochs := envInt("AMD_STYLE_EPOCHS", 12)
+	lr := envFloat("AMD_STYLE_LR", 1e-3)
+	l2 := envFloat("AMD_STYLE_L2", 1e-3)
+	batch := envInt("AMD_STYLE_BATCH", 16)
+	r := rand.New(rand.NewSource(7))
+	m := &pooled{w1: make([]float64, H*amd.StyleIn), b1: make([]float64, H), wm: make([]float64, H), wx: make([]float64, H)}
+	for i := range m.w1 {
+		m.w1[i] = r.NormFloat64() * math.Sqrt(2.0/amd.StyleIn)
+	}
+	for i := range m.wm {
+		m.wm[i] = r.NormFloat64() * math.Sqrt(0.5/float64(H))
+		m.wx[i] = r.NormFloat64() * math.Sqrt(0.5/float64(H))
+	}
+	params := [][]float64{m.w1, m.b1, m.wm, m.wx, {m.b}}
+	mom := make([][]float64, len(params))
+	vel := make([][]float64, len(params))
+	for i, p := range params {
+		mom[i], vel[i] = make([]float64, len(p)), make([]float64, len(p))
+	}
+	const b1, b2, eps = 0.9, 0.999, 1e-8
+	workers := 2
+	gs := make([]*poolGrad, workers)
+	for i := range gs {
+		gs[i] = &poolGrad{w1: make([]float64, H*amd.StyleIn), b1: make([]float64, H), wm: make([]float64, H), wx: make([]float64, H)}
+	}
+	step := 0
+	for ep := 0; ep < epochs; ep++ {
+		r.Shuffle(len(tr), func(i, j int) { tr[i], tr[j] = tr[j], tr[i] })
+		var loss float64
+		for s0 := 0; s0 < len(tr); s0 += batch {
+			part := tr[s0:min(s0+batch, len(tr))]
+			var wg sync.WaitGroup
+			for wi := range gs {
+				g := gs[wi]
+				clear(g.w1)
+				clear(g.b1)
+				clear(g.wm)
+				clear(g.wx)
+				g.b, g.loss = 0, 0
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for k := wi; k < len(part); k += workers {
+						q := &seqs[part[k]]
+						w := wh
+						if q.machine {
+							w = wm
+						}
+						m.seqGrad(q, w, g)
+					}
+				}()
+			}
+			wg.Wait()
+			for _, g := range gs[1:] {
+				for k := range g.w1 {
+					gs[0].w1[k] += g.w1[k]
+				}
+				for k := range g.b1 {
+					gs[0].b1[k] += g.b1[k]
+					gs[0].wm[k] += g.wm[k]
+					gs[0].wx[k] += g.wx[k]
+				}
+				gs[0].b += g.b
+				gs[0].loss += g.loss
+			}
+			loss += gs[0].loss
+			grads := [][]float64{gs[0].w1, gs[0].b1, gs[0].wm, gs[0].wx, {gs[0].b}}
+			params[4][0] = m.b
+			step++
+			// cosine decay to a tenth over the epochs
+			frac := (float64(ep) + float64(s0)/float64(len(tr))) / float64(epochs)
+			lrNow := lr * (0.1 + 0.9*0.5*(1+math.Cos(math.Pi*frac)))
+			c1, c2 := 1-math.Pow(b1, float64(step)), 1-math.Pow(b2, float64(step))
+			for pi, p := range params {
+				for k := range p {
+					g := grads[pi][k]/float64(len(part)) + l2*p[k]
+					mom[pi][k] = b1*mom[pi][k] + (1-b1)*g
+					vel[pi][k] = b2*vel[pi][k] + (1-b2)*g*g
+					p[k] -= lrNow * (mom[pi][k] / c1) / (math.Sqrt(vel[pi][k]/c2) + eps)
+				}
+			}
+			m.b = params[4][0]
+		}
+		t.Logf("epoch %d: loss %.4f | train %s | validation %s", ep+1, loss/float64(len(tr)),
+			poolEval(m, seqs, tr[:min(len(tr), 1500)]), poolEval(m, seqs, va))
+	}
+	if mode == "train" {
+		if err := writePooledWeights("style_weights.go", m); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// poolEval: per sequence, the sign of the logit at 1.0, 1.5, 2.0 s of
+// speech and at the end; and, at 1.5 s, the machines above the 99th
+// percentile of the humans.
+func poolEval(m *pooled, seqs []styleSeq, idx []int) string {
+	marks := []int{1000, 1500, 2000, 1 << 30}
+	ok := make([]int, len(marks))
+	cnt := make([]int, len(marks))
+	var hum, mac []float64
+	for _, si := range idx {
+		q := &seqs[si]
+		_, _, _, _, z := m.forward(q)
+		for mi, mk := range marks {
+			last := -1
+			for t := range q.ms {
+				if q.ms[t] <= mk {
+					last = t
+				}
+			}
+			if last < poolMinN-1 {
+				continue
+			}
+			cnt[mi]++
+			if (z[last] > 0) == q.machine {
+				ok[mi]++
+			}
+			if mk == 1500 {
+				if q.machine {
+					mac = append(mac, z[last])
+				} else {
+					hum = append(hum, z[last])
+				}
+			}
+		}
+	}
+	sort.Float64s(hum)
+	s := ""
+	for mi, mk := range marks {
+		name := strconv.Itoa(mk)
+		if mk == 1<<30 {
+			name = "end"
+		}
+		s += fmt.Sprintf("%s %.1f%% ", name, 100*float64(ok[mi])/float64(max(1, cnt[mi])))
+	}
+	if len(hum) > 0 {
+		thr := hum[min(len(hum)-1, int(0.99*float64(len(hum))))]
+		above := 0
+		for _, v := range mac {
+			if v > thr {
+				above++
+			}
+		}
+		s += fmt.Sprintf("| 1.5s machines > human p99 (%.2f): %.1f%%", thr, 100*float64(above)/float64(max(1, len(mac))))
+	}
+	return s
+}
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return v
+	}
+	return def
+}
+
+func envFloat(name string, def float64) float64 {
+	if v, err := strconv.ParseFloat(os.Getenv(name), 64); err == nil {
+		return v
+	}
+	return def
+}
+
+func writePooledWeights(path string, m *pooled) error {
+	var b strings.Builder
+	b.WriteString("// Code generated by AMD_STYLE=train go test ./amd -run StyleTrain; DO NOT EDIT.\n\npackage amd\n\n")
+	list := func(name string, v []float64) {
+		fmt.Fprintf(&b, "var %s = [...]float32{", name)
+		for i, x := range v {
+			if i%8 == 0 {
+				b.WriteString("\n\t")
+			} else {
+				b.WriteString(" ")
+			}
+			b.WriteString(strconv.FormatFloat(x, 'g', 6, 32) + ",")
+		}
+		b.WriteString("\n}\n\n")
+	}
+	list("styleW1", m.w1)
+	list("styleB1", m.b1)
+	list("styleWM", m.wm)
+	list("styleWX", m.wx)
+	fmt.Fprintf(&b, "const styleBP float32 = %s\n", strconv.FormatFloat(m.b, 'g', 6, 32))
+	return os.WriteFile(path, []byte(b.String()), 0o644)
+}
