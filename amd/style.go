@@ -69,8 +69,8 @@ var (
 	// styleHumanLogit: a greeting whose logit is below minus this speaks
 	// a person's words: speech running analysisPeriod is not yet a
 	// machine's greeting, until analysisPeriod+styleExtMS.
-	styleHumanLogit = 0.4
-	styleExtMS      = 2000
+	styleHumanLogit = 0.0
+	styleExtMS      = 2500
 	// styleEarlyMS, styleMachineLogit: a greeting whose speech has run
 	// styleEarlyMS (0: off) and whose logit is above styleMachineLogit
 	// is a machine's ("greeting-words"). The pair is the earliest that
