@@ -32,7 +32,7 @@ func styleSeqs(samples []styleSample, calls []corpus.Call) []styleSeq {
 	var out []styleSeq
 	for i := range samples {
 		s := &samples[i]
-		if len(out) == 0 || out[len(out)-1].call != s.call || s.ms < out[len(out)-1].ms[len(out[len(out)-1].ms)-1] {
+		if n := len(out); n == 0 || out[n-1].call != s.call || s.ms < out[n-1].ms[len(out[n-1].ms)-1] {
 			c := &calls[s.call]
 			out = append(out, styleSeq{machine: c.Want == amd.ResultMachine, val: styleValidation(c), call: s.call})
 		}
@@ -43,8 +43,8 @@ func styleSeqs(samples []styleSample, calls []corpus.Call) []styleSeq {
 	return out
 }
 
-// pooled is the trainer's copy of the pooled style model: the hidden
-// layer of mlp, then the mean and the max of each hidden unit since the
+// pooled is the trainer's copy of the style model (style.go): the hidden
+// layer, then the mean and the max of each hidden unit since the
 // greeting's onset, weighted into one logit.
 type pooled struct {
 	w1, b1 []float64
