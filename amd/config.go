@@ -66,8 +66,34 @@ type Config struct {
 	// call path that takes its digits from RFC 4733 has no use for them.
 	DTMFAfterVerdict bool `yaml:"dtmfAfterVerdict"`
 
+	// Style sets how the dialedge mode uses its greeting-style model (a
+	// small network that hears whether a greeting's words are a recorded
+	// greeting's or a person's answer; its logit is positive for a
+	// machine's). The defaults were chosen on the corpus's train and dev
+	// splits (docs/ARCHITECTURE.md, amd).
+	Style StyleConfig `yaml:"style"`
+
 	// Asterisk holds app_amd's parameters, used when Mode is "asterisk".
 	Asterisk AsteriskConfig `yaml:"asterisk"`
+}
+
+// StyleConfig sets how the dialedge mode's human/machine decision uses the
+// greeting-style logit (judged once 0.8 s of speech has been heard).
+type StyleConfig struct {
+	// PersonLogit, PersonHold: a greeting whose logit is below
+	// -PersonLogit sounds like a person's words, and speech running
+	// AnalysisPeriod is then not yet a machine's greeting, only after
+	// PersonHold ms more (a person giving a long answer). PersonHold 0
+	// turns the hold off.
+	PersonLogit float64 `yaml:"personLogit"`
+	PersonHold  int     `yaml:"personHold"`
+	// GreetingWords, GreetingWordsLogit: a greeting whose speech has run
+	// GreetingWords ms with a logit above GreetingWordsLogit is a machine
+	// at once (cause "greeting-words"). GreetingWords 0 turns the rule
+	// off; lower values decide machines sooner and call more people
+	// machines.
+	GreetingWords      int     `yaml:"greetingWords"`
+	GreetingWordsLogit float64 `yaml:"greetingWordsLogit"`
 }
 
 // AsteriskConfig are app_amd's parameters with its names and defaults.
@@ -97,6 +123,7 @@ func DefaultConfig() Config {
 		LateBeepGrace:       1600,
 		DTMF:                true,
 		DTMFAfterVerdict:    true,
+		Style:               defaultStyle,
 		Asterisk:            DefaultAsteriskConfig(),
 	}
 }
@@ -138,6 +165,8 @@ func (c Config) Validate() error {
 		{"maxTimeAnalysis", c.MaxTimeAnalysis, 1000, 60000},
 		{"maxTermToneAnalysis", c.MaxTermToneAnalysis, 0, 120000},
 		{"lateBeepGrace", c.LateBeepGrace, 0, 5000},
+		{"style.personHold", c.Style.PersonHold, 0, 10000},
+		{"style.greetingWords", c.Style.GreetingWords, 0, 10000},
 		{"asterisk.initialSilence", c.Asterisk.InitialSilence, 100, 60000},
 		{"asterisk.greeting", c.Asterisk.Greeting, 100, 60000},
 		{"asterisk.afterGreetingSilence", c.Asterisk.AfterGreetingSilence, 20, 60000},
@@ -151,6 +180,17 @@ func (c Config) Validate() error {
 	for _, ck := range checks {
 		if err := checkRange(ck.name, ck.v, ck.lo, ck.hi); err != nil {
 			return err
+		}
+	}
+	if g := c.Style.GreetingWords; g > 0 && g < 500 {
+		return fmt.Errorf("%w: style.greetingWords = %d (allowed 0 (off) or 500..10000)", ErrInvalidConfig, g)
+	}
+	for _, ck := range []struct {
+		name string
+		v    float64
+	}{{"style.personLogit", c.Style.PersonLogit}, {"style.greetingWordsLogit", c.Style.GreetingWordsLogit}} {
+		if !(ck.v >= -20 && ck.v <= 20) {
+			return fmt.Errorf("%w: %s = %g (allowed -20..20)", ErrInvalidConfig, ck.name, ck.v)
 		}
 	}
 	if c.MaxTimeAnalysis < c.AnalysisPeriod {

@@ -883,7 +883,7 @@ func (h *humanDet) required(cfg *Config, span int) int {
 func (h *humanDet) deadline(cfg *Config) int {
 	dl := cfg.MaxTimeAnalysis + min(h.musMS, cfg.MaxTimeAnalysis)
 	if h.onset >= 0 && h.onset < dl {
-		dl = max(dl, h.onset+cfg.AnalysisPeriod+styleExtMS+cfg.MinSilencePeriod+longExtraSil)
+		dl = max(dl, h.onset+cfg.AnalysisPeriod+cfg.Style.PersonHold+cfg.MinSilencePeriod+longExtraSil)
 	}
 	return dl
 }
@@ -917,11 +917,11 @@ func (h *humanDet) frame(d *Detector, lost bool) {
 		d.rep.arm(d, h.lastEnd)
 		return
 	}
-	if span >= cfg.AnalysisPeriod && (span >= cfg.AnalysisPeriod+styleExtMS || !h.styleHuman()) {
+	if span >= cfg.AnalysisPeriod && (span >= cfg.AnalysisPeriod+cfg.Style.PersonHold || !h.styleHuman(cfg)) {
 		d.decide(ResultMachine, "long-greeting", SITNone)
 		return
 	}
-	if styleEarlyMS > 0 && span >= styleEarlyMS && h.sty.n >= styleMinN && h.sty.logit() > styleMachineLogit {
+	if st := &cfg.Style; st.GreetingWords > 0 && span >= st.GreetingWords && h.sty.n >= styleMinN && h.sty.logit() > st.GreetingWordsLogit {
 		d.decide(ResultMachine, "greeting-words", SITNone)
 		return
 	}
@@ -948,8 +948,8 @@ func (h *humanDet) styleFrame() {
 
 // styleHuman reports whether the greeting's pooled style logit, over at
 // least styleMinN spectra, says a person's words (style.go).
-func (h *humanDet) styleHuman() bool {
-	return h.sty.n >= styleMinN && h.sty.logit() < -styleHumanLogit
+func (h *humanDet) styleHuman(cfg *Config) bool {
+	return h.sty.n >= styleMinN && h.sty.logit() < -cfg.Style.PersonLogit
 }
 
 // timeout decides when the analysis time is up (or the audio ended).

@@ -29,12 +29,15 @@ func SetStyleTap(d *Detector, f func(x [StyleIn]float32)) { d.hm.st.tap = f }
 // StyleLogit returns the greeting's pooled style logit and its spectra so far.
 func StyleLogit(d *Detector) (float64, int) { return d.hm.sty.logit(), d.hm.sty.n }
 
-// SetStyleRules sets how the human/machine logic uses the style model.
+// SetStyleRules sets how the human/machine logic uses the style model: the
+// spectra the logit needs and DefaultConfig's Style.
 func SetStyleRules(minN int, humanLogit float64, extMS, earlyMS int, machineLogit float64) {
-	styleMinN, styleHumanLogit, styleExtMS, styleEarlyMS, styleMachineLogit = minN, humanLogit, extMS, earlyMS, machineLogit
+	styleMinN = minN
+	defaultStyle = StyleConfig{PersonLogit: humanLogit, PersonHold: extMS, GreetingWords: earlyMS, GreetingWordsLogit: machineLogit}
 }
 
 // StyleRules returns how the human/machine logic uses the style model.
 func StyleRules() (minN int, humanLogit float64, extMS, earlyMS int, machineLogit float64) {
-	return styleMinN, styleHumanLogit, styleExtMS, styleEarlyMS, styleMachineLogit
+	s := defaultStyle
+	return styleMinN, s.PersonLogit, s.PersonHold, s.GreetingWords, s.GreetingWordsLogit
 }

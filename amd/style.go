@@ -24,13 +24,13 @@ import "math"
 // far sounds more like a recording's words. Pooling is trained end to end
 // on whole utterances (a loss at every prefix from 10 spectra), so the
 // units can act as spotters of words, not only classify frames. A clearly human
-// logit holds off the long-greeting verdict by styleExtMS (a
+// logit holds off the long-greeting verdict by Config.Style.PersonHold (a
 // receptionist's "Good afternoon, Riverside Animal Hospital, this is
 // Jennifer, how may I help you?" runs past analysisPeriod). The model is
 // weak evidence on its own (about 90 % of unseen voices' utterances right
 // by the sign of the final logit, 80 % after 1.5 s of speech), so it
-// mostly delays a verdict; only a clear greeting (styleMachineLogit after
-// styleEarlyMS of speech) is decided on it.
+// mostly delays a verdict; only a clear greeting (Config.Style.GreetingWordsLogit
+// after GreetingWords ms of speech) is decided on it.
 //
 // The weights (style_weights.go) are trained on the corpus's style split
 // (amd/corpus/style.go: templates in six languages read by the train
@@ -60,24 +60,16 @@ const (
 	styleLevelFloor = -3.0
 )
 
-// How the human/machine logic uses the greeting's pooled style logit
-// (variables only so that the env-gated tuning tools can sweep them; tuned
-// on the train and dev splits, see docs/ARCHITECTURE.md).
-var (
-	// styleMinN: spectra the pooled logit needs (0.8 s of speech).
-	styleMinN = 20
-	// styleHumanLogit: a greeting whose logit is below minus this speaks
-	// a person's words: speech running analysisPeriod is not yet a
-	// machine's greeting, until analysisPeriod+styleExtMS.
-	styleHumanLogit = 0.0
-	styleExtMS      = 2500
-	// styleEarlyMS, styleMachineLogit: a greeting whose speech has run
-	// styleEarlyMS (0: off) and whose logit is above styleMachineLogit
-	// is a machine's ("greeting-words"). The pair is the earliest that
-	// calls no train or dev human machine.
-	styleEarlyMS      = 2500
-	styleMachineLogit = 3.5
-)
+// styleMinN: spectra the pooled logit needs (0.8 s of speech); a variable
+// only so that the env-gated tuning tools can sweep it.
+var styleMinN = 20
+
+// defaultStyle is Config.Style's default (a variable only so that the
+// env-gated tuning tools can sweep it), tuned on the train and dev splits
+// (docs/ARCHITECTURE.md): a logit below 0 holds a long greeting off for
+// 2500 ms more, and 2500 ms of speech with a logit above 3.5 is a machine,
+// the earliest such pair that calls no train or dev human a machine.
+var defaultStyle = StyleConfig{PersonLogit: 0, PersonHold: 2500, GreetingWords: 2500, GreetingWordsLogit: 3.5}
 
 // Mel filter bank over the flux bins: bin k adds styleWA[k] of its power
 // to band styleBandA[k] and styleWB[k] to the band after it.

@@ -42,47 +42,63 @@ func TestStyleFilterBank(t *testing.T) {
 
 // A long answer in one breath (6 s) is a machine at analysisPeriod when
 // the style model is neutral or hears some greeting words, at
-// styleEarlyMS when it clearly hears a greeting's words, and only
-// styleExtMS later when it hears a person's words; the style state is
-// forced after every frame to isolate the rule.
+// Style.GreetingWords when it clearly hears a greeting's words, and only
+// Style.PersonHold later when it hears a person's words; the style state is
+// forced after every frame to isolate the rule. With the defaults, and with
+// other Style values (the rules follow the Config; 0 turns each off).
 func TestStyleHoldsOffLongGreeting(t *testing.T) {
 	pcm := espeak(t, "en-us", 140, "Good afternoon and thank you for calling the Riverside Animal Hospital reception desk, my name is Jennifer, and how exactly may I help you and your pet this afternoon")
 	pcm = cat(silence(500), scaleTo(pcm, -16), silence(3000))
-	if len(pcm) < 8*(500+DefaultConfig().AnalysisPeriod+styleExtMS+400) {
-		t.Fatalf("the utterance is %d ms, too short for the test", len(pcm)/8)
-	}
-	for _, c := range []struct {
-		name   string
-		logit  float64
-		minMS  int // verdict after the onset, at least
-		maxMS  int
-		result Result
-		cause  string
-	}{
-		{"neutral", 0, 3500, 3900, ResultMachine, "long-greeting"},
-		{"some greeting words", styleMachineLogit - 0.5, 3500, 3900, ResultMachine, "long-greeting"},
-		{"clear greeting words", styleMachineLogit + 0.5, styleEarlyMS - 100, styleEarlyMS + 300, ResultMachine, "greeting-words"},
-		{"person's words", -1, 3600 + styleExtMS - 100, 3600 + styleExtMS + 300, ResultMachine, "long-greeting"},
-	} {
-		d := newDet(t, DefaultConfig(), PhaseAnswer)
-		onset := -1
-		frame := make([]int16, FrameSamples)
-		for i := 0; i+FrameSamples <= len(pcm) && !d.final; i += FrameSamples {
-			copy(frame, pcm[i:])
-			d.Process(frame)
-			if h := &d.hm; h.onset >= 0 {
-				onset = h.onset
-				h.styOnset = h.onset
-				forceStyle(&h.sty, c.logit)
+	custom := DefaultConfig()
+	custom.Style = StyleConfig{PersonLogit: 0.5, PersonHold: 1200, GreetingWords: 3000, GreetingWordsLogit: 2}
+	off := DefaultConfig()
+	off.Style = StyleConfig{PersonLogit: 0, PersonHold: 0, GreetingWords: 0, GreetingWordsLogit: 0}
+	for _, cfg := range []Config{DefaultConfig(), custom, off} {
+		st := cfg.Style
+		if len(pcm) < 8*(500+cfg.AnalysisPeriod+st.PersonHold+400) {
+			t.Fatalf("the utterance is %d ms, too short for the test", len(pcm)/8)
+		}
+		ap := cfg.AnalysisPeriod
+		type want struct {
+			name         string
+			logit        float64
+			minMS, maxMS int // verdict after the onset
+			cause        string
+		}
+		cases := []want{
+			{"neutral", 0, ap - 100, ap + 300, "long-greeting"},
+			{"some greeting words", st.GreetingWordsLogit - 0.5, ap - 100, ap + 300, "long-greeting"},
+			{"clear greeting words", st.GreetingWordsLogit + 0.5, st.GreetingWords - 100, st.GreetingWords + 300, "greeting-words"},
+			{"person's words", -st.PersonLogit - 1, ap + st.PersonHold - 100, ap + st.PersonHold + 300, "long-greeting"},
+		}
+		if st.GreetingWords == 0 {
+			cases[2] = want{"clear greeting words, rule off", 5, ap - 100, ap + 300, "long-greeting"}
+		}
+		if st.PersonLogit > 0 {
+			// between -PersonLogit and 0: not a person's words
+			cases = append(cases, want{"slightly a person's words", -st.PersonLogit / 2, ap - 100, ap + 300, "long-greeting"})
+		}
+		for _, c := range cases {
+			d := newDet(t, cfg, PhaseAnswer)
+			onset := -1
+			frame := make([]int16, FrameSamples)
+			for i := 0; i+FrameSamples <= len(pcm) && !d.final; i += FrameSamples {
+				copy(frame, pcm[i:])
+				d.Process(frame)
+				if h := &d.hm; h.onset >= 0 {
+					onset = h.onset
+					h.styOnset = h.onset
+					forceStyle(&h.sty, c.logit)
+				}
 			}
-		}
-		v, final := d.Verdict()
-		if !final || v.Result != c.result || v.Cause != c.cause {
-			t.Errorf("%s: verdict %v (%s) final %v, want %v %s", c.name, v.Result, v.Cause, final, c.result, c.cause)
-			continue
-		}
-		if at := v.DecisionMS - onset; at < c.minMS || at > c.maxMS {
-			t.Errorf("%s: machine %d ms after the first word, want %d..%d", c.name, at, c.minMS, c.maxMS)
+			v, final := d.Verdict()
+			if !final || v.Result != ResultMachine || v.Cause != c.cause {
+				t.Errorf("%+v, %s: verdict %v (%s) final %v, want machine %s", st, c.name, v.Result, v.Cause, final, c.cause)
+				continue
+			}
+			if at := v.DecisionMS - onset; at < c.minMS || at > c.maxMS {
+				t.Errorf("%+v, %s: machine %d ms after the first word, want %d..%d", st, c.name, at, c.minMS, c.maxMS)
+			}
 		}
 	}
 }
