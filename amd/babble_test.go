@@ -20,6 +20,15 @@ func babbleOf(ms int, dbfs float64, talkers ...[]int16) []int16 {
 	return scaleTo(out, dbfs)
 }
 
+// babbleTalkers are the recorded voices babbleOf mixes.
+func babbleTalkers(t testing.TB) [][]int16 {
+	var talkers [][]int16
+	for _, name := range []string{"queue-thankyou", "dir-welcome", "demo-congrats", "tt-weasels", "conf-getpin", "agent-loginok"} {
+		talkers = append(talkers, prompt(t, name+".wav"))
+	}
+	return talkers
+}
+
 // TestHelloOverBabble: a short answer over continuous babble (several
 // voices, 18-20 dB below the speaker, from before the answer to the end)
 // is a human, decided soon after the answer ends: once the speaker's
@@ -28,10 +37,7 @@ func babbleOf(ms int, dbfs float64, talkers ...[]int16) []int16 {
 // as if the greeting ran on. (Found on the holdout corpus split, whose
 // babble is denser than the other splits'.)
 func TestHelloOverBabble(t *testing.T) {
-	var talkers [][]int16
-	for _, name := range []string{"queue-thankyou", "dir-welcome", "demo-congrats", "tt-weasels", "conf-getpin", "agent-loginok"} {
-		talkers = append(talkers, prompt(t, name+".wav"))
-	}
+	talkers := babbleTalkers(t)
 	for _, tc := range []struct {
 		text    string
 		speech  float64
@@ -76,10 +82,7 @@ func TestHelloOverBabble(t *testing.T) {
 // (timeout-talking). The variant was found on the holdout split (as
 // fr-ch+anika); the phrase here is not the holdout's.
 func TestBreathyHelloOverBabble(t *testing.T) {
-	var talkers [][]int16
-	for _, name := range []string{"queue-thankyou", "dir-welcome", "demo-congrats", "tt-weasels", "conf-getpin", "agent-loginok"} {
-		talkers = append(talkers, prompt(t, name+".wav"))
-	}
+	talkers := babbleTalkers(t)
 	hello := espeak(t, "fr+anika", 165, "Allô, oui?")
 	for _, lvl := range []float64{-25, -32} {
 		for _, snr := range []float64{15, 18} {

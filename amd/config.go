@@ -166,7 +166,6 @@ func (c Config) Validate() error {
 		{"maxTermToneAnalysis", c.MaxTermToneAnalysis, 0, 120000},
 		{"lateBeepGrace", c.LateBeepGrace, 0, 5000},
 		{"style.personHold", c.Style.PersonHold, 0, 10000},
-		{"style.greetingWords", c.Style.GreetingWords, 0, 10000},
 		{"asterisk.initialSilence", c.Asterisk.InitialSilence, 100, 60000},
 		{"asterisk.greeting", c.Asterisk.Greeting, 100, 60000},
 		{"asterisk.afterGreetingSilence", c.Asterisk.AfterGreetingSilence, 20, 60000},
@@ -182,7 +181,7 @@ func (c Config) Validate() error {
 			return err
 		}
 	}
-	if g := c.Style.GreetingWords; g > 0 && g < 500 {
+	if g := c.Style.GreetingWords; g != 0 && (g < 500 || g > 10000) {
 		return fmt.Errorf("%w: style.greetingWords = %d (allowed 0 (off) or 500..10000)", ErrInvalidConfig, g)
 	}
 	for _, ck := range []struct {

@@ -34,7 +34,7 @@ func TestConfigValidateNamesField(t *testing.T) {
 		{func(c *Config) { c.Asterisk.MaximumNumberOfWords = 0 }, "asterisk.maximumNumberOfWords = 0 (allowed 1..100)"},
 		{func(c *Config) { c.TonePlans = []string{"us", "mars"} }, `tonePlans[1] = "mars" (allowed: us, uk, cept, de, it, nl, fr, jp, au)`},
 		{func(c *Config) { c.Style.PersonHold = -1 }, "style.personHold = -1 (allowed 0..10000)"},
-		{func(c *Config) { c.Style.GreetingWords = 20000 }, "style.greetingWords = 20000 (allowed 0..10000)"},
+		{func(c *Config) { c.Style.GreetingWords = 20000 }, "style.greetingWords = 20000 (allowed 0 (off) or 500..10000)"},
 		{func(c *Config) { c.Style.GreetingWords = 100 }, "style.greetingWords = 100 (allowed 0 (off) or 500..10000)"},
 		{func(c *Config) { c.Style.PersonLogit = 50 }, "style.personLogit = 50 (allowed -20..20)"},
 		{func(c *Config) { c.Style.GreetingWordsLogit = math.NaN() }, "style.greetingWordsLogit = NaN (allowed -20..20)"},
