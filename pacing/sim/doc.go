@@ -9,7 +9,8 @@
 // Abandon is a live answer (a person) with no agent free within 2 s of the
 // answer. Occupancy is (talk + wrap-up) / staffed time over all agents.
 // Rolling windows are judged once they hold enough answers: 24 h windows from
-// 100 live answers, hour windows when a full hour has passed and they hold 20.
+// 100 live answers, hour windows from 20, from the campaign's start (a clock
+// hour that holds the start counts like any other).
 //
 // Nothing sleeps: a run is a heap of timed events. Run is deterministic for a
 // given scenario, agent count, seed and pacer. Concurrency: Run and Bench are

@@ -65,7 +65,7 @@ type Result struct {
 	Occupancy        float64 `json:"occupancy"`          // (talk + wrap-up) / staffed time, all agents
 	AbandonRate      float64 `json:"abandon_rate"`       // abandons / live answers (people only)
 	Worst24hAbandon  float64 `json:"worst_24h_abandon"`  // max over rolling 24 h windows holding ≥ 100 live answers
-	WorstHourAbandon float64 `json:"worst_hour_abandon"` // max over full rolling hours holding ≥ 20 live answers
+	WorstHourAbandon float64 `json:"worst_hour_abandon"` // max over rolling hours holding ≥ 20 live answers (those ending in the first hour included)
 	RecoveryS        float64 `json:"recovery_s"`         // see Recovery
 	Dials            int     `json:"dials"`
 	Lives            int     `json:"lives"`
@@ -551,12 +551,28 @@ func (w *world) finish() {
 	if w.res.Lives > 0 {
 		w.res.AbandonRate = float64(w.res.Abandons) / float64(w.res.Lives)
 	}
-	w.res.Worst24hAbandon = worstWindow(w.lives, 24*3600, 0, w.now, 100)
-	if w.res.Worst24hAbandon == 0 && w.res.Lives > 0 && w.res.Lives < 100 {
+	w.res.Worst24hAbandon = worstWindow(w.lives, 24*3600, 0, w.now, day24MinLives)
+	if w.res.Worst24hAbandon == 0 && w.res.Lives > 0 && w.res.Lives < day24MinLives {
 		w.res.Worst24hAbandon = w.res.AbandonRate
 	}
-	w.res.WorstHourAbandon = worstWindow(w.lives, 3600, 3600, w.now, 20)
+	w.res.WorstHourAbandon = worstHour(w.lives, w.now)
 	w.res.RecoveryS = w.recovery()
+}
+
+// Rolling windows are judged from these many live answers.
+const (
+	day24MinLives = 100
+	hourMinLives  = 20
+)
+
+// worstHour is the highest abandon rate over the rolling hours that hold
+// at least hourMinLives live answers, the hours that end within the
+// campaign's first hour included: such a clock hour holds the campaign's
+// start, and a start-up burst of abandons is as much an abandon burst as a
+// later one (the engine's rolling-hour guard judges those windows too). The
+// 24 h windows are judged the same way.
+func worstHour(l []liveRec, end float64) float64 {
+	return worstWindow(l, 3600, 0, end, hourMinLives)
 }
 
 // worstWindow is the highest abandon rate over windows (e−span, e] with

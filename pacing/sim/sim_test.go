@@ -84,6 +84,27 @@ func TestWorstWindow(t *testing.T) {
 	}
 }
 
+// A burst of abandons at the start is judged like any other: the rolling
+// hours that end within the campaign's first hour count once they hold 20
+// live answers (before, only hours ending after the first hour counted, and
+// a start-up burst that later live answers diluted went unseen).
+func TestWorstHourJudgesTheStart(t *testing.T) {
+	var l []liveRec
+	for i := 0; i < 20; i++ { // 20 live answers in the first 10 minutes, 3 abandoned
+		l = append(l, liveRec{float64(30 * i), i < 3})
+	}
+	for i := 0; i < 300; i++ { // then 300 over the next hours, none abandoned
+		l = append(l, liveRec{float64(600 + 40*i), false})
+	}
+	if got := worstHour(l, 20000); got != 3.0/20 {
+		t.Errorf("worst hour %.4f, want 3/20 (the window ending at the 20th live answer)", got)
+	}
+	// 19 live answers are too few to judge: the same burst among them is not counted
+	if got := worstHour(l[:19], 20000); got != 0 {
+		t.Errorf("worst hour of 19 live answers %.4f, want 0 (not judged)", got)
+	}
+}
+
 func TestScenarioValidation(t *testing.T) {
 	if _, err := Lookup("nope"); err == nil {
 		t.Fatal("unknown scenario accepted")
