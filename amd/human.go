@@ -4,7 +4,9 @@ import "math"
 
 // dialedge's human/machine detector.
 //
-// Voice activity: a frame is active when it is 10 dB above an adaptive
+// Voice activity: a frame is active when it is 10 dB (dialedge mode: 5-10
+// dB, three times the quiet frames' mean distance from the floor, so that
+// an even hiss lets a voice's weaker syllables through) above an adaptive
 // noise floor (fast to fall, at most 4 dB a frame, slow to rise, and
 // raised at once to the least 3-frame level of the last 1.44 s, minimum
 // statistics, until music is heard: every voice dips to the line's floor
@@ -84,19 +86,27 @@ import "math"
 var _ [255 - FrameSamples]struct{}
 
 const (
-	vadMarginDB   = 10.0
-	vadHoldDB     = 6.0
-	vadMinDBFS    = -55.0
-	burstGapMS    = 60
-	shortGreeting = 1200
-	longExtraSil  = 400
-	musicWin      = 40 // frames (800 ms)
-	musicConfirm  = 10 // frames
-	relGateDB     = 16.0
-	initWin       = 10
-	initRangeDB   = 6.0
-	initZCR       = 30
-	relDecayDB    = 0.02 // per frame
+	vadMarginDB = 10.0
+	vadHoldDB   = 6.0
+	// vadMarginMinDB, vadDevK, nfDevRate: in dialedge mode the margin is
+	// vadDevK times the quiet frames' mean distance from the floor (an
+	// exponential mean, nfDevRate a frame), within vadMarginMinDB..vadMarginDB:
+	// an even noise (white, hiss) lets a voice through at a smaller margin
+	// than an uneven one (babble, pink or brown noise through a codec).
+	vadMarginMinDB = 5.0
+	vadDevK        = 3.0
+	nfDevRate      = 0.05
+	vadMinDBFS     = -55.0
+	burstGapMS     = 60
+	shortGreeting  = 1200
+	longExtraSil   = 400
+	musicWin       = 40 // frames (800 ms)
+	musicConfirm   = 10 // frames
+	relGateDB      = 16.0
+	initWin        = 10
+	initRangeDB    = 6.0
+	initZCR        = 30
+	relDecayDB     = 0.02 // per frame
 	// relHoldDB: a burst in progress ends when the level falls this far
 	// below the speech level, whatever the noise floor (babble behind the
 	// speaker keeps the floor low and would hold the burst on).
@@ -168,11 +178,14 @@ const (
 )
 
 type humanDet struct {
-	nf            float64
-	peak          float64 // speech level (dBFS), -100 before speech
-	prevPeak      float64 // speech level before the current burst
-	zsum          int     // zero crossings of the first initWin frames
-	nfInit        bool
+	nf       float64
+	peak     float64 // speech level (dBFS), -100 before speech
+	prevPeak float64 // speech level before the current burst
+	zsum     int     // zero crossings of the first initWin frames
+	nfInit   bool
+	// nfDev: the quiet frames' mean distance from the floor (dB, an
+	// exponential mean): how unevenly the line's noise sits above it.
+	nfDev         float32
 	active        bool
 	heardAnything bool
 
@@ -249,7 +262,7 @@ type humanDet struct {
 
 func (h *humanDet) reset() {
 	tap := h.st.tap
-	*h = humanDet{nf: -70, peak: -100, prevPeak: -100, onset: -1, lastEnd: -1, bedTop: -100, gMax: -100, styOnset: -1, wordOn: -1, wordBack: -1}
+	*h = humanDet{nf: -70, peak: -100, prevPeak: -100, onset: -1, lastEnd: -1, bedTop: -100, gMax: -100, styOnset: -1, wordOn: -1, wordBack: -1, nfDev: vadMarginDB / vadDevK}
 	h.fm.reset()
 	h.st.tap = tap // the zero styleDet is a reset one
 }
@@ -304,6 +317,9 @@ const (
 	msSubs   = 6
 	msSubLen = 12
 	msBiasDB = 0.0
+	// floorSeenMS: a greeting that began this soon after the start came
+	// before the line's floor was heard (floorUnseen).
+	floorSeenMS = 300
 )
 
 func (h *humanDet) validSpeech() bool { return h.onset >= 0 }
@@ -320,8 +336,14 @@ func (h *humanDet) track(d *Detector, lost bool) {
 			h.nf = min(f.dbfs, -45)
 		}
 		margin := vadMarginDB
+		if d.cfg.Mode == ModeDialedge && h.musMS == 0 && h.bedTop <= -100 {
+			// An even noise (white, hiss) lets a voice through at a
+			// smaller margin than an uneven one (babble, pink or brown
+			// noise through a codec) does. (Music has its bed.)
+			margin = min(max(vadDevK*float64(h.nfDev), vadMarginMinDB), vadMarginDB)
+		}
 		if h.active {
-			margin = vadHoldDB // hysteresis: weak endings of words stay speech
+			margin *= vadHoldDB / vadMarginDB // hysteresis: weak endings of words stay speech
 		}
 		// Speech level: the peak of the speech heard, decaying 1 dB/s.
 		// Sound far below it is background (other voices, a TV), not the
@@ -343,6 +365,9 @@ func (h *humanDet) track(d *Detector, lost bool) {
 		h.active = f.dbfs > h.nf+margin && f.dbfs > vadMinDBFS && !tone && !rumble && !d.dtmf.active &&
 			f.dbfs > h.peak-relHoldDB && (h.active || f.dbfs > h.peak-relGateDB) &&
 			(!h.bedOn || f.dbfs > h.bedTop+margin-vadHoldDB)
+		if !h.active && !tone && !rumble && f.dbfs < h.nf+vadMarginDB && f.dbfs > vadMinDBFS {
+			h.nfDev += nfDevRate * (float32(math.Abs(f.dbfs-h.nf)) - h.nfDev)
+		}
 		if h.active && h.bedTop > -100 && f.dbfs >= h.bedTop+bedSpeakerDB {
 			// A voice far above the music bed: the bed is the floor
 			// from now on, and the voice's bursts end where it falls
@@ -904,6 +929,12 @@ func (h *humanDet) frame(d *Detector, lost bool) {
 	// the silence of someone waiting for an answer.
 	tone := d.beep.run || d.beep.pendAt > 0
 	if !tone && h.speechMS >= minGreetingMS && h.silenceMS(now) >= h.required(cfg, span) {
+		if h.floorUnseen(cfg) {
+			// The "greeting" began before the line's floor could be
+			// heard: wait for minimum statistics to tell a noisy line
+			// from a voice.
+			return
+		}
 		if h.segMusic() {
 			// Music, then silence: no one has answered yet.
 			h.forgetMusic()
@@ -928,6 +959,21 @@ func (h *humanDet) frame(d *Detector, lost bool) {
 	if now >= h.deadline(cfg) {
 		h.timeout(d, false)
 	}
+}
+
+// floorUnseen reports whether the greeting began within floorSeenMS of
+// the start, before any quiet stretch showed the line's floor, while the
+// minimum statistics (minStats) have not yet covered their window. A line
+// whose noise is there from the first frame and too uneven in level for
+// the initial check (pink or brown noise through a codec varies by 8 dB
+// and more from frame to frame) looks like a voice that starts at once
+// and stops when the floor has crept up to it; its "greeting then
+// silence" would be a person. Once the window is full, minStats raises
+// the floor to the noise and forgets such "speech" (reanchorDB). A person
+// answers after the handset reaches the ear, so a greeting this early is
+// rare, and the wait ends 1.44 s into the call at the latest.
+func (h *humanDet) floorUnseen(cfg *Config) bool {
+	return cfg.Mode == ModeDialedge && h.onset < floorSeenMS && h.msDone < msSubs && h.musMS == 0 && h.bedTop <= -100
 }
 
 // styleFrame adds the style model's logit of a fresh spectrum within

@@ -30,6 +30,11 @@ type Config struct {
 	ToneReps int `yaml:"toneReps"`
 	// Workers bounds the espeak-ng/sox processes run at once.
 	Workers int `yaml:"workers"`
+	// SNRShiftDB moves every noisy call's noise this many dB closer to
+	// the voice (negative) or further from it (positive), after the
+	// calls are drawn: the same calls at other signal-to-noise ratios,
+	// a stress test of the detector (0: the corpus as designed).
+	SNRShiftDB float64 `yaml:"snrShiftDB"`
 }
 
 // DefaultConfig is the full corpus.
@@ -47,6 +52,9 @@ func (c Config) Validate() error {
 	}
 	if c.Workers < 1 || c.Workers > 64 {
 		return fmt.Errorf("%w: workers = %d (allowed 1..64)", ErrInvalid, c.Workers)
+	}
+	if !(c.SNRShiftDB >= -30 && c.SNRShiftDB <= 30) {
+		return fmt.Errorf("%w: snrShiftDB = %v (allowed -30..30 dB)", ErrInvalid, c.SNRShiftDB)
 	}
 	for _, s := range c.Splits {
 		if _, err := ParseSplit(string(s)); err != nil {
@@ -170,6 +178,11 @@ func Build(ctx context.Context, cfg Config) ([]Call, error) {
 		}
 		recs = append(recs, t...)
 		recs = append(recs, extraRecipes(cfg, split)...)
+	}
+	for _, r := range recs {
+		if r.c.Degrade.Noise != NoiseNone {
+			r.c.Degrade.SNR += cfg.SNRShiftDB
+		}
 	}
 	var reqs []clipReq
 	for _, r := range recs {

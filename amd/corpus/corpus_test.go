@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -105,6 +106,13 @@ func TestConfigErrors(t *testing.T) {
 	cfg.Splits = []Split{"validation"}
 	if _, err := Build(context.Background(), cfg); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "train, dev, test") {
 		t.Errorf("bad split: %v", err)
+	}
+	for _, v := range []float64{-31, 30.5, math.NaN()} {
+		cfg = DefaultConfig()
+		cfg.SNRShiftDB = v
+		if _, err := Build(context.Background(), cfg); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "snrShiftDB") || !strings.Contains(err.Error(), "-30..30") {
+			t.Errorf("snrShiftDB %v: %v", v, err)
+		}
 	}
 }
 

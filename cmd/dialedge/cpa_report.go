@@ -23,6 +23,7 @@ func runCPAReport(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	seed := fs.Int64("seed", def.Seed, "corpus seed (same seed, same calls)")
 	per := fs.Int("per-speaker", def.PerSpeaker, "call sets per speaker")
 	reps := fs.Int("tone-reps", def.ToneReps, "tone call sets per split")
+	snrShift := fs.Float64("snr-shift", 0, "stress test: move every noisy call's noise this many dB closer to the voice (negative) or further (positive), -30..30")
 	cache := fs.String("cache", "", "clip cache directory (default $XDG_CACHE_HOME/dialedge/cpa)")
 	out := fs.String("out", "", "also write the split's calls as WAV files and labels.jsonl into this directory")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
@@ -39,7 +40,7 @@ func runCPAReport(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return usageError{err}
 	}
-	cfg := corpus.Config{CacheDir: *cache, Seed: *seed, Splits: []corpus.Split{sp}, PerSpeaker: *per, ToneReps: *reps, Workers: 2}
+	cfg := corpus.Config{CacheDir: *cache, Seed: *seed, Splits: []corpus.Split{sp}, PerSpeaker: *per, ToneReps: *reps, Workers: 2, SNRShiftDB: *snrShift}
 	if err := cfg.Validate(); err != nil {
 		return usageError{err}
 	}
