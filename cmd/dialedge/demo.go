@@ -135,14 +135,18 @@ func parseMix(s string) (map[string]float64, error) {
 // (largest remainder), shuffled with seed, so every weighted persona shows.
 func planPersonas(mix map[string]float64, n int, seed int64) []string {
 	names := make([]string, 0, len(mix))
-	var total float64
 	for k, w := range mix {
 		if w > 0 {
 			names = append(names, k)
-			total += w
 		}
 	}
 	sort.Strings(names)
+	// Summed in a fixed order: a map's walk order changes from run to run,
+	// and with it the total's last bit and every share that is exact.
+	var total float64
+	for _, k := range names {
+		total += mix[k]
+	}
 	type share struct {
 		name string
 		n    int
