@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -170,7 +171,8 @@ func (c Config) Validate() error {
 		return bad("mix: empty; give weights for some of %s", strings.Join(audio.Personas(), ", "))
 	}
 	var sum float64
-	for k, w := range c.Mix {
+	for _, k := range slices.Sorted(maps.Keys(c.Mix)) { // the same error every run
+		w := c.Mix[k]
 		if !slices.Contains(audio.Personas(), k) {
 			return bad("mix: persona %q unknown; allowed %s", k, strings.Join(audio.Personas(), ", "))
 		}

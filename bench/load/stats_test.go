@@ -171,6 +171,7 @@ func TestConfigValidate(t *testing.T) {
 		"duration": {func(c *Config) { c.Duration = time.Millisecond }, "duration"},
 		"prompt":   {func(c *Config) { c.Prompt = 0 }, "prompt"},
 		"mix":      {func(c *Config) { c.Mix = map[string]float64{"robot": 1} }, `persona "robot" unknown`},
+		"mix2":     {func(c *Config) { c.Mix = map[string]float64{"zebra": 1, "robot": 1, "human": 1} }, `persona "robot" unknown`},
 		"weights":  {func(c *Config) { c.Mix = map[string]float64{"human": 0} }, "sum to 0"},
 		"edge":     {func(c *Config) { c.EdgeCommand = nil }, "edge command"},
 	} {
