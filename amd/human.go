@@ -336,7 +336,7 @@ func (h *humanDet) track(d *Detector, lost bool) {
 			h.nf = min(f.dbfs, -45)
 		}
 		margin := vadMarginDB
-		if d.cfg.Mode == ModeDialedge && h.musMS == 0 && h.bedTop <= -100 {
+		if h.lineFloor(&d.cfg) {
 			// An even noise (white, hiss) lets a voice through at a
 			// smaller margin than an uneven one (babble, pink or brown
 			// noise through a codec) does. (Music has its bed.)
@@ -365,7 +365,7 @@ func (h *humanDet) track(d *Detector, lost bool) {
 		h.active = f.dbfs > h.nf+margin && f.dbfs > vadMinDBFS && !tone && !rumble && !d.dtmf.active &&
 			f.dbfs > h.peak-relHoldDB && (h.active || f.dbfs > h.peak-relGateDB) &&
 			(!h.bedOn || f.dbfs > h.bedTop+margin-vadHoldDB)
-		if !h.active && !tone && !rumble && f.dbfs < h.nf+vadMarginDB && f.dbfs > vadMinDBFS {
+		if d.cfg.Mode == ModeDialedge && !h.active && !tone && !rumble && f.dbfs < h.nf+vadMarginDB && f.dbfs > vadMinDBFS {
 			h.nfDev += nfDevRate * (float32(math.Abs(f.dbfs-h.nf)) - h.nfDev)
 		}
 		if h.active && h.bedTop > -100 && f.dbfs >= h.bedTop+bedSpeakerDB {
@@ -429,7 +429,7 @@ func (h *humanDet) track(d *Detector, lost bool) {
 			h.nf += 0.005 // a noise that stays up is found eventually
 		}
 		h.nf = max(h.nf, -80)
-		if d.cfg.Mode == ModeDialedge && h.musMS == 0 && h.bedTop <= -100 {
+		if h.lineFloor(&d.cfg) {
 			// (music heard: its bed is handled as a bed, below)
 			h.minStats()
 		}
@@ -973,7 +973,14 @@ func (h *humanDet) frame(d *Detector, lost bool) {
 // answers after the handset reaches the ear, so a greeting this early is
 // rare, and the wait ends 1.44 s into the call at the latest.
 func (h *humanDet) floorUnseen(cfg *Config) bool {
-	return cfg.Mode == ModeDialedge && h.onset < floorSeenMS && h.msDone < msSubs && h.musMS == 0 && h.bedTop <= -100
+	return h.lineFloor(cfg) && h.onset < floorSeenMS && h.msDone < msSubs
+}
+
+// lineFloor reports whether the noise floor is the line's own (dialedge
+// mode, no music heard: music has its bed), the floor that minimum
+// statistics track and the voice-activity margin adapts to.
+func (h *humanDet) lineFloor(cfg *Config) bool {
+	return cfg.Mode == ModeDialedge && h.musMS == 0 && h.bedTop <= -100
 }
 
 // styleFrame adds the style model's logit of a fresh spectrum within

@@ -179,13 +179,11 @@ func Build(ctx context.Context, cfg Config) ([]Call, error) {
 		recs = append(recs, t...)
 		recs = append(recs, extraRecipes(cfg, split)...)
 	}
+	var reqs []clipReq
 	for _, r := range recs {
 		if r.c.Degrade.Noise != NoiseNone {
 			r.c.Degrade.SNR += cfg.SNRShiftDB
 		}
-	}
-	var reqs []clipReq
-	for _, r := range recs {
 		for _, s := range r.segs {
 			if s.clip != nil {
 				reqs = append(reqs, *s.clip)
