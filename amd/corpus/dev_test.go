@@ -49,7 +49,8 @@ func TestDevReport(t *testing.T) {
 
 // envConfig is the corpus configuration of the env-driven tools in this
 // package: the named split, CPA_PER speakers' calls each, CPA_TONEREPS
-// tone repetitions, CPA_SEED the corpus seed.
+// tone repetitions, CPA_SEED the corpus seed, CPA_SNRSHIFT the stress
+// test's noise shift in dB (cpa-report -snr-shift).
 func envConfig(t *testing.T, split string) Config {
 	t.Helper()
 	sp, err := ParseSplit(split)
@@ -66,6 +67,9 @@ func envConfig(t *testing.T, split string) Config {
 	}
 	if v, err := strconv.ParseInt(os.Getenv("CPA_SEED"), 10, 64); err == nil {
 		cfg.Seed = v
+	}
+	if v, err := strconv.ParseFloat(os.Getenv("CPA_SNRSHIFT"), 64); err == nil {
+		cfg.SNRShiftDB = v
 	}
 	return cfg
 }

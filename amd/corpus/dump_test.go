@@ -14,6 +14,7 @@ import (
 // CPA_DUMP=<call id> (and CPA_PER as in TestDevReport).
 //
 //	CPA_DUMP=dev-0005 CPA_PER=4 go test ./amd/corpus -run DumpCall
+//	CPA_DUMP=holdout-0159 CPA_SEED=4 CPA_SNRSHIFT=-6 go test ./amd/corpus -run DumpCall
 func TestDumpCall(t *testing.T) {
 	id := os.Getenv("CPA_DUMP")
 	if id == "" {
