@@ -24,6 +24,11 @@ type styleSeq struct {
 	machine bool
 	val     bool
 	call    int
+	// from: the first position at which the words said so far tell a
+	// greeting from an answer (corpus.WordParting; AMD_STYLE_AMBIG); the
+	// positions before it are trained towards 0.5 ("soft") or not at all
+	// ("mask"). 0 when not used.
+	from int
 }
 
 // styleSeqs groups samples into sequences: by call, restarting when the
@@ -53,6 +58,9 @@ type pooled struct {
 }
 
 const poolMinN = 10 // positions before the loss counts
+
+// styleMask: AMD_STYLE_AMBIG=mask (positions before styleSeq.from carry no loss).
+var styleMask bool
 
 // forward computes, for every prefix of q, the hidden units hs, their
 // means and maxima (with the maxima's positions) and the logit z.
@@ -103,9 +111,9 @@ func (m *pooled) seqGrad(q *styleSeq, w float64, g *poolGrad) {
 		return
 	}
 	hs, means, maxs, args, z := m.forward(q)
-	y := 0.0
+	y1 := 0.0
 	if q.machine {
-		y = 1
+		y1 = 1
 	}
 	n := float64(T - poolMinN + 1)
 	dH := make([][]float64, T)
@@ -115,7 +123,11 @@ func (m *pooled) seqGrad(q *styleSeq, w float64, g *poolGrad) {
 	// dz per prefix; mean part via a reverse cumulative sum
 	cum := make([]float64, H) // sum over t' >= t of dz[t'] * wm / (t'+1)
 	for t := T - 1; t >= 0; t-- {
-		if t >= poolMinN-1 {
+		y := y1
+		if t < q.from {
+			y = 0.5
+		}
+		if t >= poolMinN-1 && (t >= q.from || !styleMask) {
 			p := 1 / (1 + math.Exp(-z[t]))
 			g.loss += w / n * -(y*math.Log(p+1e-12) + (1-y)*math.Log(1-p+1e-12))
 			dz := w / n * (p - y)
@@ -255,6 +267,9 @@ func TestStyleTrain(t *testing.T) {
 		}
 		seqs = append(seqs, s...)
 	}
+	if amb := os.Getenv("AMD_STYLE_AMBIG"); amb != "" {
+		styleAmbiguity(t, amb, seeds, seqs)
+	}
 	var tr, va []int
 	var nm, nh float64
 	for i := range seqs {
@@ -375,6 +390,64 @@ func TestStyleTrain(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// styleAmbiguity sets each sequence's from (styleSeq) from the words of its
+// call: AMD_STYLE_AMBIG=soft|mask. The sequences are in seed order, each
+// seed's in call order.
+func styleAmbiguity(t *testing.T, mode string, seeds []string, seqs []styleSeq) {
+	if mode != "soft" && mode != "mask" {
+		t.Fatalf("AMD_STYLE_AMBIG=%q: allowed soft, mask", mode)
+	}
+	styleMask = mode == "mask"
+	var parts [][]int
+	var speechOn [][]int
+	for _, seed := range seeds {
+		t.Setenv("AMD_STYLE_SPLIT", "style")
+		t.Setenv("CPA_SEED", seed)
+		calls, _ := toolCorpus(t, "AMD_STYLE_SPLIT", "stylepool", ".txt", 0)
+		on := make([]int, len(calls))
+		for i := range calls {
+			on[i] = -1
+			if len(calls[i].Speech) > 0 {
+				on[i] = calls[i].Speech[0][0]
+			}
+		}
+		parts, speechOn = append(parts, corpus.WordParting(calls)), append(speechOn, on)
+	}
+	var amb, all [2]int
+	si, prev, k := 0, -1, 0
+	for ; k < len(seqs); k++ {
+		q := &seqs[k]
+		if q.call < prev {
+			si++ // the next seed's draw
+		}
+		prev = q.call
+		if si >= len(parts) || q.call >= len(parts[si]) {
+			break
+		}
+		q.from = len(q.ms)
+		if p, on := parts[si][q.call], speechOn[si][q.call]; p >= 0 && on >= 0 {
+			q.from = sort.SearchInts(q.ms, p-on)
+		}
+		cl := 0
+		if q.machine {
+			cl = 1
+		}
+		amb[cl] += q.from
+		all[cl] += len(q.ms)
+	}
+	if k != len(seqs) {
+		t.Fatalf("ambiguity: matched %d of %d sequences to their calls", k, len(seqs))
+	}
+	t.Logf("ambiguous positions (%s): humans %.1f %%, machines %.1f %%", mode, pct(amb[0], all[0]), pct(amb[1], all[1]))
+}
+
+func pct(a, b int) float64 {
+	if b == 0 {
+		return 0
+	}
+	return 100 * float64(a) / float64(b)
 }
 
 // poolEval: per sequence, the sign of the logit at 1.0, 1.5, 2.0 s of

@@ -7,116 +7,9 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"unicode"
 
 	"github.com/dialedge/dialedge/amd"
 )
-
-// The word oracle bounds the machine verdict time from below for any
-// detector that hears words: it decides "machine" at the end of the first
-// word at which the greeting's words so far (names as a wildcard) are no
-// longer the start of any person's answer in the corpus, all splits pooled.
-// It knows every phrase a person says and hears each word perfectly, so it is
-// optimistic; it makes no error on people by construction. Word end times
-// are spread over the call's speech intervals in proportion to characters.
-// Recorded prompts (their text is the prompt names, not words) are left out.
-
-// oracleTokens splits a phrase into lower-case words; a capitalised word
-// that does not start a sentence (a name) becomes "<n>", except "I" and its
-// contractions. ends holds each word's end as a character offset.
-func oracleTokens(text string) (words []string, ends []int) {
-	first := true
-	rs := []rune(strings.ReplaceAll(text, "’", "'"))
-	for i := 0; i < len(rs); {
-		r := rs[i]
-		if strings.ContainsRune(".!?¿¡…", r) {
-			first = true
-			i++
-			continue
-		}
-		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '\'' {
-			i++
-			continue
-		}
-		j := i
-		for j < len(rs) && (unicode.IsLetter(rs[j]) || unicode.IsDigit(rs[j]) || rs[j] == '\'') {
-			j++
-		}
-		w := string(rs[i:j])
-		switch {
-		case !first && unicode.IsUpper(rs[i]) && w != "I" && !strings.HasPrefix(w, "I'"):
-			words = append(words, "<n>")
-		default:
-			words = append(words, strings.ToLower(w))
-		}
-		ends = append(ends, j)
-		first = false
-		i = j
-	}
-	return words, ends
-}
-
-// oracleHumans collects the word sequences people say (each part of a
-// repeated answer, "X … X", on its own).
-func oracleHumans(calls []Call) [][]string {
-	var out [][]string
-	for _, c := range calls {
-		if c.Want != amd.ResultHuman || c.Text == "" || strings.HasPrefix(c.Text, "[") {
-			continue
-		}
-		for _, part := range strings.Split(c.Text, "…") {
-			if w, _ := oracleTokens(part); len(w) > 0 {
-				out = append(out, w)
-			}
-		}
-	}
-	return out
-}
-
-// oracleWord returns the index of the first word at which text stops being
-// the start of any of the people's phrases, or -1 when it never does.
-func oracleWord(words []string, humans [][]string) int {
-	live := humans
-	for k, w := range words {
-		var next [][]string
-		for _, h := range live {
-			if len(h) > k && h[k] == w {
-				next = append(next, h)
-			}
-		}
-		if len(next) == 0 {
-			return k
-		}
-		live = next
-	}
-	return -1
-}
-
-// oracleMS is the oracle's machine verdict time for c (ms after answer), or
-// -1 when the words never part from a person's answer or c has no words.
-func oracleMS(c *Call, humans [][]string) int {
-	if c.Text == "" || strings.HasPrefix(c.Text, "[") || len(c.Speech) == 0 {
-		return -1
-	}
-	words, ends := oracleTokens(c.Text)
-	k := oracleWord(words, humans)
-	if k < 0 {
-		return -1
-	}
-	total := 0
-	for _, iv := range c.Speech {
-		total += iv[1] - iv[0]
-	}
-	at := float64(total) * float64(ends[k]) / float64(len([]rune(c.Text)))
-	for _, iv := range c.Speech {
-		if d := float64(iv[1] - iv[0]); at <= d {
-			return iv[0] + int(at)
-		} else {
-			at -= d
-		}
-	}
-	return c.Speech[len(c.Speech)-1][1]
-}
 
 func TestOracleWord(t *testing.T) {
 	humans := [][]string{}
@@ -204,5 +97,25 @@ func TestWordOracle(t *testing.T) {
 		}
 		fmt.Printf("ORACLE %-7s machines with words %d (never parted %d): oracle p50 %d ms, by 2000 ms %.1f%%; detector machine p50 %d ms on the same calls\n",
 			name, len(orc), never, quantile(orc, 0.5), pct(within, len(orc)), quantile(det, 0.5))
+	}
+}
+
+func TestWordParting(t *testing.T) {
+	calls := []Call{
+		{Want: amd.ResultHuman, Text: "Hello, Oliver speaking.", Speech: [][2]int{{500, 2000}}},
+		{Want: amd.ResultMachine, Text: "Hello, Oliver cannot take your call.", Speech: [][2]int{{300, 3900}}},
+		{Want: amd.ResultMachine, Text: "[vm-intro]", Speech: [][2]int{{300, 2000}}},
+		{Want: amd.ResultHuman, Text: "Hello?", Speech: [][2]int{{200, 700}}},
+		{Want: amd.ResultBusy},
+	}
+	got := WordParting(calls)
+	// "Oliver" is one of the style split's names, a wildcard: the answer
+	// parts at "speaking" (characters 22 of 23), the greeting at "cannot"
+	// (20 of 36); "Hello?" is the start of a greeting throughout.
+	want := []int{500 + 1500*22/23, 300 + 3600*20/36, -1, -1, -1}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("call %d (%q): parting %d ms, want %d", i, calls[i].Text, got[i], want[i])
+		}
 	}
 }
