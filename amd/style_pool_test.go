@@ -3,6 +3,7 @@ package amd_test
 import (
 	"encoding/binary"
 	"fmt"
+	"hash/fnv"
 	"math"
 	"math/rand"
 	"os"
@@ -29,6 +30,7 @@ type styleSeq struct {
 	// positions before it are trained towards 0.5 ("soft") or not at all
 	// ("mask"). 0 when not used.
 	from int
+	pval bool // a held-out phrase (AMD_STYLE_PHRASEVAL)
 }
 
 // styleSeqs groups samples into sequences: by call, restarting when the
@@ -270,9 +272,18 @@ func TestStyleTrain(t *testing.T) {
 	if amb := os.Getenv("AMD_STYLE_AMBIG"); amb != "" {
 		styleAmbiguity(t, amb, seeds, seqs)
 	}
-	var tr, va []int
+	if os.Getenv("AMD_STYLE_PHRASEVAL") != "" {
+		stylePhraseVal(t, seeds, seqs)
+	}
+	var tr, va, pv []int
 	var nm, nh float64
 	for i := range seqs {
+		if seqs[i].pval {
+			if !seqs[i].val {
+				pv = append(pv, i)
+			}
+			continue
+		}
 		if seqs[i].val {
 			va = append(va, i)
 			continue
@@ -384,6 +395,9 @@ func TestStyleTrain(t *testing.T) {
 		}
 		t.Logf("epoch %d: loss %.4f | train %s | validation %s", ep+1, loss/float64(len(tr)),
 			poolEval(m, seqs, tr[:min(len(tr), 1500)]), poolEval(m, seqs, va))
+		if len(pv) > 0 && (ep+1)%4 == 0 {
+			t.Logf("epoch %d: new phrases (training voices) %s", ep+1, poolEval(m, seqs, pv))
+		}
 	}
 	if mode == "train" {
 		if err := writePooledWeights("style_weights.go", m); err != nil {
@@ -402,10 +416,7 @@ func styleAmbiguity(t *testing.T, mode string, seeds []string, seqs []styleSeq) 
 	styleMask = mode == "mask"
 	var parts [][]int
 	var speechOn [][]int
-	for _, seed := range seeds {
-		t.Setenv("AMD_STYLE_SPLIT", "style")
-		t.Setenv("CPA_SEED", seed)
-		calls, _ := toolCorpus(t, "AMD_STYLE_SPLIT", "stylepool", ".txt", 0)
+	for _, calls := range styleSeedCalls(t, seeds) {
 		on := make([]int, len(calls))
 		for i := range calls {
 			on[i] = -1
@@ -441,6 +452,46 @@ func styleAmbiguity(t *testing.T, mode string, seeds []string, seqs []styleSeq) 
 		t.Fatalf("ambiguity: matched %d of %d sequences to their calls", k, len(seqs))
 	}
 	t.Logf("ambiguous positions (%s): humans %.1f %%, machines %.1f %%", mode, pct(amb[0], all[0]), pct(amb[1], all[1]))
+}
+
+// styleSeedCalls builds the style split's calls of each seed (the same
+// draws the sequences came from; the clips are cached, about 20 s a seed).
+func styleSeedCalls(t *testing.T, seeds []string) [][]corpus.Call {
+	var out [][]corpus.Call
+	for _, seed := range seeds {
+		t.Setenv("AMD_STYLE_SPLIT", "style")
+		t.Setenv("CPA_SEED", seed)
+		calls, _ := toolCorpus(t, "AMD_STYLE_SPLIT", "stylepool", ".txt", 0)
+		out = append(out, calls)
+	}
+	return out
+}
+
+// stylePhraseVal marks the sequences whose phrase (corpus.PhraseKey) is one
+// of a fifth of the phrases, chosen by hash: AMD_STYLE_PHRASEVAL. They are
+// not trained on, and reported apart (on the training voices), so that the
+// trainer measures how the model hears phrases it never heard, as the
+// holdout's are, and not only voices.
+func stylePhraseVal(t *testing.T, seeds []string, seqs []styleSeq) {
+	all := styleSeedCalls(t, seeds)
+	si, prev, n := 0, -1, 0
+	for k := range seqs {
+		q := &seqs[k]
+		if q.call < prev {
+			si++
+		}
+		prev = q.call
+		if si >= len(all) || q.call >= len(all[si]) {
+			t.Fatalf("phrase validation: sequence %d matches no call", k)
+		}
+		h := fnv.New32a()
+		h.Write([]byte(corpus.PhraseKey(all[si][q.call].Text)))
+		if h.Sum32()%5 == 0 {
+			q.pval = true
+			n++
+		}
+	}
+	t.Logf("phrase validation: %d of %d sequences", n, len(seqs))
 }
 
 func pct(a, b int) float64 {

@@ -85,16 +85,7 @@ func oraclePhrases(calls []Call, want amd.Result, names map[string]bool) [][]str
 // no words (recorded prompts, tones). Until then, what was said so far
 // cannot tell the two apart. A training aid for amd's style model.
 func WordParting(calls []Call) []int {
-	names := map[string]bool{}
-	for _, l := range styleLangs {
-		for _, set := range [][]string{l.names, l.places, l.families} {
-			for _, n := range set {
-				for _, x := range strings.Fields(n) {
-					names[strings.ToLower(strings.Trim(x, ".,'’"))] = true
-				}
-			}
-		}
-	}
+	names := styleNameWords()
 	hum := oraclePhrases(calls, amd.ResultHuman, names)
 	mach := oraclePhrases(calls, amd.ResultMachine, names)
 	out := make([]int, len(calls))
@@ -159,4 +150,29 @@ func partingMS(c *Call, others [][]string, names map[string]bool) int {
 		}
 	}
 	return c.Speech[len(c.Speech)-1][1]
+}
+
+// styleNameWords is the set of the words (lower case) of the style split's
+// names, places and families, which the oracle treats as "<n>".
+func styleNameWords() map[string]bool {
+	names := map[string]bool{}
+	for _, l := range styleLangs {
+		for _, set := range [][]string{l.names, l.places, l.families} {
+			for _, n := range set {
+				for _, x := range strings.Fields(n) {
+					names[strings.ToLower(strings.Trim(x, ".,'’"))] = true
+				}
+			}
+		}
+	}
+	return names
+}
+
+// PhraseKey is a phrase's words with names, places and families (the style
+// split's, and any capitalised word inside a sentence) as "<n>": the same
+// for every call that reads the same template. A training aid: it lets a
+// trainer hold whole phrases out.
+func PhraseKey(text string) string {
+	w, _ := oracleTokensNamed(text, styleNameWords())
+	return strings.Join(w, " ")
 }

@@ -119,3 +119,20 @@ func TestWordParting(t *testing.T) {
 		}
 	}
 }
+
+func TestPhraseKey(t *testing.T) {
+	// The same template read with other names has the same key; another
+	// template has another.
+	a := PhraseKey("Hillcrest Surgery, good morning, this is Oliver, how can I help you?")
+	b := PhraseKey("Delta Freight, good morning, this is Megan, how can I help you?")
+	c := PhraseKey("Hi, Oliver here. Who's calling please?")
+	if a != b {
+		t.Errorf("same template, keys differ: %q and %q", a, b)
+	}
+	if a == c {
+		t.Errorf("different templates, same key %q", a)
+	}
+	if want := "<n> <n> good morning this is <n> how can i help you"; a != want {
+		t.Errorf("key %q, want %q", a, want)
+	}
+}
