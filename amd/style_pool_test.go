@@ -269,11 +269,15 @@ func TestStyleTrain(t *testing.T) {
 		}
 		seqs = append(seqs, s...)
 	}
-	if amb := os.Getenv("AMD_STYLE_AMBIG"); amb != "" {
-		styleAmbiguity(t, amb, seeds, seqs)
-	}
-	if os.Getenv("AMD_STYLE_PHRASEVAL") != "" {
-		stylePhraseVal(t, seeds, seqs)
+	amb, pval := os.Getenv("AMD_STYLE_AMBIG"), os.Getenv("AMD_STYLE_PHRASEVAL") != ""
+	if amb != "" || pval {
+		calls, draws := seqCalls(t, seeds, seqs)
+		if amb != "" {
+			styleAmbiguity(t, amb, calls, draws, seqs)
+		}
+		if pval {
+			stylePhraseVal(t, calls, seqs)
+		}
 	}
 	var tr, va, pv []int
 	var nm, nh float64
@@ -395,7 +399,7 @@ func TestStyleTrain(t *testing.T) {
 		}
 		t.Logf("epoch %d: loss %.4f | train %s | validation %s", ep+1, loss/float64(len(tr)),
 			poolEval(m, seqs, tr[:min(len(tr), 1500)]), poolEval(m, seqs, va))
-		if len(pv) > 0 && (ep+1)%4 == 0 {
+		if len(pv) > 0 && ((ep+1)%4 == 0 || ep+1 == epochs) {
 			t.Logf("epoch %d: new phrases (training voices) %s", ep+1, poolEval(m, seqs, pv))
 		}
 	}
@@ -406,40 +410,53 @@ func TestStyleTrain(t *testing.T) {
 	}
 }
 
-// styleAmbiguity sets each sequence's from (styleSeq) from the words of its
-// call: AMD_STYLE_AMBIG=soft|mask. The sequences are in seed order, each
-// seed's in call order.
-func styleAmbiguity(t *testing.T, mode string, seeds []string, seqs []styleSeq) {
-	if mode != "soft" && mode != "mask" {
-		t.Fatalf("AMD_STYLE_AMBIG=%q: allowed soft, mask", mode)
+// seqCalls returns each sequence's call, from the style split's calls of
+// each seed built again (draws; the clips are cached: about 20 s a seed).
+// The sequences are in seed order, each seed's in call order.
+func seqCalls(t *testing.T, seeds []string, seqs []styleSeq) (out []*corpus.Call, draws [][]corpus.Call) {
+	var all [][]corpus.Call
+	for _, seed := range seeds {
+		t.Setenv("AMD_STYLE_SPLIT", "style")
+		t.Setenv("CPA_SEED", seed)
+		calls, _ := toolCorpus(t, "AMD_STYLE_SPLIT", "stylepool", ".txt", 0)
+		all = append(all, calls)
 	}
-	styleMask = mode == "mask"
-	var parts [][]int
-	var speechOn [][]int
-	for _, calls := range styleSeedCalls(t, seeds) {
-		on := make([]int, len(calls))
-		for i := range calls {
-			on[i] = -1
-			if len(calls[i].Speech) > 0 {
-				on[i] = calls[i].Speech[0][0]
-			}
-		}
-		parts, speechOn = append(parts, corpus.WordParting(calls)), append(speechOn, on)
-	}
-	var amb, all [2]int
-	si, prev, k := 0, -1, 0
-	for ; k < len(seqs); k++ {
+	out = make([]*corpus.Call, len(seqs))
+	si, prev := 0, -1
+	for k := range seqs {
 		q := &seqs[k]
 		if q.call < prev {
 			si++ // the next seed's draw
 		}
 		prev = q.call
-		if si >= len(parts) || q.call >= len(parts[si]) {
-			break
+		if si >= len(all) || q.call >= len(all[si]) {
+			t.Fatalf("sequence %d of %d matches no call of the style split's draws", k, len(seqs))
 		}
+		out[k] = &all[si][q.call]
+	}
+	return out, all
+}
+
+// styleAmbiguity sets each sequence's from (styleSeq) from the words of its
+// call, parted against the other class of the same draw:
+// AMD_STYLE_AMBIG=soft|mask.
+func styleAmbiguity(t *testing.T, mode string, calls []*corpus.Call, draws [][]corpus.Call, seqs []styleSeq) {
+	if mode != "soft" && mode != "mask" {
+		t.Fatalf("AMD_STYLE_AMBIG=%q: allowed soft, mask", mode)
+	}
+	styleMask = mode == "mask"
+	parts := map[*corpus.Call]int{}
+	for _, d := range draws {
+		for i, p := range corpus.WordParting(d) {
+			parts[&d[i]] = p
+		}
+	}
+	var amb, all [2]int
+	for k := range seqs {
+		q, c := &seqs[k], calls[k]
 		q.from = len(q.ms)
-		if p, on := parts[si][q.call], speechOn[si][q.call]; p >= 0 && on >= 0 {
-			q.from = sort.SearchInts(q.ms, p-on)
+		if p := parts[c]; p >= 0 && len(c.Speech) > 0 {
+			q.from = sort.SearchInts(q.ms, p-c.Speech[0][0])
 		}
 		cl := 0
 		if q.machine {
@@ -448,23 +465,7 @@ func styleAmbiguity(t *testing.T, mode string, seeds []string, seqs []styleSeq) 
 		amb[cl] += q.from
 		all[cl] += len(q.ms)
 	}
-	if k != len(seqs) {
-		t.Fatalf("ambiguity: matched %d of %d sequences to their calls", k, len(seqs))
-	}
 	t.Logf("ambiguous positions (%s): humans %.1f %%, machines %.1f %%", mode, pct(amb[0], all[0]), pct(amb[1], all[1]))
-}
-
-// styleSeedCalls builds the style split's calls of each seed (the same
-// draws the sequences came from; the clips are cached, about 20 s a seed).
-func styleSeedCalls(t *testing.T, seeds []string) [][]corpus.Call {
-	var out [][]corpus.Call
-	for _, seed := range seeds {
-		t.Setenv("AMD_STYLE_SPLIT", "style")
-		t.Setenv("CPA_SEED", seed)
-		calls, _ := toolCorpus(t, "AMD_STYLE_SPLIT", "stylepool", ".txt", 0)
-		out = append(out, calls)
-	}
-	return out
 }
 
 // stylePhraseVal marks the sequences whose phrase (corpus.PhraseKey) is one
@@ -472,22 +473,13 @@ func styleSeedCalls(t *testing.T, seeds []string) [][]corpus.Call {
 // not trained on, and reported apart (on the training voices), so that the
 // trainer measures how the model hears phrases it never heard, as the
 // holdout's are, and not only voices.
-func stylePhraseVal(t *testing.T, seeds []string, seqs []styleSeq) {
-	all := styleSeedCalls(t, seeds)
-	si, prev, n := 0, -1, 0
+func stylePhraseVal(t *testing.T, calls []*corpus.Call, seqs []styleSeq) {
+	n := 0
 	for k := range seqs {
-		q := &seqs[k]
-		if q.call < prev {
-			si++
-		}
-		prev = q.call
-		if si >= len(all) || q.call >= len(all[si]) {
-			t.Fatalf("phrase validation: sequence %d matches no call", k)
-		}
 		h := fnv.New32a()
-		h.Write([]byte(corpus.PhraseKey(all[si][q.call].Text)))
+		h.Write([]byte(corpus.PhraseKey(calls[k].Text)))
 		if h.Sum32()%5 == 0 {
-			q.pval = true
+			seqs[k].pval = true
 			n++
 		}
 	}

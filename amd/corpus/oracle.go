@@ -2,6 +2,7 @@ package corpus
 
 import (
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/dialedge/dialedge/amd"
@@ -103,10 +104,10 @@ func WordParting(calls []Call) []int {
 	return out
 }
 
-// oracleWord returns the index of the first word at which text stops being
-// the start of any of the people's phrases, or -1 when it never does.
-func oracleWord(words []string, humans [][]string) int {
-	live := humans
+// oracleWord returns the index of the first word at which words stop being
+// the start of any of others, or -1 when they never do.
+func oracleWord(words []string, others [][]string) int {
+	live := others
 	for k, w := range words {
 		var next [][]string
 		for _, h := range live {
@@ -143,18 +144,18 @@ func partingMS(c *Call, others [][]string, names map[string]bool) int {
 	}
 	at := float64(total) * float64(ends[k]) / float64(len([]rune(c.Text)))
 	for _, iv := range c.Speech {
-		if d := float64(iv[1] - iv[0]); at <= d {
+		d := float64(iv[1] - iv[0])
+		if at <= d {
 			return iv[0] + int(at)
-		} else {
-			at -= d
 		}
+		at -= d
 	}
 	return c.Speech[len(c.Speech)-1][1]
 }
 
 // styleNameWords is the set of the words (lower case) of the style split's
-// names, places and families, which the oracle treats as "<n>".
-func styleNameWords() map[string]bool {
+// names, places and families, which the oracle treats as "<n>"; read-only.
+var styleNameWords = sync.OnceValue(func() map[string]bool {
 	names := map[string]bool{}
 	for _, l := range styleLangs {
 		for _, set := range [][]string{l.names, l.places, l.families} {
@@ -166,7 +167,7 @@ func styleNameWords() map[string]bool {
 		}
 	}
 	return names
-}
+})
 
 // PhraseKey is a phrase's words with names, places and families (the style
 // split's, and any capitalised word inside a sentence) as "<n>": the same
