@@ -27,9 +27,10 @@ type styleSeq struct {
 	call    int
 	// from: the first position at which the words said so far tell a
 	// greeting from an answer (corpus.WordParting; AMD_STYLE_AMBIG); the
-	// positions before it are trained towards 0.5 ("soft") or not at all
-	// ("mask"). 0 when not used.
+	// positions before it are trained towards 0.5, or not at all when
+	// mask ("mask"). 0 when not used.
 	from int
+	mask bool
 	pval bool // a held-out phrase (AMD_STYLE_PHRASEVAL)
 }
 
@@ -60,9 +61,6 @@ type pooled struct {
 }
 
 const poolMinN = 10 // positions before the loss counts
-
-// styleMask: AMD_STYLE_AMBIG=mask (positions before styleSeq.from carry no loss).
-var styleMask bool
 
 // forward computes, for every prefix of q, the hidden units hs, their
 // means and maxima (with the maxima's positions) and the logit z.
@@ -129,7 +127,7 @@ func (m *pooled) seqGrad(q *styleSeq, w float64, g *poolGrad) {
 		if t < q.from {
 			y = 0.5
 		}
-		if t >= poolMinN-1 && (t >= q.from || !styleMask) {
+		if t >= poolMinN-1 && (t >= q.from || !q.mask) {
 			p := 1 / (1 + math.Exp(-z[t]))
 			g.loss += w / n * -(y*math.Log(p+1e-12) + (1-y)*math.Log(1-p+1e-12))
 			dz := w / n * (p - y)
@@ -239,6 +237,10 @@ func TestStyleTrain(t *testing.T) {
 	if mode != "train" && mode != "check" {
 		t.Skip("tuning tool: set AMD_STYLE=train|check")
 	}
+	amb, pval := os.Getenv("AMD_STYLE_AMBIG"), os.Getenv("AMD_STYLE_PHRASEVAL") != ""
+	if amb != "" && amb != "soft" && amb != "mask" {
+		t.Fatalf("AMD_STYLE_AMBIG=%q: allowed soft, mask", amb)
+	}
 	// one corpus draw per seed (AMD_STYLE_SEEDS), each cached
 	// in its file of AMD_STYLE_CACHE when given
 	seeds := strings.Split(os.Getenv("AMD_STYLE_SEEDS"), ",")
@@ -269,7 +271,6 @@ func TestStyleTrain(t *testing.T) {
 		}
 		seqs = append(seqs, s...)
 	}
-	amb, pval := os.Getenv("AMD_STYLE_AMBIG"), os.Getenv("AMD_STYLE_PHRASEVAL") != ""
 	if amb != "" || pval {
 		calls, draws := seqCalls(t, seeds, seqs)
 		if amb != "" {
@@ -441,10 +442,6 @@ func seqCalls(t *testing.T, seeds []string, seqs []styleSeq) (out []*corpus.Call
 // call, parted against the other class of the same draw:
 // AMD_STYLE_AMBIG=soft|mask.
 func styleAmbiguity(t *testing.T, mode string, calls []*corpus.Call, draws [][]corpus.Call, seqs []styleSeq) {
-	if mode != "soft" && mode != "mask" {
-		t.Fatalf("AMD_STYLE_AMBIG=%q: allowed soft, mask", mode)
-	}
-	styleMask = mode == "mask"
 	parts := map[*corpus.Call]int{}
 	for _, d := range draws {
 		for i, p := range corpus.WordParting(d) {
@@ -454,7 +451,7 @@ func styleAmbiguity(t *testing.T, mode string, calls []*corpus.Call, draws [][]c
 	var amb, all [2]int
 	for k := range seqs {
 		q, c := &seqs[k], calls[k]
-		q.from = len(q.ms)
+		q.from, q.mask = len(q.ms), mode == "mask"
 		if p := parts[c]; p >= 0 && len(c.Speech) > 0 {
 			q.from = sort.SearchInts(q.ms, p-c.Speech[0][0])
 		}

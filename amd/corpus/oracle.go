@@ -18,15 +18,10 @@ import (
 // Recorded prompts (their text is the prompt names, not words) are left out.
 
 // oracleTokens splits a phrase into lower-case words; a capitalised word
-// that does not start a sentence (a name) becomes "<n>", except "I" and its
-// contractions. ends holds each word's end as a character offset.
-func oracleTokens(text string) (words []string, ends []int) {
-	return oracleTokensNamed(text, nil)
-}
-
-// oracleTokensNamed is oracleTokens with the words of names also made "<n>"
-// wherever they stand.
-func oracleTokensNamed(text string, names map[string]bool) (words []string, ends []int) {
+// that does not start a sentence (a name), and a word of names wherever it
+// stands, becomes "<n>", except "I" and its contractions. ends holds each
+// word's end as a character offset.
+func oracleTokens(text string, names map[string]bool) (words []string, ends []int) {
 	first := true
 	rs := []rune(strings.ReplaceAll(text, "’", "'"))
 	for i := 0; i < len(rs); {
@@ -58,11 +53,8 @@ func oracleTokensNamed(text string, names map[string]bool) (words []string, ends
 	return words, ends
 }
 
-// oracleHumans collects the word sequences people say (each part of a
-// repeated answer, "X … X", on its own).
-func oracleHumans(calls []Call) [][]string { return oraclePhrases(calls, amd.ResultHuman, nil) }
-
-// oraclePhrases collects the word sequences of the calls that want want.
+// oraclePhrases collects the word sequences of the calls that want want
+// (each part of a repeated answer, "X … X", on its own).
 func oraclePhrases(calls []Call, want amd.Result, names map[string]bool) [][]string {
 	var out [][]string
 	for _, c := range calls {
@@ -70,7 +62,7 @@ func oraclePhrases(calls []Call, want amd.Result, names map[string]bool) [][]str
 			continue
 		}
 		for _, part := range strings.Split(c.Text, "…") {
-			if w, _ := oracleTokensNamed(part, names); len(w) > 0 {
+			if w, _ := oracleTokens(part, names); len(w) > 0 {
 				out = append(out, w)
 			}
 		}
@@ -123,17 +115,13 @@ func oracleWord(words []string, others [][]string) int {
 	return -1
 }
 
-// oracleMS is the oracle's machine verdict time for c (ms after answer), or
-// -1 when the words never part from a person's answer or c has no words.
-func oracleMS(c *Call, humans [][]string) int { return partingMS(c, humans, nil) }
-
 // partingMS is the time (ms after answer) at the end of the first word of c
 // at which its words stop being the start of any of others, or -1.
 func partingMS(c *Call, others [][]string, names map[string]bool) int {
 	if c.Text == "" || strings.HasPrefix(c.Text, "[") || len(c.Speech) == 0 {
 		return -1
 	}
-	words, ends := oracleTokensNamed(c.Text, names)
+	words, ends := oracleTokens(c.Text, names)
 	k := oracleWord(words, others)
 	if k < 0 {
 		return -1
@@ -174,6 +162,6 @@ var styleNameWords = sync.OnceValue(func() map[string]bool {
 // for every call that reads the same template. A training aid: it lets a
 // trainer hold whole phrases out.
 func PhraseKey(text string) string {
-	w, _ := oracleTokensNamed(text, styleNameWords())
+	w, _ := oracleTokens(text, styleNameWords())
 	return strings.Join(w, " ")
 }

@@ -14,7 +14,7 @@ import (
 func TestOracleWord(t *testing.T) {
 	humans := [][]string{}
 	for _, p := range []string{"Hi, this is Dave, who's this?", "Hello?", "Thanks for calling Rossi's, how can I help?"} {
-		w, _ := oracleTokens(p)
+		w, _ := oracleTokens(p, nil)
 		humans = append(humans, w)
 	}
 	for _, tc := range []struct {
@@ -27,7 +27,7 @@ func TestOracleWord(t *testing.T) {
 		{"Thanks for calling Rossi's, how can I help", -1}, // a person's answer throughout
 		{"You've reached the Carters.", 0},
 	} {
-		w, _ := oracleTokens(tc.text)
+		w, _ := oracleTokens(tc.text, nil)
 		if got := oracleWord(w, humans); got != tc.want {
 			t.Errorf("%q: word %d (%v), want %d", tc.text, got, w, tc.want)
 		}
@@ -35,8 +35,8 @@ func TestOracleWord(t *testing.T) {
 	c := Call{Text: "Hello, you have reached Anna.", Speech: [][2]int{{1000, 1500}, {2000, 4000}}}
 	// "you" ends at character 10 of 29: 10/29 of 2500 ms of speech = 862 ms,
 	// past the first interval's 500 ms, so 362 ms into the second.
-	if got := oracleMS(&c, humans); got != 2362 {
-		t.Errorf("oracleMS = %d, want 2362", got)
+	if got := partingMS(&c, humans, nil); got != 2362 {
+		t.Errorf("partingMS = %d, want 2362", got)
 	}
 }
 
@@ -57,7 +57,7 @@ func TestWordOracle(t *testing.T) {
 			t.Fatal(err)
 		}
 		bySplit[name] = calls
-		humans = append(humans, oracleHumans(calls)...)
+		humans = append(humans, oraclePhrases(calls, amd.ResultHuman, nil)...)
 	}
 	for _, name := range strings.Split(want, ",") {
 		calls, ok := bySplit[name]
@@ -71,7 +71,7 @@ func TestWordOracle(t *testing.T) {
 			if c.Want != amd.ResultMachine {
 				continue
 			}
-			ms := oracleMS(c, humans)
+			ms := partingMS(c, humans, nil)
 			if ms < 0 {
 				if !strings.HasPrefix(c.Text, "[") && c.Text != "" {
 					never++
