@@ -1,0 +1,136 @@
+//go:build espeakev
+
+package espeakev
+
+import (
+	"encoding/binary"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// TestMatchesCommandLine: the library renders the audio the command line
+// the corpus uses renders (which adds trailing silence), in the same
+// length, and its word events fall in order inside
+// the audio, one per word.
+func TestMatchesCommandLine(t *testing.T) {
+	for _, c := range []struct {
+		voice      string
+		wpm, pitch int
+		text       string
+		words      int
+	}{
+		{"en-gb+f2", 175, 60, "Hello, Hillcrest Surgery, Megan speaking.", 5},
+		{"en-us+m1", 160, 50, "Hi, you've reached Oliver. Please leave a message after the tone.", 11},
+		{"en-gb+f2", 175, 60, "Hello, Hillcrest Surgery, Megan speaking.", 5},
+		{"es+m3", 150, 40, "Buenas tardes, le atiende Elena.", 5},
+	} {
+		r, err := Render(c.voice, c.wpm, c.pitch, c.text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wav := filepath.Join(t.TempDir(), "x.wav")
+		if b, err := exec.Command("espeak-ng", "-v", c.voice, "-s", itoa(c.wpm), "-p", itoa(c.pitch), "-w", wav, c.text).CombinedOutput(); err != nil {
+			t.Fatalf("espeak-ng: %v: %s", err, b)
+		}
+		b, err := os.ReadFile(wav)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cli := pcmOf(t, b)
+		// The command line ends with silence of its own (which the
+		// corpus trims); the rest is the same audio, to a level.
+		if len(cli) < len(r.PCM) {
+			t.Fatalf("%s: %d samples from the library, %d from the command line", c.voice, len(r.PCM), len(cli))
+		}
+		for i, v := range cli[len(r.PCM):] {
+			if v != 0 {
+				t.Fatalf("%s: command line sample %d beyond the library's %d is %d, want silence", c.voice, len(r.PCM)+i, len(r.PCM), v)
+			}
+		}
+		if k := corr(envelope(cli[:len(r.PCM)]), envelope(r.PCM)); k < 0.9 {
+			t.Errorf("%s: correlation of the 20 ms level envelopes %.3f, want ≥ 0.9", c.voice, k)
+		}
+		words, last := 0, -1
+		for _, e := range r.Events {
+			if e.Kind != Word {
+				continue
+			}
+			words++
+			if e.Sample <= last || e.Sample >= len(r.PCM) {
+				t.Errorf("%s: word at sample %d after %d, audio %d samples", c.voice, e.Sample, last, len(r.PCM))
+			}
+			last = e.Sample
+		}
+		if words != c.words {
+			t.Errorf("%s %q: %d word events, want %d", c.voice, c.text, words, c.words)
+		}
+	}
+}
+
+func TestRejectsBadInput(t *testing.T) {
+	if _, err := Render("no-such-voice", 160, 50, "hello"); err == nil {
+		t.Error("unknown voice accepted")
+	}
+	if _, err := Render("en-us", 20, 50, "hello"); err == nil {
+		t.Error("wpm 20 accepted")
+	}
+}
+
+// envelope returns the level of each 20 ms (441 samples at 22 050 Hz), in dB.
+func envelope(pcm []int16) []float64 {
+	var out []float64
+	for i := 0; i+441 <= len(pcm); i += 441 {
+		var e float64
+		for _, v := range pcm[i : i+441] {
+			e += float64(v) * float64(v)
+		}
+		out = append(out, 10*math.Log10(e/441+1))
+	}
+	return out
+}
+
+// corr is the correlation of two equally long series about their means.
+func corr(a, b []float64) float64 {
+	var ma, mb float64
+	for i := range a {
+		ma += a[i]
+		mb += b[i]
+	}
+	ma /= float64(len(a))
+	mb /= float64(len(b))
+	var ab, aa, bb float64
+	for i := range a {
+		x, y := a[i]-ma, b[i]-mb
+		ab += x * y
+		aa += x * x
+		bb += y * y
+	}
+	return ab / math.Sqrt(aa*bb+1e-9)
+}
+
+func itoa(n int) string {
+	return string(rune('0'+n/100)) + string(rune('0'+n/10%10)) + string(rune('0'+n%10))
+}
+
+// pcmOf returns the samples of a 16-bit mono WAV's data chunk.
+func pcmOf(t *testing.T, b []byte) []int16 {
+	t.Helper()
+	for i := 12; i+8 <= len(b); {
+		id, n := string(b[i:i+4]), int(binary.LittleEndian.Uint32(b[i+4:]))
+		i += 8
+		if id == "data" {
+			n = min(n, len(b)-i)
+			out := make([]int16, n/2)
+			for k := range out {
+				out[k] = int16(binary.LittleEndian.Uint16(b[i+2*k:]))
+			}
+			return out
+		}
+		i += n + n&1
+	}
+	t.Fatal("no data chunk")
+	return nil
+}
