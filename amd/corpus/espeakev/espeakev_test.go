@@ -13,8 +13,9 @@ import (
 
 // TestMatchesCommandLine: the library renders the audio the command line
 // the corpus uses renders (which adds trailing silence), in the same
-// length, and its word events fall in order inside
-// the audio, one per word.
+// length and with the same level envelope, also for a voice rendered again
+// after another one, and its word events fall in order inside the audio,
+// one per word.
 func TestMatchesCommandLine(t *testing.T) {
 	for _, c := range []struct {
 		voice      string
