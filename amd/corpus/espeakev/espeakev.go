@@ -94,6 +94,7 @@ import "C"
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"unsafe"
 )
@@ -143,6 +144,9 @@ func Render(voice string, wpm, pitch int, text string) (Result, error) {
 	})
 	if err != nil {
 		return Result{}, err
+	}
+	if strings.ContainsRune(voice+text, 0) {
+		return Result{}, fmt.Errorf("espeak-ng: a NUL byte in voice %q or text %q: allowed text without NUL", voice, text)
 	}
 	if wpm < 80 || wpm > 450 || pitch < 0 || pitch > 99 {
 		return Result{}, fmt.Errorf("espeak-ng: wpm %d, pitch %d: allowed wpm 80-450, pitch 0-99", wpm, pitch)

@@ -78,6 +78,9 @@ func TestRejectsBadInput(t *testing.T) {
 	if _, err := Render("en-us", 20, 50, "hello"); err == nil {
 		t.Error("wpm 20 accepted")
 	}
+	if _, err := Render("en-us", 160, 50, "hello\x00world"); err == nil {
+		t.Error("a NUL inside the text accepted (the library would read only its first part)")
+	}
 }
 
 // envelope returns the level of each 20 ms (441 samples at 22 050 Hz), in dB.
