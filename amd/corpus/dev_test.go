@@ -59,17 +59,24 @@ func envConfig(t *testing.T, split string) Config {
 	}
 	cfg := DefaultConfig()
 	cfg.Splits = []Split{sp}
-	if v, err := strconv.Atoi(os.Getenv("CPA_PER")); err == nil {
-		cfg.PerSpeaker = v
-	}
-	if v, err := strconv.Atoi(os.Getenv("CPA_TONEREPS")); err == nil {
-		cfg.ToneReps = v
-	}
-	if v, err := strconv.ParseInt(os.Getenv("CPA_SEED"), 10, 64); err == nil {
-		cfg.Seed = v
-	}
-	if v, err := strconv.ParseFloat(os.Getenv("CPA_SNRSHIFT"), 64); err == nil {
-		cfg.SNRShiftDB = v
-	}
+	envNum(t, "CPA_PER", &cfg.PerSpeaker, strconv.Atoi)
+	envNum(t, "CPA_TONEREPS", &cfg.ToneReps, strconv.Atoi)
+	envNum(t, "CPA_SEED", &cfg.Seed, func(s string) (int64, error) { return strconv.ParseInt(s, 10, 64) })
+	envNum(t, "CPA_SNRSHIFT", &cfg.SNRShiftDB, func(s string) (float64, error) { return strconv.ParseFloat(s, 64) })
 	return cfg
+}
+
+// envNum sets *dst from the environment variable when it is set; a value
+// that does not parse stops the test rather than run on the default.
+func envNum[T any](t *testing.T, name string, dst *T, parse func(string) (T, error)) {
+	t.Helper()
+	s, ok := os.LookupEnv(name)
+	if !ok || s == "" {
+		return
+	}
+	v, err := parse(s)
+	if err != nil {
+		t.Fatalf("%s=%q: %v; allowed a number", name, s, err)
+	}
+	*dst = v
 }

@@ -7,9 +7,10 @@
 // recogniser), built only with the espeakev tag, on a machine with
 // libespeak-ng-dev (`apt-get install -y libespeak-ng-dev`). The audio is
 // the same length as `espeak-ng -v voice -s wpm -p pitch -w` writes, less
-// the command line's trailing silence, and the same sample for sample in a
-// fresh process; later renders differ slightly in level, as the voice's
-// filters keep some state (TestMatchesCommandLine), but not in timing.
+// the command line's trailing silence, with the same 20 ms level envelope
+// (TestMatchesCommandLine). The first render of a process was seen to be
+// identical sample for sample; later ones differ in waveform detail, as
+// the voice's filters keep state from the text before, not in timing.
 package espeakev
 
 /*
@@ -128,10 +129,10 @@ type Result struct {
 }
 
 var (
-	mu   sync.Mutex // the library is one synthesiser with global state
-	rate int
-	err  error
-	once sync.Once
+	mu      sync.Mutex // the library is one synthesiser with global state
+	rate    int        // its sample rate, set once
+	initErr error
+	once    sync.Once
 )
 
 // Render synthesises text with an espeak-ng voice ("en-us+m1") at wpm words
@@ -139,11 +140,11 @@ var (
 func Render(voice string, wpm, pitch int, text string) (Result, error) {
 	once.Do(func() {
 		if rate = int(C.ev_init()); rate <= 0 {
-			err = fmt.Errorf("espeak-ng: initialisation failed (%d); is espeak-ng-data installed?", rate)
+			initErr = fmt.Errorf("espeak-ng: initialisation failed (%d); is espeak-ng-data installed?", rate)
 		}
 	})
-	if err != nil {
-		return Result{}, err
+	if initErr != nil {
+		return Result{}, initErr
 	}
 	if strings.ContainsRune(voice+text, 0) {
 		return Result{}, fmt.Errorf("espeak-ng: a NUL byte in voice %q or text %q: allowed text without NUL", voice, text)

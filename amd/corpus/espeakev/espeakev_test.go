@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
 )
 
@@ -33,7 +34,7 @@ func TestMatchesCommandLine(t *testing.T) {
 			t.Fatal(err)
 		}
 		wav := filepath.Join(t.TempDir(), "x.wav")
-		if b, err := exec.Command("espeak-ng", "-v", c.voice, "-s", itoa(c.wpm), "-p", itoa(c.pitch), "-w", wav, c.text).CombinedOutput(); err != nil {
+		if b, err := exec.Command("espeak-ng", "-v", c.voice, "-s", strconv.Itoa(c.wpm), "-p", strconv.Itoa(c.pitch), "-w", wav, c.text).CombinedOutput(); err != nil {
 			t.Fatalf("espeak-ng: %v: %s", err, b)
 		}
 		b, err := os.ReadFile(wav)
@@ -115,11 +116,9 @@ func corr(a, b []float64) float64 {
 	return ab / math.Sqrt(aa*bb+1e-9)
 }
 
-func itoa(n int) string {
-	return string(rune('0'+n/100)) + string(rune('0'+n/10%10)) + string(rune('0'+n%10))
-}
-
-// pcmOf returns the samples of a 16-bit mono WAV's data chunk.
+// pcmOf returns the samples of a 16-bit mono WAV's data chunk at the
+// file's own rate (media.ParseWAV would resample them to 8 kHz, and the
+// comparison is sample by sample).
 func pcmOf(t *testing.T, b []byte) []int16 {
 	t.Helper()
 	for i := 12; i+8 <= len(b); {
