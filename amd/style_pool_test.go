@@ -15,6 +15,7 @@ import (
 
 	"github.com/dialedge/dialedge/amd"
 	"github.com/dialedge/dialedge/amd/corpus"
+	"github.com/dialedge/dialedge/amd/internal/envnum"
 )
 
 // styleSeq is one utterance's run of style inputs, in order (one
@@ -22,6 +23,7 @@ import (
 type styleSeq struct {
 	x       [][amd.StyleIn]float32
 	ms      []int
+	abs     []int // the detector's positions in the call (ms); nil from an old cache
 	machine bool
 	val     bool
 	call    int
@@ -32,6 +34,8 @@ type styleSeq struct {
 	from int
 	mask bool
 	pval bool // a held-out phrase (AMD_STYLE_PHRASEVAL)
+	// aux: per position, the vocabulary words just heard (AMD_STYLE_AUX)
+	aux [][]int16
 }
 
 // styleSeqs groups samples into sequences: by call, restarting when the
@@ -47,6 +51,7 @@ func styleSeqs(samples []styleSample, calls []corpus.Call) []styleSeq {
 		q := &out[len(out)-1]
 		q.x = append(q.x, s.x)
 		q.ms = append(q.ms, s.ms)
+		q.abs = append(q.abs, s.abs)
 	}
 	return out
 }
@@ -58,6 +63,12 @@ type pooled struct {
 	w1, b1 []float64
 	wm, wx []float64
 	b      float64
+	// wa, ba: the training-only word head (AMD_STYLE_AUX): per vocabulary
+	// word, a logit from the hidden units that the word was just heard;
+	// aux is its loss weight. It shapes the hidden units into spotters of
+	// words; the detector does not compute it.
+	wa, ba []float64
+	aux    float64
 }
 
 const poolMinN = 10 // positions before the loss counts
@@ -100,7 +111,8 @@ func (m *pooled) forward(q *styleSeq) (hs, means, maxs [][]float64, args [][]int
 
 type poolGrad struct {
 	w1, b1, wm, wx []float64
-	b, loss        float64
+	wa, ba         []float64
+	b, loss, aux   float64
 }
 
 // seqGrad adds the gradient of q's loss (BCE on every prefix from
@@ -145,6 +157,9 @@ func (m *pooled) seqGrad(q *styleSeq, w float64, g *poolGrad) {
 			dH[t][j] += cum[j]
 		}
 	}
+	if m.aux > 0 && q.aux != nil {
+		m.auxGrad(q, hs, w, dH, g)
+	}
 	for t := 0; t < T; t++ {
 		for j := 0; j < H; j++ {
 			if hs[t][j] <= 0 || dH[t][j] == 0 {
@@ -155,6 +170,42 @@ func (m *pooled) seqGrad(q *styleSeq, w float64, g *poolGrad) {
 			gr := g.w1[j*amd.StyleIn : (j+1)*amd.StyleIn]
 			for i, v := range q.x[t] {
 				gr[i] += d * float64(v)
+			}
+		}
+	}
+}
+
+// cacheV2 opens a cache of the second format, which keeps each input's
+// position in the call.
+const cacheV2 = -2
+
+// auxGrad adds the word head's loss (BCE of every vocabulary word at every
+// position, summed over the words, averaged over the positions, times w
+// and m.aux) to g, and its gradient on the hidden units to dH.
+func (m *pooled) auxGrad(q *styleSeq, hs [][]float64, w float64, dH [][]float64, g *poolGrad) {
+	T, H, V := len(q.x), len(m.b1), len(m.ba)
+	k := w * m.aux / float64(T)
+	y := make([]float64, V)
+	for t := 0; t < T; t++ {
+		clear(y)
+		for _, v := range q.aux[t] {
+			y[v] = 1
+		}
+		h := hs[t]
+		for v := 0; v < V; v++ {
+			wr := m.wa[v*H : (v+1)*H]
+			a := m.ba[v]
+			for j, hv := range h {
+				a += wr[j] * hv
+			}
+			p := 1 / (1 + math.Exp(-a))
+			g.aux += k * -(y[v]*math.Log(p+1e-12) + (1-y[v])*math.Log(1-p+1e-12))
+			d := k * (p - y[v])
+			g.ba[v] += d
+			gr := g.wa[v*H : (v+1)*H]
+			for j, hv := range h {
+				gr[j] += d * hv
+				dH[t][j] += d * wr[j]
 			}
 		}
 	}
@@ -173,6 +224,7 @@ func saveSamples(path string, seqs []styleSeq) error {
 			err = binary.Write(f, binary.LittleEndian, v)
 		}
 	}
+	w(int32(cacheV2))
 	w(int32(len(seqs)))
 	for _, q := range seqs {
 		w(int32(len(q.x)))
@@ -181,6 +233,7 @@ func saveSamples(path string, seqs []styleSeq) error {
 		w(int32(q.call))
 		for t := range q.x {
 			w(int32(q.ms[t]))
+			w(int32(q.abs[t]))
 			w(q.x[t])
 		}
 	}
@@ -200,6 +253,10 @@ func loadSamples(path string) ([]styleSeq, error) {
 	}
 	var n int32
 	r(&n)
+	v2 := n == cacheV2 // else the first format: no positions in the call
+	if v2 {
+		r(&n)
+	}
 	seqs := make([]styleSeq, n)
 	for i := range seqs {
 		var tn, call int32
@@ -211,10 +268,17 @@ func loadSamples(path string) ([]styleSeq, error) {
 		q.call = int(call)
 		q.x = make([][amd.StyleIn]float32, tn)
 		q.ms = make([]int, tn)
+		if v2 {
+			q.abs = make([]int, tn)
+		}
 		for t := range q.x {
 			var ms int32
 			r(&ms)
 			q.ms[t] = int(ms)
+			if v2 {
+				r(&ms)
+				q.abs[t] = int(ms)
+			}
 			r(&q.x[t])
 		}
 	}
@@ -271,8 +335,11 @@ func TestStyleTrain(t *testing.T) {
 		}
 		seqs = append(seqs, s...)
 	}
-	if amb != "" || pval {
-		calls, draws := seqCalls(t, seeds, seqs)
+	aux := envFloat(t, "AMD_STYLE_AUX", 0)
+	var calls []*corpus.Call
+	if amb != "" || pval || aux > 0 {
+		var draws [][]corpus.Call
+		calls, draws = seqCalls(t, seeds, seqs)
 		if amb != "" {
 			styleAmbiguity(t, amb, calls, draws, seqs)
 		}
@@ -302,8 +369,8 @@ func TestStyleTrain(t *testing.T) {
 	}
 	t.Logf("%d sequences: %d train (%.0f machine, %.0f human), %d validation", len(seqs), len(tr), nm, nh, len(va))
 	wm, wh := (nm+nh)/(2*nm), (nm+nh)/(2*nh)
-	H := envInt("AMD_STYLE_H", amd.StyleHidden)
-	if hop := envInt("AMD_STYLE_HOP", 1); hop > 1 {
+	H := envInt(t, "AMD_STYLE_H", amd.StyleHidden)
+	if hop := envInt(t, "AMD_STYLE_HOP", 1); hop > 1 {
 		// score every hop-th window only (experiments)
 		for i := range seqs {
 			q := &seqs[i]
@@ -315,12 +382,22 @@ func TestStyleTrain(t *testing.T) {
 			q.x, q.ms = x, ms
 		}
 	}
-	epochs := envInt("AMD_STYLE_EPOCHS", 12)
-	lr := envFloat("AMD_STYLE_LR", 1e-3)
-	l2 := envFloat("AMD_STYLE_L2", 1e-3)
-	batch := envInt("AMD_STYLE_BATCH", 16)
-	r := rand.New(rand.NewSource(7))
+	epochs := envInt(t, "AMD_STYLE_EPOCHS", 12)
+	lr := envFloat(t, "AMD_STYLE_LR", 1e-3)
+	l2 := envFloat(t, "AMD_STYLE_L2", 1e-3)
+	batch := envInt(t, "AMD_STYLE_BATCH", 16)
+	r := rand.New(rand.NewSource(int64(envInt(t, "AMD_STYLE_INIT", 7))))
 	m := &pooled{w1: make([]float64, H*amd.StyleIn), b1: make([]float64, H), wm: make([]float64, H), wx: make([]float64, H)}
+	if aux > 0 {
+		vocab := styleWordTargets(t, calls, seqs)
+		m.aux, m.wa, m.ba = aux, make([]float64, len(vocab)*H), make([]float64, len(vocab))
+		for i := range m.wa {
+			m.wa[i] = r.NormFloat64() * math.Sqrt(1.0/float64(H))
+		}
+		for i := range m.ba {
+			m.ba[i] = -4 // words are rare at any one position
+		}
+	}
 	for i := range m.w1 {
 		m.w1[i] = r.NormFloat64() * math.Sqrt(2.0/amd.StyleIn)
 	}
@@ -328,7 +405,7 @@ func TestStyleTrain(t *testing.T) {
 		m.wm[i] = r.NormFloat64() * math.Sqrt(0.5/float64(H))
 		m.wx[i] = r.NormFloat64() * math.Sqrt(0.5/float64(H))
 	}
-	params := [][]float64{m.w1, m.b1, m.wm, m.wx, {m.b}}
+	params := [][]float64{m.w1, m.b1, m.wm, m.wx, {m.b}, m.wa, m.ba}
 	mom := make([][]float64, len(params))
 	vel := make([][]float64, len(params))
 	for i, p := range params {
@@ -338,12 +415,13 @@ func TestStyleTrain(t *testing.T) {
 	workers := 2
 	gs := make([]*poolGrad, workers)
 	for i := range gs {
-		gs[i] = &poolGrad{w1: make([]float64, H*amd.StyleIn), b1: make([]float64, H), wm: make([]float64, H), wx: make([]float64, H)}
+		gs[i] = &poolGrad{w1: make([]float64, H*amd.StyleIn), b1: make([]float64, H), wm: make([]float64, H), wx: make([]float64, H),
+			wa: make([]float64, len(m.wa)), ba: make([]float64, len(m.ba))}
 	}
 	step := 0
 	for ep := 0; ep < epochs; ep++ {
 		r.Shuffle(len(tr), func(i, j int) { tr[i], tr[j] = tr[j], tr[i] })
-		var loss float64
+		var loss, auxLoss float64
 		for s0 := 0; s0 < len(tr); s0 += batch {
 			part := tr[s0:min(s0+batch, len(tr))]
 			var wg sync.WaitGroup
@@ -353,7 +431,9 @@ func TestStyleTrain(t *testing.T) {
 				clear(g.b1)
 				clear(g.wm)
 				clear(g.wx)
-				g.b, g.loss = 0, 0
+				clear(g.wa)
+				clear(g.ba)
+				g.b, g.loss, g.aux = 0, 0, 0
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
@@ -377,11 +457,19 @@ func TestStyleTrain(t *testing.T) {
 					gs[0].wm[k] += g.wm[k]
 					gs[0].wx[k] += g.wx[k]
 				}
+				for k := range g.wa {
+					gs[0].wa[k] += g.wa[k]
+				}
+				for k := range g.ba {
+					gs[0].ba[k] += g.ba[k]
+				}
 				gs[0].b += g.b
 				gs[0].loss += g.loss
+				gs[0].aux += g.aux
 			}
 			loss += gs[0].loss
-			grads := [][]float64{gs[0].w1, gs[0].b1, gs[0].wm, gs[0].wx, {gs[0].b}}
+			auxLoss += gs[0].aux
+			grads := [][]float64{gs[0].w1, gs[0].b1, gs[0].wm, gs[0].wx, {gs[0].b}, gs[0].wa, gs[0].ba}
 			params[4][0] = m.b
 			step++
 			// cosine decay to a tenth over the epochs
@@ -398,7 +486,7 @@ func TestStyleTrain(t *testing.T) {
 			}
 			m.b = params[4][0]
 		}
-		t.Logf("epoch %d: loss %.4f | train %s | validation %s", ep+1, loss/float64(len(tr)),
+		t.Logf("epoch %d: loss %.4f word loss %.4f | train %s | validation %s", ep+1, loss/float64(len(tr)), auxLoss/float64(len(tr)),
 			poolEval(m, seqs, tr[:min(len(tr), 1500)]), poolEval(m, seqs, va))
 		if len(pv) > 0 && ((ep+1)%4 == 0 || ep+1 == epochs) {
 			t.Logf("epoch %d: new phrases (training voices) %s", ep+1, poolEval(m, seqs, pv))
@@ -546,17 +634,15 @@ func poolEval(m *pooled, seqs []styleSeq, idx []int) string {
 	return s
 }
 
-func envInt(name string, def int) int {
-	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
-		return v
-	}
+// envInt and envFloat: a trainer setting from the environment, def when
+// unset; a value that does not parse stops the run.
+func envInt(t *testing.T, name string, def int) int {
+	envnum.Set(t, name, &def, strconv.Atoi)
 	return def
 }
 
-func envFloat(name string, def float64) float64 {
-	if v, err := strconv.ParseFloat(os.Getenv(name), 64); err == nil {
-		return v
-	}
+func envFloat(t *testing.T, name string, def float64) float64 {
+	envnum.Set(t, name, &def, envnum.Float)
 	return def
 }
 

@@ -18,6 +18,7 @@ type styleSample struct {
 	x    [amd.StyleIn]float32
 	call int
 	ms   int // speech position: ms since the greeting's onset
+	abs  int // the detector's position in the call (ms)
 }
 
 // listenCall runs voice call c through a listening detector (no verdict
@@ -55,7 +56,8 @@ func styleInputs(t *testing.T, calls []corpus.Call) []styleSample {
 		}
 		listenCall(t, &calls[i], func(d *amd.Detector) {
 			amd.SetStyleTap(d, func(x [amd.StyleIn]float32) {
-				out = append(out, styleSample{x: x, call: i, ms: d.PositionMS() - amd.Probe(d).Onset})
+				pos := d.PositionMS()
+				out = append(out, styleSample{x: x, call: i, ms: pos - amd.Probe(d).Onset, abs: pos})
 			})
 		}, func(*amd.Detector) {})
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/dialedge/dialedge/amd/corpus"
+	"github.com/dialedge/dialedge/amd/internal/envnum"
 )
 
 // toolCorpus is the start of an env-gated tuning tool: it skips the test
@@ -29,15 +30,9 @@ func toolCorpus(t *testing.T, env, name, ext string, toneReps int) (calls []corp
 	if toneReps >= 0 {
 		cc.ToneReps = toneReps
 	}
-	if v, err := strconv.Atoi(os.Getenv("CPA_TONEREPS")); err == nil {
-		cc.ToneReps = v
-	}
-	if v, err := strconv.Atoi(os.Getenv("CPA_PER")); err == nil {
-		cc.PerSpeaker = v
-	}
-	if v, err := strconv.ParseInt(os.Getenv("CPA_SEED"), 10, 64); err == nil {
-		cc.Seed = v
-	}
+	envnum.Set(t, "CPA_TONEREPS", &cc.ToneReps, strconv.Atoi)
+	envnum.Set(t, "CPA_PER", &cc.PerSpeaker, strconv.Atoi)
+	envnum.Set(t, "CPA_SEED", &cc.Seed, envnum.Int64)
 	calls, err = corpus.Build(context.Background(), cc)
 	if err != nil {
 		t.Fatal(err)

@@ -100,6 +100,21 @@ type Call struct {
 	// Lost marks the frames that are signalled lost (amd.Detector.Lost)
 	// instead of processed.
 	Lost []bool `json:"-"`
+	// Synth: the espeak-ng voice, rate and pitch that said the call's one
+	// speech clip (Speech[0]) as rendered, with no sox effect, so that a
+	// tool can render it again for its word timings (amd/corpus/espeakev);
+	// nil for recorded speakers, several clips or none.
+	Synth *Synth `json:"synth,omitempty"`
+}
+
+// Synth is how espeak-ng said a call's words: `espeak-ng -v Voice -s WPM
+// -p Pitch Text`, its leading and trailing samples under 300 trimmed at
+// 8 kHz after the telephone band-pass.
+type Synth struct {
+	Voice string `json:"voice"`
+	WPM   int    `json:"wpm"`
+	Pitch int    `json:"pitch"`
+	Text  string `json:"text"`
 }
 
 // IsVoice: a human or machine call.
@@ -521,6 +536,10 @@ func render(syn *synthesizer, rc *recipe, all []*recipe) (Call, error) {
 			start := len(pcm) / 8
 			pcm = append(pcm, scaled(p, refDBFS)...)
 			c.Speech = append(c.Speech, [2]int{start, len(pcm) / 8})
+			c.Synth = nil
+			if sp := s.clip.sp; len(c.Speech) == 1 && !sp.Recorded() && len(sp.Sox) == 0 {
+				c.Synth = &Synth{Voice: sp.Voice, WPM: sp.WPM, Pitch: sp.Pitch, Text: s.clip.text}
+			}
 		default:
 			if s.beep && c.BeepMS < 0 {
 				c.BeepMS = len(pcm) / 8

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/dialedge/dialedge/amd"
+	"github.com/dialedge/dialedge/amd/internal/envnum"
 )
 
 // TestDevReport prints the report of a split for tuning; it runs only with
@@ -59,24 +60,9 @@ func envConfig(t *testing.T, split string) Config {
 	}
 	cfg := DefaultConfig()
 	cfg.Splits = []Split{sp}
-	envNum(t, "CPA_PER", &cfg.PerSpeaker, strconv.Atoi)
-	envNum(t, "CPA_TONEREPS", &cfg.ToneReps, strconv.Atoi)
-	envNum(t, "CPA_SEED", &cfg.Seed, func(s string) (int64, error) { return strconv.ParseInt(s, 10, 64) })
-	envNum(t, "CPA_SNRSHIFT", &cfg.SNRShiftDB, func(s string) (float64, error) { return strconv.ParseFloat(s, 64) })
+	envnum.Set(t, "CPA_PER", &cfg.PerSpeaker, strconv.Atoi)
+	envnum.Set(t, "CPA_TONEREPS", &cfg.ToneReps, strconv.Atoi)
+	envnum.Set(t, "CPA_SEED", &cfg.Seed, envnum.Int64)
+	envnum.Set(t, "CPA_SNRSHIFT", &cfg.SNRShiftDB, envnum.Float)
 	return cfg
-}
-
-// envNum sets *dst from the environment variable when it is set; a value
-// that does not parse stops the test rather than run on the default.
-func envNum[T any](t *testing.T, name string, dst *T, parse func(string) (T, error)) {
-	t.Helper()
-	s, ok := os.LookupEnv(name)
-	if !ok || s == "" {
-		return
-	}
-	v, err := parse(s)
-	if err != nil {
-		t.Fatalf("%s=%q: %v; allowed a number", name, s, err)
-	}
-	*dst = v
 }

@@ -97,6 +97,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"unicode"
 	"unsafe"
 )
 
@@ -174,4 +175,48 @@ func Render(voice string, wpm, pitch int, text string) (Result, error) {
 		}
 	}
 	return out, nil
+}
+
+// Span is one word of a render: its text and where it is heard, in
+// samples of Result.PCM.
+type Span struct {
+	Text       string
+	Start, End int
+}
+
+// Words returns the words of r, rendered from text, in order: each starts
+// at its Word event and ends where the next word starts, or earlier at a
+// pause (a phoneme named "_…") or the end of a clause. A word's text runs
+// from its Word event's position to the next one's, less the spaces and
+// punctuation around it (the events' lengths are not reliable: "you've"
+// has 3).
+func (r *Result) Words(text string) []Span {
+	rs := []rune(text)
+	var out []Span
+	for i, e := range r.Events {
+		if e.Kind != Word {
+			continue
+		}
+		end, next := len(r.PCM), len(rs)
+		for _, f := range r.Events[i+1:] {
+			if f.Kind == Word {
+				next = f.TextPos - 1
+				break
+			}
+		}
+		for _, f := range r.Events[i+1:] {
+			if f.Sample <= e.Sample && f.Kind == Phoneme {
+				continue // the word's first phoneme
+			}
+			if f.Kind == Word || f.Kind == End || (f.Kind == Phoneme && strings.HasPrefix(f.Name, "_")) {
+				end = max(e.Sample, min(end, f.Sample))
+				break
+			}
+		}
+		lo := min(max(e.TextPos-1, 0), len(rs))
+		hi := min(max(next, lo), len(rs))
+		w := strings.TrimFunc(string(rs[lo:hi]), func(c rune) bool { return !unicode.IsLetter(c) && !unicode.IsDigit(c) })
+		out = append(out, Span{Text: w, Start: e.Sample, End: end})
+	}
+	return out
 }

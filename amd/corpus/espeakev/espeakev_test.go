@@ -137,3 +137,31 @@ func pcmOf(t *testing.T, b []byte) []int16 {
 	t.Fatal("no data chunk")
 	return nil
 }
+
+// Words parts a render into its words, each ending at the pause or the
+// next word, in order and inside the audio.
+func TestWords(t *testing.T) {
+	const text = "Hi, you've reached Oliver. Please leave a message."
+	r, err := Render("en-us+m1", 160, 50, text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := r.Words(text)
+	want := []string{"Hi", "you've", "reached", "Oliver", "Please", "leave", "a", "message"}
+	if len(w) != len(want) {
+		t.Fatalf("%d words %v, want %d", len(w), w, len(want))
+	}
+	ms := func(s int) int { return s * 1000 / r.Rate }
+	for i, s := range w {
+		if s.Text != want[i] {
+			t.Errorf("word %d: %q, want %q", i, s.Text, want[i])
+		}
+		if s.End <= s.Start || s.End > len(r.PCM) || (i > 0 && s.Start < w[i-1].End) {
+			t.Errorf("word %q: %d-%d ms, out of order or outside the %d ms of audio", s.Text, ms(s.Start), ms(s.End), ms(len(r.PCM)))
+		}
+	}
+	// "Hi" ends at the comma's pause, well before "you've" starts.
+	if hi, you := ms(w[0].End), ms(w[1].Start); you-hi < 100 {
+		t.Errorf("Hi ends at %d ms, you've starts at %d: want the comma's pause between", hi, you)
+	}
+}
