@@ -16,10 +16,8 @@ import (
 func init() { styleWordsOf = espeakWords }
 
 // espeakWords renders each call's one espeak-ng clip again with the
-// library for its words (corpus.Call.Synth). Word times are measured from
-// the first sample of 300 or more, as the corpus trims its clips (at
-// 8 kHz after the band-pass; here at the library's rate before it, a few
-// ms apart), and placed at the call's first speech interval.
+// library for its words (corpus.Call.Synth, espeakev.ClipWords), placed at
+// the call's first speech interval.
 func espeakWords(calls []*corpus.Call, cache string) ([][]styleWord, error) {
 	type span struct {
 		Text       string
@@ -45,18 +43,13 @@ func espeakWords(calls []*corpus.Call, cache string) ([][]styleWord, error) {
 		key := fmt.Sprintf("%s|%d|%d|%s", s.Voice, s.WPM, s.Pitch, s.Text)
 		sp, ok := known[key]
 		if !ok {
-			r, err := espeakev.Render(s.Voice, s.WPM, s.Pitch, s.Text)
+			w, err := espeakev.ClipWords(s.Voice, s.WPM, s.Pitch, s.Text)
 			if err != nil {
 				return nil, err
 			}
-			lead := 0
-			for lead < len(r.PCM) && r.PCM[lead] < 300 && r.PCM[lead] > -300 {
-				lead++
-			}
-			ms := func(x int) int { return (x - lead) * 1000 / r.Rate }
 			sp = []span{}
-			for _, w := range r.Words(s.Text) {
-				sp = append(sp, span{w.Text, ms(w.Start), ms(w.End)})
+			for _, x := range w {
+				sp = append(sp, span{x.Text, x.Start, x.End})
 			}
 			known[key] = sp
 			added++

@@ -118,19 +118,32 @@ func oracleWord(words []string, others [][]string) int {
 // partingMS is the time (ms after answer) at the end of the first word of c
 // at which its words stop being the start of any of others, or -1.
 func partingMS(c *Call, others [][]string, names map[string]bool) int {
-	if c.Text == "" || strings.HasPrefix(c.Text, "[") || len(c.Speech) == 0 {
-		return -1
-	}
-	words, ends := oracleTokens(c.Text, names)
-	k := oracleWord(words, others)
+	k, ends := partingWord(c, others, names)
 	if k < 0 {
 		return -1
 	}
+	return charTime(c, ends[k])
+}
+
+// partingWord returns the index of the first word of c at which its words
+// stop being the start of any of others (-1 when they never do, or c has no
+// words) and the words' ends in characters of c.Text.
+func partingWord(c *Call, others [][]string, names map[string]bool) (int, []int) {
+	if c.Text == "" || strings.HasPrefix(c.Text, "[") || len(c.Speech) == 0 {
+		return -1, nil
+	}
+	words, ends := oracleTokens(c.Text, names)
+	return oracleWord(words, others), ends
+}
+
+// charTime is the time (ms after answer) at character end of c.Text, the
+// characters spread evenly over the speech intervals.
+func charTime(c *Call, end int) int {
 	total := 0
 	for _, iv := range c.Speech {
 		total += iv[1] - iv[0]
 	}
-	at := float64(total) * float64(ends[k]) / float64(len([]rune(c.Text)))
+	at := float64(total) * float64(end) / float64(len([]rune(c.Text)))
 	for _, iv := range c.Speech {
 		d := float64(iv[1] - iv[0])
 		if at <= d {

@@ -165,3 +165,22 @@ func TestWords(t *testing.T) {
 		t.Errorf("Hi ends at %d ms, you've starts at %d: want the comma's pause between", hi, you)
 	}
 }
+
+// ClipWords gives the same words in ms from the first loud sample: the
+// first word starts at or a little before it.
+func TestClipWords(t *testing.T) {
+	const text = "Please leave a message."
+	w, err := ClipWords("en-gb+f1", 150, 50, text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(w) != 4 || w[0].Text != "Please" || w[3].Text != "message" {
+		t.Fatalf("words %v, want Please leave a message", w)
+	}
+	if w[0].Start > 0 || w[0].Start < -60 || w[3].End < 700 || w[3].End > 3000 {
+		t.Errorf("words %v: want the first to start 0-60 ms before the first loud sample and the last to end 0.7-3 s after", w)
+	}
+	if _, err := ClipWords("xx-none", 150, 50, text); err == nil {
+		t.Error("an unknown voice was rendered")
+	}
+}
