@@ -19,11 +19,7 @@ func init() { styleWordsOf = espeakWords }
 // library for its words (corpus.Call.Synth, espeakev.ClipWords), placed at
 // the call's first speech interval.
 func espeakWords(calls []*corpus.Call, cache string) ([][]styleWord, error) {
-	type span struct {
-		Text       string
-		Start, End int // ms from the clip's first loud sample
-	}
-	known := map[string][]span{}
+	known := map[string][]espeakev.Span{} // in ms from the clip's first loud sample
 	if f, err := os.Open(cache); err == nil {
 		err = gob.NewDecoder(f).Decode(&known)
 		f.Close()
@@ -43,13 +39,9 @@ func espeakWords(calls []*corpus.Call, cache string) ([][]styleWord, error) {
 		key := fmt.Sprintf("%s|%d|%d|%s", s.Voice, s.WPM, s.Pitch, s.Text)
 		sp, ok := known[key]
 		if !ok {
-			w, err := espeakev.ClipWords(s.Voice, s.WPM, s.Pitch, s.Text)
-			if err != nil {
+			var err error
+			if sp, err = espeakev.ClipWords(s.Voice, s.WPM, s.Pitch, s.Text); err != nil {
 				return nil, err
-			}
-			sp = []span{}
-			for _, x := range w {
-				sp = append(sp, span{x.Text, x.Start, x.End})
 			}
 			known[key] = sp
 			added++

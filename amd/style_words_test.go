@@ -1,11 +1,14 @@
 package amd_test
 
 import (
+	"math"
+	"math/rand"
 	"os"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/dialedge/dialedge/amd"
 	"github.com/dialedge/dialedge/amd/corpus"
 )
 
@@ -165,4 +168,55 @@ func styleWordTargets(t *testing.T, calls []*corpus.Call, seqs []styleSeq) []str
 			q(0.01), q(0.5), q(0.99))
 	}
 	return vocab
+}
+
+// The trainer's gradient, word head included, matches the loss's finite
+// differences: a weight of the word head, of the hidden layer and of the
+// pooling.
+func TestPooledGradient(t *testing.T) {
+	const H, V, T = 3, 2, 14
+	r := rand.New(rand.NewSource(1))
+	m := &pooled{w1: make([]float64, H*amd.StyleIn), b1: make([]float64, H), wm: make([]float64, H), wx: make([]float64, H),
+		wa: make([]float64, V*H), ba: make([]float64, V), aux: 0.5}
+	for _, p := range [][]float64{m.w1, m.b1, m.wm, m.wx, m.wa, m.ba} {
+		for i := range p {
+			p[i] = r.NormFloat64() * 0.3
+		}
+	}
+	q := &styleSeq{machine: true, aux: make([][]int16, T)}
+	for k := 0; k < T; k++ {
+		var x [amd.StyleIn]float32
+		for i := range x {
+			x[i] = float32(r.NormFloat64())
+		}
+		q.x, q.ms = append(q.x, x), append(q.ms, 40*k)
+		if k%4 == 1 {
+			q.aux[k] = []int16{int16(k % V)}
+		}
+	}
+	grad := func() *poolGrad {
+		g := &poolGrad{w1: make([]float64, H*amd.StyleIn), b1: make([]float64, H), wm: make([]float64, H), wx: make([]float64, H),
+			wa: make([]float64, V*H), ba: make([]float64, V)}
+		m.seqGrad(q, 1, g)
+		return g
+	}
+	g := grad()
+	for _, c := range []struct {
+		name string
+		p    []float64
+		i    int
+		an   float64
+	}{{"word head", m.wa, 4, g.wa[4]}, {"hidden", m.w1, 7, g.w1[7]}, {"pool mean", m.wm, 1, g.wm[1]}} {
+		const eps = 1e-6
+		v := c.p[c.i]
+		c.p[c.i] = v + eps
+		up := grad()
+		c.p[c.i] = v - eps
+		down := grad()
+		c.p[c.i] = v
+		num := (up.loss + up.aux - down.loss - down.aux) / (2 * eps)
+		if math.Abs(num-c.an) > 1e-5*max(1, math.Abs(num)) {
+			t.Errorf("%s weight: gradient %.8f, finite differences %.8f", c.name, c.an, num)
+		}
+	}
 }
