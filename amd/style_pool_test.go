@@ -305,6 +305,9 @@ func TestStyleTrain(t *testing.T) {
 	if amb != "" && amb != "soft" && amb != "mask" {
 		t.Fatalf("AMD_STYLE_AMBIG=%q: allowed soft, mask", amb)
 	}
+	if v := os.Getenv("AMD_STYLE_AUXVOCAB"); v != "" && v != "words" && v != "class" {
+		t.Fatalf("AMD_STYLE_AUXVOCAB=%q: allowed words, class", v)
+	}
 	// one corpus draw per seed (AMD_STYLE_SEEDS), each cached
 	// in its file of AMD_STYLE_CACHE when given
 	seeds := strings.Split(os.Getenv("AMD_STYLE_SEEDS"), ",")

@@ -1,6 +1,7 @@
 package amd_test
 
 import (
+	"fmt"
 	"math"
 	"math/rand"
 	"os"
@@ -58,13 +59,15 @@ func styleWordTargets(t *testing.T, calls []*corpus.Call, seqs []styleSeq) []str
 	const auxMinSeqs = 40
 	count, inMachine := map[string]int{}, map[string]int{}
 	var timed, mismatched int
-	var gaps []int // clip end less last word end, ms, per call
+	// how the word times sit in the clips, per timed call (ms): the first
+	// word's start less the clip's, the clip's end less the last word's
+	var heads, tails []int
 	for _, c := range list {
 		if ws := words[uniq[c]]; len(ws) > 0 {
-			gaps = append(gaps, c.Speech[0][1]-ws[len(ws)-1].End, ws[0].Start-c.Speech[0][0])
+			heads = append(heads, ws[0].Start-c.Speech[0][0])
+			tails = append(tails, c.Speech[0][1]-ws[len(ws)-1].End)
 		}
 	}
-	sort.Ints(gaps)
 	for k := range seqs {
 		q := &seqs[k]
 		if q.abs == nil {
@@ -108,8 +111,7 @@ func styleWordTargets(t *testing.T, calls []*corpus.Call, seqs []styleSeq) []str
 	for i, w := range vocab {
 		index[w] = int16(i)
 	}
-	switch mode := os.Getenv("AMD_STYLE_AUXVOCAB"); mode {
-	case "", "words":
+	switch os.Getenv("AMD_STYLE_AUXVOCAB") {
 	case "class":
 		// two targets: a word said almost only in greetings, or almost
 		// only in answers (by the training sequences that hold it)
@@ -129,8 +131,6 @@ func styleWordTargets(t *testing.T, calls []*corpus.Call, seqs []styleSeq) []str
 		t.Logf("class words: %d of greetings (%s …), %d of answers (%s …)", len(mw), strings.Join(mw[:min(15, len(mw))], " "),
 			len(hw), strings.Join(hw[:min(15, len(hw))], " "))
 		vocab = []string{"<greeting word>", "<answer word>"}
-	default:
-		t.Fatalf("AMD_STYLE_AUXVOCAB=%q: allowed words, class", mode)
 	}
 	var pos, all int
 	for k := range seqs {
@@ -162,10 +162,13 @@ func styleWordTargets(t *testing.T, calls []*corpus.Call, seqs []styleSeq) []str
 	}
 	t.Logf("word targets: %d of %d sequences timed, %d words not matched to the text; vocabulary %d words (%s …); %.1f %% of their positions hold a word",
 		timed, len(seqs), mismatched, len(vocab), strings.Join(vocab[:min(12, len(vocab))], " "), pct(pos, all))
-	if len(gaps) > 0 {
-		q := func(p float64) int { return gaps[int(p*float64(len(gaps)-1))] }
-		t.Logf("word times against the clips (first word's start less the clip's, clip end less the last word's), ms: p1 %d p50 %d p99 %d",
-			q(0.01), q(0.5), q(0.99))
+	if len(heads) > 0 {
+		q := func(v []int) string {
+			sort.Ints(v)
+			at := func(p float64) int { return v[int(p*float64(len(v)-1))] }
+			return fmt.Sprintf("p1 %d p50 %d p99 %d ms", at(0.01), at(0.5), at(0.99))
+		}
+		t.Logf("word times against the clips: first word's start less the clip's %s; clip's end less the last word's %s", q(heads), q(tails))
 	}
 	return vocab
 }

@@ -224,10 +224,10 @@ func (r *Result) Words(text string) []Span {
 // ClipWords renders text as the corpus renders a clip and returns its words
 // with Start and End in ms from the clip's first sample of 300 or more in
 // magnitude, where the corpus's trimmed clip begins. (The corpus trims at
-// 8 kHz after its band-pass, this at the library's rate before it: the
-// word times against the corpus's clips were measured at p1 / p50 / p99
-// -138 / -13 / 83 ms, the tails at the clips' last word, whose decay the
-// trim cuts.)
+// 8 kHz after its band-pass, this at the library's rate before it. Over
+// the style split, the first word starts p1 / p50 / p99 -56 / -12 / 0 ms
+// from the corpus's clip, and the last word ends -157 / -20 / 111 ms from
+// the clip's end, whose decay the trim cuts or keeps.)
 func ClipWords(voice string, wpm, pitch int, text string) ([]Span, error) {
 	r, err := Render(voice, wpm, pitch, text)
 	if err != nil {
