@@ -124,6 +124,44 @@ func TestStyleEval(t *testing.T) {
 		}
 		fmt.Fprintf(f, "  n=%d\n", len(v0(vals[k])))
 	}
+	// Whether the logit alone could call machines that early: per mark, the
+	// area under the ROC curve (machines against every human kind), and the
+	// share of machines above the humans' 95th and 99th percentiles.
+	fmt.Fprintf(f, "%-22s", "AUC >p95 >p99")
+	for mi := range marks {
+		var hum, mac []float64
+		for k, v := range vals {
+			if strings.HasPrefix(k, "human") {
+				hum = append(hum, v[mi]...)
+			} else if strings.HasPrefix(k, "machine") {
+				mac = append(mac, v[mi]...)
+			}
+		}
+		if len(hum) == 0 || len(mac) == 0 {
+			fmt.Fprintf(f, " %17s", "-")
+			continue
+		}
+		sort.Float64s(hum)
+		above := func(q float64) float64 {
+			thr := hum[min(len(hum)-1, int(q*float64(len(hum))))]
+			n := 0
+			for _, x := range mac {
+				if x > thr {
+					n++
+				}
+			}
+			return 100 * float64(n) / float64(len(mac))
+		}
+		wins := 0.0
+		for _, x := range mac {
+			lo := sort.SearchFloat64s(hum, x)                                   // humans below x
+			hi := sort.Search(len(hum), func(i int) bool { return hum[i] > x }) // … or equal
+			wins += float64(lo) + 0.5*float64(hi-lo)
+		}
+		auc := wins / float64(len(hum)*len(mac))
+		fmt.Fprintf(f, " %5.3f %4.1f %4.1f", auc, above(0.95), above(0.99))
+	}
+	fmt.Fprintln(f)
 }
 
 func v0(v [][]float64) []float64 { return v[0] }
