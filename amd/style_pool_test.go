@@ -625,14 +625,8 @@ func poolEval(m *pooled, seqs []styleSeq, idx []int) string {
 		s += fmt.Sprintf("%s %.1f%% ", name, 100*float64(ok[mi])/float64(max(1, cnt[mi])))
 	}
 	if len(hum) > 0 {
-		thr := hum[min(len(hum)-1, int(0.99*float64(len(hum))))]
-		above := 0
-		for _, v := range mac {
-			if v > thr {
-				above++
-			}
-		}
-		s += fmt.Sprintf("| 1.5s machines > human p99 (%.2f): %.1f%%", thr, 100*float64(above)/float64(max(1, len(mac))))
+		thr, above := aboveQuantile(hum, mac, 0.99)
+		s += fmt.Sprintf("| 1.5s machines > human p99 (%.2f): %.1f%%", thr, above)
 	}
 	return s
 }

@@ -142,29 +142,62 @@ func TestStyleEval(t *testing.T) {
 			continue
 		}
 		sort.Float64s(hum)
-		above := func(q float64) float64 {
-			thr := hum[min(len(hum)-1, int(q*float64(len(hum))))]
-			n := 0
-			for _, x := range mac {
-				if x > thr {
-					n++
-				}
-			}
-			return 100 * float64(n) / float64(len(mac))
-		}
-		wins := 0.0
-		for _, x := range mac {
-			lo := sort.SearchFloat64s(hum, x)                                   // humans below x
-			hi := sort.Search(len(hum), func(i int) bool { return hum[i] > x }) // … or equal
-			wins += float64(lo) + 0.5*float64(hi-lo)
-		}
-		auc := wins / float64(len(hum)*len(mac))
-		fmt.Fprintf(f, " %5.3f %4.1f %4.1f", auc, above(0.95), above(0.99))
+		_, p95 := aboveQuantile(hum, mac, 0.95)
+		_, p99 := aboveQuantile(hum, mac, 0.99)
+		auc := logitAUC(hum, mac)
+		fmt.Fprintf(f, " %5.3f %4.1f %4.1f", auc, p95, p99)
 	}
 	fmt.Fprintln(f)
 }
 
 func v0(v [][]float64) []float64 { return v[0] }
+
+// aboveQuantile returns the q-quantile of the humans' logits hum (sorted)
+// and the percentage of the machines' logits mac above it.
+func aboveQuantile(hum, mac []float64, q float64) (thr, pct float64) {
+	thr = hum[min(len(hum)-1, int(q*float64(len(hum))))]
+	n := 0
+	for _, x := range mac {
+		if x > thr {
+			n++
+		}
+	}
+	return thr, 100 * float64(n) / float64(max(1, len(mac)))
+}
+
+// logitAUC returns the area under the ROC curve of machines' logits mac
+// against humans' hum (sorted): the chance that a machine scores above a
+// human, ties counting half.
+func logitAUC(hum, mac []float64) float64 {
+	wins := 0.0
+	for _, x := range mac {
+		lo := sort.SearchFloat64s(hum, x)                                   // humans below x
+		hi := sort.Search(len(hum), func(i int) bool { return hum[i] > x }) // … or equal
+		wins += float64(lo) + 0.5*float64(hi-lo)
+	}
+	return wins / float64(len(hum)*len(mac))
+}
+
+func TestLogitAUC(t *testing.T) {
+	hum := []float64{-3, -1, 0, 2}
+	for _, c := range []struct {
+		mac  []float64
+		want float64
+	}{
+		{[]float64{3, 5}, 1},    // every machine above every human
+		{[]float64{-4}, 0},      // below every human
+		{[]float64{0}, 0.625},   // above two, tied with one: 2.5 of 4
+		{[]float64{-2, 1}, 0.5}, // above 1 and 3 of 4
+	} {
+		if got := logitAUC(hum, c.mac); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("logitAUC(%v, %v) = %v, want %v", hum, c.mac, got, c.want)
+		}
+	}
+	thr, pct := aboveQuantile(hum, []float64{-2, 1, 3, 5}, 0.5)
+	if thr != 0 || pct != 75 {
+		t.Errorf("aboveQuantile median = %v, %v%%, want 0, 75%%", thr, pct)
+	}
+}
 
 // TestStyleReport prints the CPA report of a split with the style rules
 // of the env: AMD_STYLEREP=<split>, STY="minN humanLogit extMS earlyMS
