@@ -12,8 +12,8 @@ import (
 
 // toolCorpus is the start of an env-gated tuning tool: it skips the test
 // unless env names a corpus split, then builds that split (toneReps tone
-// calls per kind, unless CPA_TONEREPS says otherwise; CPA_PER and CPA_SEED
-// as in amd/corpus) and creates the tool's output file (outEnv, or
+// calls per kind, unless CPA_TONEREPS says otherwise; CPA_PER, CPA_SEED and
+// CPA_SNRSHIFT as in amd/corpus) and creates the tool's output file (outEnv, or
 // /tmp/amd-<name>-<split><ext>), closed when the test ends.
 func toolCorpus(t *testing.T, env, name, ext string, toneReps int) (calls []corpus.Call, out *os.File) {
 	t.Helper()
@@ -33,6 +33,7 @@ func toolCorpus(t *testing.T, env, name, ext string, toneReps int) (calls []corp
 	envnum.Set(t, "CPA_TONEREPS", &cc.ToneReps, strconv.Atoi)
 	envnum.Set(t, "CPA_PER", &cc.PerSpeaker, strconv.Atoi)
 	envnum.Set(t, "CPA_SEED", &cc.Seed, envnum.Int64)
+	envnum.Set(t, "CPA_SNRSHIFT", &cc.SNRShiftDB, envnum.Float)
 	calls, err = corpus.Build(context.Background(), cc)
 	if err != nil {
 		t.Fatal(err)
