@@ -67,10 +67,21 @@ func styleInputs(t *testing.T, calls []corpus.Call) []styleSample {
 // TestStyleEval prints, per call kind of a corpus split, the greeting's
 // mean style logit after 1.0 to 4.0 s from its first word (quantiles
 // 10/50/90 %), from a listening detector. AMD_STYLEEVAL=<split>.
+// AMD_STYLEEVAL_CALLS=<file> also writes each voice call's logits at the
+// marks (id, kind, then one value per mark, NaN where the greeting was
+// shorter), for comparing or combining models call by call.
 func TestStyleEval(t *testing.T) {
 	calls, f := toolCorpus(t, "AMD_STYLEEVAL", "styleeval", ".txt", 0)
 	marks := []int{1000, 1500, 2000, 2500, 3000, 3600, 4500}
 	vals := map[string][][]float64{}
+	var per *os.File
+	if p := os.Getenv("AMD_STYLEEVAL_CALLS"); p != "" {
+		var err error
+		if per, err = os.Create(p); err != nil {
+			t.Fatal(err)
+		}
+		defer per.Close()
+	}
 	for i := range calls {
 		c := &calls[i]
 		if !c.IsVoice() {
@@ -92,6 +103,13 @@ func TestStyleEval(t *testing.T) {
 				}
 			}
 		})
+		if per != nil {
+			fmt.Fprintf(per, "%s\t%s", c.ID, c.Kind)
+			for _, v := range got {
+				fmt.Fprintf(per, "\t%.4f", v)
+			}
+			fmt.Fprintln(per)
+		}
 		if vals[c.Kind] == nil {
 			vals[c.Kind] = make([][]float64, len(marks))
 		}
