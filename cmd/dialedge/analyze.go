@@ -1,13 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/dialedge/dialedge/amd"
@@ -37,7 +41,8 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.Var(&sets, "set", "set an amd config `key=value`, e.g. --set analysisPeriod=3000 (repeatable)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: dialedge analyze [--phase answer|early] [--json] [--mode dialedge|asterisk] FILE...")
-		fmt.Fprintln(stderr, "\nRuns call-progress analysis on WAV recordings, 20 ms frame by frame as in a live call.")
+		fmt.Fprintln(stderr, "\nRuns call-progress analysis on recordings, 20 ms frame by frame as in a live call.")
+		fmt.Fprintln(stderr, "WAV (PCM, float or G.711, any rate) is read directly; other formats are converted with sox.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -79,7 +84,7 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return ctx.Err()
 		}
 		line := analysisLine{File: path}
-		v, err := analyzeFile(cfg, phase, path)
+		v, err := analyzeFile(ctx, cfg, phase, path)
 		if err != nil {
 			failed++
 			line.Result, line.Error = amd.ResultUnknown.String(), err.Error()
@@ -137,18 +142,78 @@ func verdictLine(path string, v amd.Verdict) analysisLine {
 }
 
 // analyzeFile reads a WAV file (any rate or format ParseWAV converts to
-// 8 kHz mono) and analyses it.
-func analyzeFile(cfg amd.Config, phase amd.Phase, path string) (amd.Verdict, error) {
+// 8 kHz mono) and analyses it. A file ParseWAV cannot use (not WAVE, or a
+// WAVE codec it does not decode, such as GSM 6.10 or IMA ADPCM) is
+// converted with sox when sox is installed: Sun .au, AIFF, FLAC, GSM,
+// Ogg Vorbis and whatever else the local sox reads.
+func analyzeFile(ctx context.Context, cfg amd.Config, phase amd.Phase, path string) (amd.Verdict, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return amd.Verdict{}, err
 	}
 	defer f.Close()
 	a, err := media.ParseWAV(f)
+	if errors.Is(err, media.ErrNotWAV) || errors.Is(err, media.ErrUnsupportedWAV) {
+		pcm, serr := soxDecode(ctx, path)
+		if serr != nil {
+			return amd.Verdict{}, fmt.Errorf("%w; %w", err, serr)
+		}
+		return analyzePCM(cfg, phase, pcm, nil)
+	}
 	if err != nil {
 		return amd.Verdict{}, err
 	}
 	return analyzePCM(cfg, phase, a.PCM, nil)
+}
+
+// soxMaxBytes bounds what soxDecode reads: an hour of 8 kHz 16-bit audio,
+// far more than any analysis listens to.
+const soxMaxBytes = 8000 * 2 * 3600
+
+// soxDecode converts path with sox to 8 kHz mono 16-bit PCM (channels
+// averaged, sox's own resampler). Its error says why sox could not: it is
+// not installed, or the first line of what it printed.
+func soxDecode(ctx context.Context, path string) ([]int16, error) {
+	bin, err := exec.LookPath("sox")
+	if err != nil {
+		return nil, errors.New("other formats are converted with sox, which is not installed (apt-get install -y sox)")
+	}
+	cmd := exec.CommandContext(ctx, bin, "-V1", path, "-t", "raw", "-e", "signed-integer", "-b", "16", "-c", "1", "-r", "8000", "-L", "-")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("sox: %w", err)
+	}
+	raw, rerr := io.ReadAll(io.LimitReader(out, soxMaxBytes))
+	if len(raw) == soxMaxBytes {
+		// Enough heard: stop sox rather than read the rest.
+		cmd.Process.Kill()
+	}
+	werr := cmd.Wait()
+	switch {
+	case rerr != nil:
+		return nil, fmt.Errorf("sox: %w", rerr)
+	case werr != nil && len(raw) < soxMaxBytes:
+		msg, _, _ := strings.Cut(strings.TrimSpace(stderr.String()), "\n")
+		if _, after, ok := strings.Cut(msg, " FAIL "); ok {
+			msg = after // drop sox's "/usr/bin/sox FAIL" prefix
+		}
+		if msg == "" {
+			msg = werr.Error()
+		}
+		return nil, fmt.Errorf("sox cannot read it either: %s", msg)
+	case len(raw) < 2:
+		return nil, errors.New("sox read it but found no audio")
+	}
+	pcm := make([]int16, len(raw)/2)
+	for i := range pcm {
+		pcm[i] = int16(binary.LittleEndian.Uint16(raw[2*i:]))
+	}
+	return pcm, nil
 }
 
 // analyzePCM feeds 8 kHz mono audio to a detector in 20 ms frames exactly as

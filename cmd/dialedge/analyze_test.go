@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -52,6 +53,23 @@ func personaWAVs(t *testing.T, dir string) map[string]*audio.Variant {
 	return out
 }
 
+// analyzeJSON runs `dialedge analyze --json args...` and returns its lines
+// by file base name, its stderr and its error.
+func analyzeJSON(t *testing.T, args ...string) (map[string]analysisLine, string, error) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), append([]string{"analyze", "--json"}, args...), &stdout, &stderr)
+	got := map[string]analysisLine{}
+	for _, line := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
+		var l analysisLine
+		if jerr := json.Unmarshal([]byte(line), &l); jerr != nil {
+			t.Fatalf("not a JSON line: %q", line)
+		}
+		got[filepath.Base(l.File)] = l
+	}
+	return got, stderr.String(), err
+}
+
 func TestAnalyzeJSONStreamsVerdictsAndSurvivesBadFiles(t *testing.T) {
 	dir := t.TempDir()
 	personaWAVs(t, dir)
@@ -60,18 +78,7 @@ func TestAnalyzeJSONStreamsVerdictsAndSurvivesBadFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	run1 := func(phase string, files ...string) (map[string]analysisLine, string, error) {
-		var stdout, stderr bytes.Buffer
-		args := append([]string{"analyze", "--json", "--phase", phase}, files...)
-		err := run(context.Background(), args, &stdout, &stderr)
-		got := map[string]analysisLine{}
-		for _, line := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
-			var l analysisLine
-			if err := json.Unmarshal([]byte(line), &l); err != nil {
-				t.Fatalf("not a JSON line: %q", line)
-			}
-			got[filepath.Base(l.File)] = l
-		}
-		return got, stderr.String(), err
+		return analyzeJSON(t, append([]string{"--phase", phase}, files...)...)
 	}
 	p := func(n string) string { return filepath.Join(dir, n) }
 
@@ -122,5 +129,78 @@ func TestAnalyzeUsageErrors(t *testing.T) {
 		if err == nil || exitCode(err) != 2 {
 			t.Errorf("%v: err = %v, want a usage error", args, err)
 		}
+	}
+}
+
+// Recordings in formats the WAV reader does not decode (a VICIdial or
+// Asterisk GSM WAV, an ADPCM WAV, Sun .au) are converted with sox and give
+// the verdict the PCM file gives; without sox the error says so.
+func TestAnalyzeConvertsOtherFormatsWithSox(t *testing.T) {
+	sox, err := exec.LookPath("sox")
+	if err != nil {
+		t.Fatal("sox is not installed; `make deps` installs it")
+	}
+	dir := t.TempDir()
+	personaWAVs(t, dir)
+	src := filepath.Join(dir, "machine-vm_intro_en.wav")
+	var files []string
+	for _, c := range []struct {
+		name string
+		args []string
+	}{
+		{"gsm.wav", []string{"-e", "gsm-full-rate"}},
+		{"ima.wav", []string{"-e", "ima-adpcm"}},
+		{"sun.au", []string{"-e", "mu-law"}},
+	} {
+		out := filepath.Join(dir, c.name)
+		args := append(append([]string{src}, c.args...), out)
+		if b, err := exec.Command(sox, args...).CombinedOutput(); err != nil {
+			t.Fatalf("sox %v: %v: %s", args, err, b)
+		}
+		files = append(files, out)
+	}
+	analyse := func(files ...string) (map[string]analysisLine, error) {
+		got, _, err := analyzeJSON(t, files...)
+		return got, err
+	}
+	got, err := analyse(append([]string{src}, files...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := got["machine-vm_intro_en.wav"]
+	if want.Result != "machine" || want.BeepMS == nil {
+		t.Fatalf("the PCM file: %+v, want a machine with its beep", want)
+	}
+	for _, f := range files {
+		l := got[filepath.Base(f)]
+		if l.Error != "" || l.Result != want.Result || l.BeepMS == nil {
+			t.Errorf("%s: %+v, want %s with a beep as the PCM file", filepath.Base(f), l, want.Result)
+			continue
+		}
+		// The codecs change the waveform, not the timing.
+		if d := l.DecisionMS - want.DecisionMS; d < -200 || d > 200 {
+			t.Errorf("%s: decision at %d ms, the PCM file's at %d", filepath.Base(f), l.DecisionMS, want.DecisionMS)
+		}
+		if d := *l.BeepMS - *want.BeepMS; d < -40 || d > 40 {
+			t.Errorf("%s: beep at %d ms, the PCM file's at %d", filepath.Base(f), *l.BeepMS, *want.BeepMS)
+		}
+	}
+
+	// A file neither reader takes keeps both reasons.
+	junk := filepath.Join(dir, "junk.wav")
+	if err := os.WriteFile(junk, []byte("RIFF not really"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err = analyse(junk)
+	if l := got["junk.wav"]; err == nil || l.Result != "unknown" || !strings.Contains(l.Error, "WAVE") ||
+		!strings.Contains(l.Error, "sox cannot read it either") {
+		t.Errorf("junk: %+v (err %v), want both readers' reasons", l, err)
+	}
+
+	// Without sox on PATH, the error names what is missing.
+	t.Setenv("PATH", t.TempDir())
+	got, err = analyse(files[0])
+	if l := got["gsm.wav"]; err == nil || !strings.Contains(l.Error, "GSM") || !strings.Contains(l.Error, "sox, which is not installed") {
+		t.Errorf("without sox: %+v (err %v)", l, err)
 	}
 }
