@@ -178,6 +178,9 @@ func soxDecode(ctx context.Context, path string) ([]int16, error) {
 	if err != nil {
 		return nil, errors.New("other formats are converted with sox, which is not installed (apt-get install -y sox)")
 	}
+	if strings.HasPrefix(path, "-") {
+		path = "./" + path // a file name, not an option ("-n" is sox's null file)
+	}
 	cmd := exec.CommandContext(ctx, bin, "-V1", path, "-t", "raw", "-e", "signed-integer", "-b", "16", "-c", "1", "-r", "8000", "-L", "-")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

@@ -197,6 +197,17 @@ func TestAnalyzeConvertsOtherFormatsWithSox(t *testing.T) {
 		t.Errorf("junk: %+v (err %v), want both readers' reasons", l, err)
 	}
 
+	// A file name that looks like an option reaches sox as a file.
+	dash := filepath.Join(dir, "-n.wav")
+	if err := os.Link(files[0], dash); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	got, err = analyse("--", "-n.wav")
+	if l := got["-n.wav"]; err != nil || l.Result != want.Result {
+		t.Errorf("-n.wav: %+v (err %v), want %s", l, err, want.Result)
+	}
+
 	// Without sox on PATH, the error names what is missing.
 	t.Setenv("PATH", t.TempDir())
 	got, err = analyse(files[0])
