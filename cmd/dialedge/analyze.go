@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -170,9 +169,10 @@ func analyzeFile(ctx context.Context, cfg amd.Config, phase amd.Phase, path stri
 // far more than any analysis listens to.
 const soxMaxBytes = 8000 * 2 * 3600
 
-// soxDecode converts path with sox to 8 kHz mono 16-bit PCM (channels
-// averaged, sox's own resampler). Its error says why sox could not: it is
-// not installed, or the first line of what it printed.
+// soxDecode converts path with sox to an 8 kHz mono 16-bit WAV stream
+// (channels averaged, sox's own resampler) and reads it with
+// media.ParseWAV. Its error says why sox could not: it is not installed,
+// or the first line of what it printed.
 func soxDecode(ctx context.Context, path string) ([]int16, error) {
 	bin, err := exec.LookPath("sox")
 	if err != nil {
@@ -181,7 +181,7 @@ func soxDecode(ctx context.Context, path string) ([]int16, error) {
 	if strings.HasPrefix(path, "-") {
 		path = "./" + path // a file name, not an option ("-n" is sox's null file)
 	}
-	cmd := exec.CommandContext(ctx, bin, "-V1", path, "-t", "raw", "-e", "signed-integer", "-b", "16", "-c", "1", "-r", "8000", "-L", "-")
+	cmd := exec.CommandContext(ctx, bin, "-V1", path, "-t", "wav", "-e", "signed-integer", "-b", "16", "-c", "1", "-r", "8000", "-")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.StdoutPipe()
@@ -191,16 +191,17 @@ func soxDecode(ctx context.Context, path string) ([]int16, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("sox: %w", err)
 	}
-	raw, rerr := io.ReadAll(io.LimitReader(out, soxMaxBytes))
-	if len(raw) == soxMaxBytes {
+	lr := &io.LimitedReader{R: out, N: soxMaxBytes}
+	a, perr := media.ParseWAV(lr)
+	capped := lr.N == 0
+	if capped {
 		// Enough heard: stop sox rather than read the rest.
 		cmd.Process.Kill()
 	}
+	io.Copy(io.Discard, out) // let sox finish writing before Wait
 	werr := cmd.Wait()
 	switch {
-	case rerr != nil:
-		return nil, fmt.Errorf("sox: %w", rerr)
-	case werr != nil && len(raw) < soxMaxBytes:
+	case werr != nil && !capped:
 		msg, _, _ := strings.Cut(strings.TrimSpace(stderr.String()), "\n")
 		if _, after, ok := strings.Cut(msg, " FAIL "); ok {
 			msg = after // drop sox's "/usr/bin/sox FAIL" prefix
@@ -209,14 +210,12 @@ func soxDecode(ctx context.Context, path string) ([]int16, error) {
 			msg = werr.Error()
 		}
 		return nil, fmt.Errorf("sox cannot read it either: %s", msg)
-	case len(raw) < 2:
+	case perr != nil:
+		return nil, fmt.Errorf("sox's output: %w", perr)
+	case len(a.PCM) == 0:
 		return nil, errors.New("sox read it but found no audio")
 	}
-	pcm := make([]int16, len(raw)/2)
-	for i := range pcm {
-		pcm[i] = int16(binary.LittleEndian.Uint16(raw[2*i:]))
-	}
-	return pcm, nil
+	return a.PCM, nil
 }
 
 // analyzePCM feeds 8 kHz mono audio to a detector in 20 ms frames exactly as
