@@ -10,7 +10,8 @@ import "math"
 // (steps at least 3% apart), with up to
 // three steps (two- and three-step beeps) and at least 120 ms in all. Speech
 // and music fail the purity or the stability test; a single frame of
-// mismatch (a step change, a lost frame) is bridged. Tones in the fax band
+// mismatch (a step change) is bridged, and so are up to beepMaxLost lost
+// frames in a row (a burst of packet loss). Tones in the fax band
 // are left to the fax detector first. After a greeting (dialedge mode, no
 // music heard), a tone within 25 dB of the noise floor that fails the
 // purity test at the fitted frequency is measured again at the frequency
@@ -28,6 +29,9 @@ const (
 	beepLevelDB  = 1.5   // level deviation within a step; music swells
 	beepStepMin  = 0.03  // a new step is at least 3% away in frequency
 	beepShare    = 0.85  // a clipped or G.711-coded beep still has 0.8
+	// beepMaxLost: lost frames in a row bridged within a tone (60 ms,
+	// the voice activity's burst gap).
+	beepMaxLost = 3
 	// beepGreetingMS: the least speech before a tone that makes it the
 	// beep after a greeting at once (less is more likely noise that
 	// passed for speech before a fax or SIT tone).
@@ -76,18 +80,19 @@ func zcTone(d *Detector) (fq, share float64) {
 }
 
 type beepDet struct {
-	stepDB   float64
-	fq       float64 // noise-corrected frequency of this frame
-	prevDB   float64
-	run      bool
-	gap      int
-	startMS  int
-	lastMS   int // end of the last tonal frame
-	stepFreq float64
-	stepN    int
-	steps    int
-	found    bool // this run was recognised as a beep
-	pending  bool // recognised before any verdict and without speech: decide when it ends
+	stepDB float64
+	fq     float64 // noise-corrected frequency of this frame
+	prevDB float64
+	run    bool
+	// frames since the last tonal frame: heard but not the tone, and lost
+	gap, lost uint8
+	startMS   int
+	lastMS    int // end of the last tonal frame
+	stepFreq  float64
+	stepN     int
+	steps     int
+	found     bool // this run was recognised as a beep
+	pending   bool // recognised before any verdict and without speech: decide when it ends
 	// late: an answer-band tone (2100 or 2225 Hz) found while a beep may
 	// still revise a human verdict; it is a beep if it stops before an
 	// answer tone would (cedSpokenFrames), decided when it ends.
@@ -102,7 +107,7 @@ func (b *beepDet) reset() { *b = beepDet{} }
 
 func (b *beepDet) start(d *Detector) {
 	b.run = true
-	b.gap = 0
+	b.gap, b.lost = 0, 0
 	b.found, b.pending = false, false
 	b.stepFreq, b.stepDB = b.fq, d.f.dbfs
 	b.stepN = 1
@@ -154,11 +159,21 @@ func (b *beepDet) frame(d *Detector, lost bool) {
 		b.prevDB = -150
 	}
 	if !tonal {
-		if b.run {
+		if !b.run {
+			return
+		}
+		// A lost frame is no evidence either way: up to beepMaxLost of
+		// them in a row are bridged (2% loss comes in bursts of two and
+		// three frames, which would split a two-step beep of 100 ms
+		// steps into pieces too short to count). A frame heard that is
+		// not the tone (a step change) is bridged once.
+		if lost {
+			b.lost++
+		} else {
 			b.gap++
-			if b.gap > 1 {
-				b.end(d)
-			}
+		}
+		if b.gap > 1 || b.lost > beepMaxLost {
+			b.end(d)
 		}
 		return
 	}
@@ -182,7 +197,7 @@ func (b *beepDet) frame(d *Detector, lost bool) {
 		}
 		b.start(d)
 	}
-	b.gap = 0
+	b.gap, b.lost = 0, 0
 	b.lastMS = d.nowMS()
 	if b.late && b.answerLong() {
 		b.late = false // as long as an answer tone: no beep
@@ -235,7 +250,7 @@ func (b *beepDet) end(d *Detector) {
 	}
 	b.late = false
 	b.run, b.found, b.pending = false, false, false
-	b.gap = 0
+	b.gap, b.lost = 0, 0
 }
 
 // answerLong: the run has lasted as long as the fax detector wants of an
