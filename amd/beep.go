@@ -29,8 +29,8 @@ const (
 	beepLevelDB  = 1.5   // level deviation within a step; music swells
 	beepStepMin  = 0.03  // a new step is at least 3% away in frequency
 	beepShare    = 0.85  // a clipped or G.711-coded beep still has 0.8
-	// beepMaxLost: lost frames in a row bridged within a tone (60 ms,
-	// the voice activity's burst gap).
+	// beepMaxLost: lost frames bridged within a tone since its last
+	// tonal frame (60 ms, the voice activity's burst gap).
 	beepMaxLost = 3
 	// beepGreetingMS: the least speech before a tone that makes it the
 	// beep after a greeting at once (less is more likely noise that
