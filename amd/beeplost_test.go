@@ -30,7 +30,8 @@ func TestBeepAcrossLostFrames(t *testing.T) {
 				for k := 0; k < lost; k++ {
 					skip[first+from+k] = true
 				}
-				v, beepEvents := feedLosing(t, pcm, skip)
+				r := feedLosing(t, newDet(t, DefaultConfig(), PhaseAnswer), pcm, func(i int) bool { return skip[i] }, true)
+				v, beepEvents := r.verdict, len(r.has(EventBeep))
 				if v.Result != ResultMachine || abs(v.BeepMS-at) > 60 || beepEvents != 1 {
 					t.Errorf("%s, frames %d-%d of the beep lost: got %s beep %d (%d beep events), want machine beep %d",
 						b.name, from, from+lost-1, v.Result, v.BeepMS, beepEvents, at)
@@ -42,30 +43,8 @@ func TestBeepAcrossLostFrames(t *testing.T) {
 	// pieces of a tone either side of them are not a beep.
 	pcm := cat(pre, tone(60, -8, 880), silence(80), tone(60, -8, 880), silence(1500))
 	skip := map[int]bool{first + 3: true, first + 4: true, first + 5: true, first + 6: true}
-	if v, n := feedLosing(t, pcm, skip); v.BeepMS >= 0 || n != 0 {
+	r := feedLosing(t, newDet(t, DefaultConfig(), PhaseAnswer), pcm, func(i int) bool { return skip[i] }, true)
+	if v, n := r.verdict, len(r.has(EventBeep)); v.BeepMS >= 0 || n != 0 {
 		t.Errorf("tone pieces across 4 lost frames: beep at %d (%d beep events), want none", v.BeepMS, n)
 	}
-}
-
-// feedLosing runs pcm through a default answer-phase detector, signalling
-// the frames in lost as lost, and returns the verdict and the beep events.
-func feedLosing(t *testing.T, pcm []int16, lost map[int]bool) (Verdict, int) {
-	t.Helper()
-	d := newDet(t, DefaultConfig(), PhaseAnswer)
-	beeps := 0
-	for i := 0; i+FrameSamples <= len(pcm); i += FrameSamples {
-		var ev Event
-		if lost[i/FrameSamples] {
-			ev = d.Lost()
-		} else {
-			ev = d.Process(pcm[i : i+FrameSamples])
-		}
-		for ; ev.Kind != EventNone; ev = d.Next() {
-			if ev.Kind == EventBeep {
-				beeps++
-			}
-		}
-	}
-	v := d.End()
-	return v, beeps
 }

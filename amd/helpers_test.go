@@ -159,6 +159,13 @@ func (r run) digits() string {
 func feed(t testing.TB, d *Detector, pcm []int16, lossPct float64, seed int64, end bool) run {
 	t.Helper()
 	r := rand.New(rand.NewSource(seed))
+	return feedLosing(t, d, pcm, func(int) bool { return lossPct > 0 && r.Float64()*100 < lossPct }, end)
+}
+
+// feedLosing runs pcm through d in 20 ms frames, signalling frame i lost
+// when lost(i). With end, End is called after the audio.
+func feedLosing(t testing.TB, d *Detector, pcm []int16, lost func(i int) bool, end bool) run {
+	t.Helper()
 	var out run
 	frame := make([]int16, FrameSamples)
 	for i := 0; i < len(pcm); i += FrameSamples {
@@ -167,7 +174,7 @@ func feed(t testing.TB, d *Detector, pcm []int16, lossPct float64, seed int64, e
 			frame[j] = 0
 		}
 		var ev Event
-		if lossPct > 0 && r.Float64()*100 < lossPct {
+		if lost(i / FrameSamples) {
 			ev = d.Lost()
 		} else {
 			ev = d.Process(frame)
