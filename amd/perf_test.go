@@ -107,3 +107,23 @@ func sinApprox(x float64) float64 {
 	}
 	return x - x*x*x/6 + x*x*x*x*x/120
 }
+
+// BenchmarkProcessNoisyGreeting is the answer phase on a machine greeting
+// read quietly over brown noise (TestQuietSyllablesInBrownNoise): the
+// voicing measure runs on most of its frames before the verdict.
+func BenchmarkProcessNoisyGreeting(b *testing.B) {
+	var g []int16
+	for _, p := range []string{"vm-theperson.wav", "digits/5.wav", "digits/3.wav", "vm-isunavail.wav", "vm-leavemsg.wav"} {
+		g = cat(g, prompt(b, p), silence(150))
+	}
+	fr := frames(addColoured(cat(silence(400), scaleTo(g, -35)), "brown", -43, 1))
+	d := newDet(b, DefaultConfig(), PhaseAnswer)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if i%len(fr) == 0 {
+			d.Reset(PhaseAnswer)
+		}
+		d.Process(fr[i%len(fr)])
+	}
+}

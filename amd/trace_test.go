@@ -59,11 +59,11 @@ func TestTraceCall(t *testing.T) {
 			band += p
 		}
 		fmt.Printf("%5d lost %v %6.1f nf %6.1f pk %6.1f act %v bst %4d valid %v on %5d end %5d mus %v run %d "+
-			"fmm %.3f/%.3f tone %4.1f sh %.2f fq %6.0f zc %3d beep %v/%d v21 %.2f %.2f fl %d sit %d/%d/%d cng %d/%d sp %d fm %.2f/%d/%v mMS %d nt %d/%.3f/%.3f/%d bed %.1f/%v %v\n",
+			"fmm %.3f/%.3f tone %4.1f sh %.2f fq %6.0f zc %3d beep %v/%d v21 %.2f %.2f fl %d sit %d/%d/%d cng %d/%d sp %d fm %.2f/%d/%v mMS %d nt %d/%.3f/%.3f/%d bed %.1f/%v lv %.2f %v\n",
 			ms, lost[fi], d.f.dbfs, h.nf, h.peak, h.active, h.burstMS, h.inValid, h.onset, h.lastEnd, h.music, h.musicRun, h.fm.mean, h.fm.sd,
 			d.f.toneDB, d.f.share, d.f.fq, d.f.zcr, d.beep.run, d.beep.steps,
 			2*band/(FrameSamples*d.f.energy), (fx.p[1]+fx.p[2]+fx.p[3])/(fx.p[5]+fx.p[6]+fx.p[7]+1e-9), fx.flags.frames,
-			d.sit.cur.group, d.sit.cur.frames, d.sit.prev[1].group, fx.cng.frames, fx.cng.span, h.speechMS, h.fm.score, h.fm.run, h.fmOn, h.musMS, h.notes, h.bFluxS/max(1, float64(h.bFluxN)), h.segFluxS/max(1, float64(h.segFluxN)), h.segFluxN, h.bedTop, h.bedOn, evs)
+			d.sit.cur.group, d.sit.cur.frames, d.sit.prev[1].group, fx.cng.frames, fx.cng.span, h.speechMS, h.fm.score, h.fm.run, h.fmOn, h.musMS, h.notes, h.bFluxS/max(1, float64(h.bFluxN)), h.segFluxS/max(1, float64(h.segFluxN)), h.segFluxN, h.bedTop, h.bedOn, h.lineVoiced, evs)
 		if !ranged && d.final && d.frames*frameMS > d.verdict.DecisionMS+1500 {
 			break
 		}
