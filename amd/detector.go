@@ -73,8 +73,9 @@ type Detector struct {
 	// hist: x's last histN samples of the previous Process call (the
 	// spectral-flux FFT spans them and x; DTMF's window A starts in their
 	// last half frame). The detectors that use it know whether that frame
-	// was the one just before (no lost frame or Reset between).
+	// was the one just before: histOK.
 	hist   [histN]float64
+	histOK bool  // hist holds the frame just before this one (no lost frame or Reset between)
 	h1, h2 int32 // last two samples of the previous frame
 	frames int   // frames seen, lost ones included
 	f      feat
@@ -120,6 +121,7 @@ func (d *Detector) Reset(phase Phase) {
 		d.phase = phase
 	}
 	d.h1, d.h2 = 0, 0
+	d.histOK = false
 	d.frames = 0
 	d.f = feat{}
 	d.verdict = Verdict{BeepMS: -1}
@@ -201,6 +203,7 @@ func (d *Detector) Process(frame []int16) Event {
 	d.frames++
 	d.run(false)
 	copy(d.hist[:], d.x[FrameSamples-histN:])
+	d.histOK = true
 	return d.Next()
 }
 
@@ -209,6 +212,7 @@ func (d *Detector) Process(frame []int16) Event {
 func (d *Detector) Lost() Event {
 	d.qh, d.qn = 0, 0
 	d.h1, d.h2 = 0, 0
+	d.histOK = false
 	d.frames++
 	d.run(true)
 	return d.Next()

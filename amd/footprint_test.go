@@ -135,7 +135,7 @@ func TestCadencePlanShared(t *testing.T) {
 
 // Detector.hist holds x's last histN samples after each Process (the last
 // samples of the frame, zero-padded when it was short), whatever came
-// before.
+// before; histOK says so, until a lost frame or a Reset.
 func TestHistIsFrameTail(t *testing.T) {
 	fr := frames(mixedAudio())
 	d := newDet(t, DefaultConfig(), PhaseAnswer)
@@ -144,6 +144,9 @@ func TestHistIsFrameTail(t *testing.T) {
 	for i, f := range fr {
 		if i%11 == 10 {
 			d.Lost() // keeps hist: the detectors know the frame before was lost
+			if d.histOK {
+				t.Fatalf("frame %d: histOK after a lost frame", i)
+			}
 		}
 		n := lens[i%len(lens)]
 		in := f
@@ -159,8 +162,14 @@ func TestHistIsFrameTail(t *testing.T) {
 				t.Fatalf("frame %d (%d samples): hist[%d] = %g, want %g", i, n, k, v, want)
 			}
 		}
+		if !d.histOK {
+			t.Fatalf("frame %d: no histOK after Process", i)
+		}
 		if _, final := d.Verdict(); final {
 			d.Reset(PhaseAnswer)
+			if d.histOK {
+				t.Fatalf("frame %d: histOK after Reset", i)
+			}
 		}
 	}
 }

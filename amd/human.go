@@ -213,11 +213,9 @@ type humanDet struct {
 	// the previous frame's refined frequency when it was tonal (share >=
 	// vadToneShare), else 0
 	toneFq float64
-	// vPrev: the previous frame was measured (Detector.hist holds it,
-	// so voicing can span it). lineVoiced: how often the line's quiet
-	// frames are voiced (see voiceLineMax): babble's are, those of
-	// white, pink and brown noise and of hum are not.
-	vPrev      bool
+	// lineVoiced: how often the line's quiet frames are voiced (see
+	// voiceLineMax): babble's are, those of white, pink and brown noise
+	// and of hum are not.
 	lineVoiced float32
 
 	// A greeting the call's first music took away: its onset (-1: none),
@@ -350,7 +348,6 @@ func (h *humanDet) track(d *Detector, lost bool) {
 	if lost {
 		// bridge: keep h.active
 		h.toneFq = 0
-		h.vPrev = false
 	} else {
 		if !h.nfInit {
 			h.nfInit = true
@@ -388,7 +385,7 @@ func (h *humanDet) track(d *Detector, lost bool) {
 		// a greeting: a voice's quiet syllable in noise.
 		// (Measured before the verdict only: it costs about 0.8 us.)
 		lvl := f.dbfs > h.nf+margin
-		measure := h.vPrev && !d.final && d.phase == PhaseAnswer && h.lineFloor(&d.cfg) && !tone && f.dbfs > vadMinDBFS
+		measure := d.histOK && !d.final && d.phase == PhaseAnswer && h.lineFloor(&d.cfg) && !tone && f.dbfs > vadMinDBFS
 		floorFrame := measure && f.dbfs <= h.nf+voiceMinDB // the line's noise, for lineVoiced
 		candidate := measure && f.dbfs > h.nf+voiceMinDB && (!lvl || rumble) && h.onset >= 0 && h.lineVoiced < voiceLineMax
 		v := 0.0
@@ -402,14 +399,13 @@ func (h *humanDet) track(d *Detector, lost bool) {
 		if d.cfg.Mode == ModeDialedge && !h.active && !tone && !rumble && f.dbfs < h.nf+vadMarginDB && f.dbfs > vadMinDBFS {
 			h.nfDev += nfDevRate * (float32(math.Abs(f.dbfs-h.nf)) - h.nfDev)
 		}
-		if floorFrame && !h.active {
+		if floorFrame { // (never active: under the margin, not a candidate)
 			on := float32(0)
 			if v >= voiceMin {
 				on = 1
 			}
 			h.lineVoiced += lineVoicedRate * (on - h.lineVoiced)
 		}
-		h.vPrev = true
 
 		if h.active && h.bedTop > -100 && f.dbfs >= h.bedTop+bedSpeakerDB {
 			// A voice far above the music bed: the bed is the floor

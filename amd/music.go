@@ -172,7 +172,6 @@ func powerSpectrum256(x *[fftN]float64, p *[fluxBins]float64) {
 }
 
 type musicDet struct {
-	prevOK   bool              // the previous frame was measured: Detector.hist holds its last samples
 	mag      [fluxBins]float64 // magnitudes of the last spectrum
 	pow      float64           // its energy
 	magFrame int               // frame count of the last spectrum (0: none)
@@ -230,12 +229,11 @@ func (m *musicDet) frame(d *Detector, lost bool, nf float64) bool {
 	m.cur = -1
 	d.hm.st.fresh = false
 	if lost {
-		m.prevOK = false
 		m.run, m.flag = 0, false
 		return false
 	}
 	fl := -1.0
-	if d.frames%2 == 0 && m.prevOK && d.f.dbfs > nf+fluxQuietDB {
+	if d.frames%2 == 0 && d.histOK && d.f.dbfs > nf+fluxQuietDB {
 		var x [fftN]float64
 		const off = fftN - FrameSamples
 		for i := 0; i < off; i++ {
@@ -266,7 +264,6 @@ func (m *musicDet) frame(d *Detector, lost bool, nf float64) bool {
 	} else if d.frames%2 == 1 && m.magFrame == d.frames-1 {
 		fl = m.lastFlux // the odd frame shares the spectrum before it
 	}
-	m.prevOK = true
 	m.cur = fl
 
 	m.db[m.wi], m.flux[m.wi] = d.f.dbfs, fl
