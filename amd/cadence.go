@@ -1,6 +1,7 @@
 package amd
 
 import (
+	"math"
 	"sort"
 	"sync"
 )
@@ -10,7 +11,7 @@ import (
 // completed segment the recent segments are matched against the cadences of
 // the group's tones, with a tolerance of 10% + 40 ms per segment. An off
 // segment must also be quieter than the on segment before it (see
-// cpOffDropDB).
+// cpOffDropDB and offDrop).
 
 const (
 	cpMinDBFS   = -50.0
@@ -24,7 +25,24 @@ const (
 	// on segment before it. A line's noise is 10 dB or more down; music
 	// whose note at a tone frequency comes and goes in a tone's rhythm
 	// keeps playing around it.
-	cpOffDropDB = 8.0
+	//
+	// A tone heard through noise cannot drop that far: at 7 dB SNR the
+	// line falls by 7.8 dB when it stops, and the busy tone was lost. So
+	// the drop asked for is at most cpOffDropShare of the drop that
+	// taking the tone away from the on segment gives (its level against
+	// the remainder outside the tone's bins, -10·log10(1 - share)), and
+	// never less than cpOffDropMinDB. A clean tone (share 0.95 and more)
+	// still needs the full 8 dB; music that goes on around the note
+	// drops by far less than either.
+	cpOffDropDB    = 8.0
+	cpOffDropMinDB = 4.0
+	cpOffDropShare = 0.8
+	// cpGlitchFrames: an off segment this short (60 ms) that is not
+	// quieter than the tone around it is a dropout (a burst of noise
+	// masking the tone for two or three frames), and the on segment goes
+	// on through it. No plan has a gap under 200 ms, nor could one
+	// under 140 ms match (cadTol).
+	cpGlitchFrames = 3
 )
 
 type cpSpec struct {
@@ -51,16 +69,18 @@ type cpGroupSpec struct {
 // cpGroup is a group's per-call state: its segmenter and the recent
 // segments.
 type cpGroup struct {
-	segs     [cpMaxSegs]int // ms
-	sumDB    float64        // level of the current segment's frames (lost ones left out)
-	lastDB   [2]float64     // the last two frames' levels (0: lost)
-	onDB     float64        // mean level of the last on segment
-	run      int            // frames in the current segment
-	nDB      int
-	pend     uint8 // consecutive frames disagreeing with on: 0 to 2
-	nseg     uint8 // 0 to cpMaxSegs
-	segOn    [cpMaxSegs]bool
-	segQuiet [cpMaxSegs]bool // off segments: quiet enough (see cpOffDropDB)
+	segs [cpMaxSegs]int // ms
+	// level and share: the current segment's frame levels (dBFS) and
+	// shares of the frame's energy in the group's bins, lost frames left
+	// out.
+	level, share segMean
+	onDB         float64 // mean level of the last on segment
+	onDrop       float64 // the drop its off segment must show (offDrop)
+	run          int     // frames in the current segment
+	pend         uint8   // consecutive frames disagreeing with on: 0 to 2
+	nseg         uint8   // 0 to cpMaxSegs
+	segOn        [cpMaxSegs]bool
+	segQuiet     [cpMaxSegs]bool // off segments: quiet enough (see cpOffDropDB)
 
 	on        bool
 	seenOn    bool
@@ -207,6 +227,13 @@ func (c *cadenceDet) frame(d *Detector, lost bool) {
 	for i := range c.groups {
 		g, gs := &c.groups[i], &pl.groups[i]
 		var on bool
+		var share float64
+		if measured {
+			share = p[gs.b0]
+			if gs.b1 >= 0 {
+				share += p[gs.b1]
+			}
+		}
 		switch {
 		case lost && d.cfg.Mode == ModeDialedge:
 			on = g.lastOn // bridge
@@ -215,18 +242,14 @@ func (c *cadenceDet) frame(d *Detector, lost bool) {
 		case !measured:
 			on = false
 		case gs.b1 < 0:
-			on = p[gs.b0] >= cpSingle
+			on = share >= cpSingle
 		default:
-			on = p[gs.b0] >= cpDualEach && p[gs.b1] >= cpDualEach && p[gs.b0]+p[gs.b1] >= cpDualSum
+			on = p[gs.b0] >= cpDualEach && p[gs.b1] >= cpDualEach && share >= cpDualSum
 		}
 		if !lost {
 			g.lastOn = on
 		}
-		lv := min(f.dbfs, -1e-6) // 0 stands for a lost frame
-		if lost {
-			lv = 0
-		}
-		if r, ok := g.step(gs.specs, on, d.frames, lv); ok {
+		if r, ok := g.step(gs.specs, on, d.frames, lost, f.dbfs, share); ok {
 			tone := ToneRingback
 			switch r {
 			case ResultBusy:
@@ -242,14 +265,11 @@ func (c *cadenceDet) frame(d *Detector, lost bool) {
 }
 
 // step advances the segmenter; frames is the count including this frame,
-// lv the frame's level in dBFS (0 for a lost frame); specs are the group's
-// tones.
-func (g *cpGroup) step(specs []cpSpec, on bool, frames int, lv float64) (Result, bool) {
-	if lv != 0 {
-		g.sumDB += lv
-		g.nDB++
-	}
-	g.lastDB[0], g.lastDB[1] = g.lastDB[1], lv
+// lv the frame's level in dBFS and share the share of its energy in the
+// group's bins (neither counts when lost); specs are the group's tones.
+func (g *cpGroup) step(specs []cpSpec, on bool, frames int, lost bool, lv, share float64) (Result, bool) {
+	g.level.add(lv, !lost)
+	g.share.add(share, !lost)
 	if on == g.on {
 		g.run += 1 + int(g.pend)
 		g.pend = 0
@@ -260,29 +280,25 @@ func (g *cpGroup) step(specs []cpSpec, on bool, frames int, lv float64) (Result,
 		return ResultNone, false
 	}
 	// The state flips; the segment that ended is g.run frames long. Its
-	// level leaves out the last two frames, which begin the new one.
+	// means leave out the last two frames, which begin the new one.
 	ended, endedOn := g.run, g.on
-	for _, v := range g.lastDB {
-		if v != 0 {
-			g.sumDB -= v
-			g.nDB--
-		}
-	}
 	quiet := true
-	if g.nDB > 0 {
-		mean := g.sumDB / float64(g.nDB)
-		if endedOn {
-			g.onDB, g.haveOnDB = mean, true
-		} else if g.haveOnDB {
-			quiet = mean <= g.onDB-cpOffDropDB
-		}
+	mean, ok := g.level.split()
+	sh, _ := g.share.split()
+	switch {
+	case ok && endedOn:
+		g.onDB, g.onDrop, g.haveOnDB = mean, offDrop(sh), true
+	case ok && g.haveOnDB:
+		quiet = mean <= g.onDB-g.onDrop
 	}
-	g.sumDB, g.nDB = 0, 0
-	for _, v := range g.lastDB {
-		if v != 0 {
-			g.sumDB += v
-			g.nDB++
-		}
+	if !endedOn && !quiet && ended <= cpGlitchFrames && g.nseg > 0 && g.segOn[g.nseg-1] {
+		// A dropout within a tone, not a gap: the on segment before it
+		// goes on.
+		g.nseg--
+		g.on = on
+		g.run = g.segs[g.nseg]/frameMS + ended + int(g.pend)
+		g.pend = 0
+		return ResultNone, false
 	}
 	g.on = on
 	g.run = int(g.pend)
@@ -307,6 +323,55 @@ func (g *cpGroup) step(specs []cpSpec, on bool, frames int, lv float64) (Result,
 	g.segQuiet[g.nseg] = quiet
 	g.nseg++
 	return g.match(specs)
+}
+
+// offDrop is how far below an on segment whose frames held share of
+// their energy in the tone's bins (on average) its off segment must lie
+// (cpOffDropDB).
+func offDrop(share float64) float64 {
+	if share >= 1 {
+		return cpOffDropDB
+	}
+	return max(cpOffDropMinDB, min(cpOffDropDB, -cpOffDropShare*10*math.Log10(1-share)))
+}
+
+// segMean is the mean of a segmenter's per-frame values over the current
+// segment. A flip is confirmed two frames late, and those two frames
+// begin the next segment: split hands over the mean without them and
+// restarts from them.
+type segMean struct {
+	sum  float64
+	n    int
+	last [2]float64
+	ok   [2]bool // last[i] counts (its frame was not lost)
+}
+
+func (m *segMean) add(v float64, ok bool) {
+	if ok {
+		m.sum += v
+		m.n++
+	}
+	m.last[0], m.last[1] = m.last[1], v
+	m.ok[0], m.ok[1] = m.ok[1], ok
+}
+
+// split returns the mean of the ended segment (false when none of its
+// frames counted) and starts the next one with the last two frames.
+func (m *segMean) split() (float64, bool) {
+	sum, n := m.sum, m.n
+	m.sum, m.n = 0, 0
+	for i, v := range m.last {
+		if m.ok[i] {
+			sum -= v
+			n--
+			m.sum += v
+			m.n++
+		}
+	}
+	if n <= 0 {
+		return 0, false
+	}
+	return sum / float64(n), true
 }
 
 func cadTol(ms int) int { return ms/10 + 40 }

@@ -53,7 +53,7 @@ func ansWith(ms int, f float64, reversals, am bool) []int16 {
 
 type lineCond struct {
 	level float64 // dBFS of the tone
-	noise string  // none, white, pink
+	noise string  // none, white, pink, brown
 	snr   float64
 	alaw  bool
 	loss  float64 // percent
@@ -73,8 +73,8 @@ func (c lineCond) apply(pcm []int16, seed int64) []int16 {
 	switch c.noise {
 	case "white":
 		out = addNoise(out, c.level-c.snr, seed)
-	case "pink":
-		out = addColoured(out, "pink", c.level-c.snr, seed)
+	case "pink", "brown":
+		out = addColoured(out, c.noise, c.level-c.snr, seed)
 	}
 	return g711RoundTrip(out, c.alaw)
 }
