@@ -13,9 +13,10 @@ import "math"
 // mismatch (a step change) is bridged, and so are up to beepMaxLost lost
 // frames in a row (a burst of packet loss). Tones in the fax band
 // are left to the fax detector first. After a greeting (dialedge mode, no
-// music heard), a tone within 25 dB of the noise floor that fails the
-// purity test at the fitted frequency is measured again at the frequency
-// of its zero crossings (zcTone). After a greeting, one in the answer
+// music heard, or any music once the verdict is machine), a tone within
+// 25 dB of the noise floor that fails the purity test at the fitted
+// frequency is measured again at the frequency of its zero crossings
+// (zcTone). After a greeting, one in the answer
 // band (2100 or 2225 Hz) that ends before the fax detector's second
 // (cedSpokenFrames) is a beep, decided when it ends.
 
@@ -144,11 +145,13 @@ func (b *beepDet) frame(d *Detector, lost bool) {
 	}
 	fq, share := f.fq, f.share
 	if !lost && share < beepShare && f.toneDB >= beepZCGateDB && f.dbfs >= -45 && f.dbfs >= d.hm.nf+beepAboveNF &&
-		f.dbfs < d.hm.nf+zcMaxAboveNF && (d.hm.speechMS >= beepGreetingMS || d.final) && d.hm.musMS == 0 &&
+		f.dbfs < d.hm.nf+zcMaxAboveNF && (d.hm.speechMS >= beepGreetingMS || d.final) && (d.hm.musMS == 0 || (d.final && d.verdict.Result == ResultMachine)) &&
 		d.cfg.Mode == ModeDialedge {
 		// (where a beep is awaited: after a greeting, with no music
 		// heard, whose notes may be as pure; dialedge mode only, the
-		// only one that knows music)
+		// only one that knows music. After a machine verdict a tone only
+		// places the voicemail, and a greeting that began with music on
+		// hold needs its beep found as much as any.)
 		fq, share = zcTone(d)
 	}
 	tonal := !lost && share >= beepShare && f.dbfs >= -45 && f.dbfs >= d.hm.nf+beepAboveNF &&
