@@ -33,6 +33,10 @@ const (
 	// beepMaxLost: lost frames bridged within a tone since its last
 	// tonal frame (60 ms, the voice activity's burst gap).
 	beepMaxLost = 3
+	// beepThroughShare, beepThroughDB: a frame after lost ones that
+	// still holds the tone (heardThrough), though only in part.
+	beepThroughShare = 0.5
+	beepThroughDB    = 3.0
 	// beepGreetingMS: the least speech before a tone that makes it the
 	// beep after a greeting at once (less is more likely noise that
 	// passed for speech before a fax or SIT tone).
@@ -173,6 +177,12 @@ func (b *beepDet) frame(d *Detector, lost bool) {
 		if lost {
 			b.lost++
 		} else {
+			if b.lost > 0 && b.heardThrough(f, fq, share) {
+				// The tone is still there after the lost frames (this
+				// frame holds its end): it lasted through them.
+				b.lastMS = d.frameStartMS()
+				b.check(d)
+			}
 			b.gap++
 		}
 		if b.gap > 1 || b.lost > beepMaxLost {
@@ -205,10 +215,24 @@ func (b *beepDet) frame(d *Detector, lost bool) {
 	if b.late && b.answerLong() {
 		b.late = false // as long as an answer tone: no beep
 	}
+	b.check(d)
+}
+
+// check recognises the run as a beep once it is long enough.
+func (b *beepDet) check(d *Detector) {
 	if !b.found && b.stepN >= 2 && b.lastMS-b.startMS >= beepMinMS {
 		b.found = true
 		b.detected(d)
 	}
+}
+
+// heardThrough reports whether a frame heard after lost frames, though not
+// clean enough to be tonal (the tone ending within it), still holds the
+// current step's tone: its fitted frequency within the step's tolerance,
+// at least beepThroughShare of its energy, its level within beepThroughDB.
+func (b *beepDet) heardThrough(f *feat, fq, share float64) bool {
+	return share >= beepThroughShare && math.Abs(fq-b.stepFreq) <= math.Max(beepStable*b.stepFreq, 3.5) &&
+		math.Abs(f.dbfs-b.stepDB) <= beepThroughDB
 }
 
 func (b *beepDet) detected(d *Detector) {

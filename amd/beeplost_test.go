@@ -48,3 +48,26 @@ func TestBeepAcrossLostFrames(t *testing.T) {
 		t.Errorf("tone pieces across 4 lost frames: beep at %d (%d beep events), want none", v.BeepMS, n)
 	}
 }
+
+// A short beep (145 ms) whose middle three frames are lost and whose last
+// frame holds only its end: 60 ms heard clean, 60 ms lost, then 15 ms in a
+// frame that fails the purity test. The tone is there on both sides of
+// the loss, so it lasted through it (heardThrough): a beep of 120 ms and
+// more. Before, the run ended 70 ms long and the machine got no beep.
+func TestShortBeepEndingAfterLoss(t *testing.T) {
+	greeting := prompt(t, "vm-intro.wav")
+	pre := cat(silence(300), greeting, silence(400))
+	pre = cat(pre, make([]int16, (FrameSamples-len(pre)%FrameSamples)%FrameSamples))
+	first := len(pre) / FrameSamples
+	at := len(pre)/8 + 10 // ms
+	for _, b := range []struct {
+		hz, dbfs float64
+	}{{1400, -23}, {1000, -10}, {700, -30}} {
+		pcm := addNoise(cat(pre, silence(10), tone(145, b.dbfs, b.hz), silence(2000)), -60, 1)
+		skip := map[int]bool{first + 4: true, first + 5: true, first + 6: true}
+		r := feedLosing(t, newDet(t, DefaultConfig(), PhaseAnswer), pcm, func(i int) bool { return skip[i] }, true)
+		if v, n := r.verdict, len(r.has(EventBeep)); v.Result != ResultMachine || abs(v.BeepMS-at) > 60 || n != 1 {
+			t.Errorf("%.0f Hz at %.0f dBFS: got %s beep %d (%d beep events), want machine beep %d", b.hz, b.dbfs, v.Result, v.BeepMS, n, at)
+		}
+	}
+}
