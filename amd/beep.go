@@ -177,9 +177,10 @@ func (b *beepDet) frame(d *Detector, lost bool) {
 		if lost {
 			b.lost++
 		} else {
-			if b.lost > 0 && b.heardThrough(f, fq, share) {
-				// The tone is still there after the lost frames (this
-				// frame holds its end): it lasted through them.
+			if b.lost > 0 && b.gap == 0 && b.heardThrough(f, fq, share) {
+				// The tone is still there in the first frame heard after
+				// the lost ones (it holds the tone's end): it lasted
+				// through them.
 				b.lastMS = d.frameStartMS()
 				b.check(d)
 			}
