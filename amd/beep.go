@@ -193,7 +193,7 @@ func (b *beepDet) frame(d *Detector, lost bool) {
 	}
 	if !b.run {
 		b.start(d)
-	} else if df := math.Abs(b.fq - b.stepFreq); df <= math.Max(beepStable*b.stepFreq, 3.5) && math.Abs(f.dbfs-b.stepDB) <= beepLevelDB {
+	} else if df := math.Abs(b.fq - b.stepFreq); b.onStep(b.fq) && math.Abs(f.dbfs-b.stepDB) <= beepLevelDB {
 		b.stepN++
 		b.stepFreq += (b.fq - b.stepFreq) / float64(b.stepN)
 		b.stepDB += (f.dbfs - b.stepDB) / float64(b.stepN)
@@ -232,8 +232,13 @@ func (b *beepDet) check(d *Detector) {
 // current step's tone: its fitted frequency within the step's tolerance,
 // at least beepThroughShare of its energy, its level within beepThroughDB.
 func (b *beepDet) heardThrough(f *feat, fq, share float64) bool {
-	return share >= beepThroughShare && math.Abs(fq-b.stepFreq) <= math.Max(beepStable*b.stepFreq, 3.5) &&
-		math.Abs(f.dbfs-b.stepDB) <= beepThroughDB
+	return share >= beepThroughShare && b.onStep(fq) && math.Abs(f.dbfs-b.stepDB) <= beepThroughDB
+}
+
+// onStep reports whether fq is the current step's frequency: within
+// beepStable of it, and 3.5 Hz at least.
+func (b *beepDet) onStep(fq float64) bool {
+	return math.Abs(fq-b.stepFreq) <= math.Max(beepStable*b.stepFreq, 3.5)
 }
 
 func (b *beepDet) detected(d *Detector) {
