@@ -8,6 +8,7 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/dialedge/dialedge/amd"
 )
@@ -105,6 +106,26 @@ type Call struct {
 	// tool can render it again for its word timings (amd/corpus/espeakev);
 	// nil for recorded speakers, several clips or none.
 	Synth *Synth `json:"synth,omitempty"`
+}
+
+// Recording returns the call's audio as a recording holds it: with the lost
+// frames written as digital silence (a recording carries no loss signal).
+func (c *Call) Recording() []int16 {
+	pcm := slices.Clone(c.PCM)
+	for f, lost := range c.Lost {
+		if lost {
+			clear(pcm[f*amd.FrameSamples : (f+1)*amd.FrameSamples])
+		}
+	}
+	return pcm
+}
+
+// AsRecording makes the call what `dialedge analyze` reads from its
+// recording: lost frames written as digital silence, and signalled lost
+// only where amd.Dropouts finds them again.
+func (c *Call) AsRecording() {
+	c.PCM = c.Recording()
+	c.Lost = amd.Dropouts(c.PCM, c.Lost)
 }
 
 // Synth is how espeak-ng said a call's words: `espeak-ng -v Voice -s WPM

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -178,5 +179,55 @@ func TestReportTargets(t *testing.T) {
 		if (f.lower && f.got > f.want) || (!f.lower && f.got < f.want) {
 			t.Errorf("%s = %.1f, floor %.1f", f.name, f.got, f.want)
 		}
+	}
+}
+
+// TestAsRecordingFindsTheLostFramesAgain: a call as its recording holds it
+// (lost frames written as digital silence) is signalled lost where
+// amd.Dropouts finds the frames again: only frames that were lost, and
+// every burst of them that came between sounds (one lost next to the
+// line's own digital silence, say in a tone's off period, may be heard as
+// that silence). A digitally silent lead-in may be taken for lost packets.
+func TestAsRecordingFindsTheLostFramesAgain(t *testing.T) {
+	calls, err := Build(context.Background(), smallConfig(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sound := func(v int16) bool { return v > amd.DropoutLevel || v < -amd.DropoutLevel }
+	var bursts, all, found int
+	for i := range calls {
+		c := calls[i]
+		was, heard := slices.Clone(c.Lost), c.PCM
+		c.AsRecording()
+		for f := 0; f < len(was); f++ {
+			fr := c.PCM[f*amd.FrameSamples : (f+1)*amd.FrameSamples]
+			if was[f] && slices.ContainsFunc(fr, func(v int16) bool { return v != 0 }) {
+				t.Fatalf("%s: lost frame %d not written as silence", c.ID, f)
+			}
+			if !was[f] && c.Lost[f] && slices.ContainsFunc(heard[:f*amd.FrameSamples], sound) {
+				// (a digitally silent lead-in is taken for lost packets)
+				t.Errorf("%s: frame %d found lost, but it was heard", c.ID, f)
+			}
+			if !was[f] || f > 0 && was[f-1] {
+				continue
+			}
+			g := f
+			for g < len(was) && was[g] {
+				g++
+			}
+			all++
+			if f > 0 && g < len(was) && sound(heard[f*amd.FrameSamples-1]) && sound(heard[g*amd.FrameSamples]) {
+				bursts++
+				if !slices.Contains(c.Lost[f:g], false) {
+					found++
+				} else {
+					t.Errorf("%s: lost frames %d-%d between sounds, found %v", c.ID, f, g-1, c.Lost[f:g])
+				}
+			}
+		}
+	}
+	t.Logf("%d of %d lost bursts between sounds found again (%d bursts in all)", found, bursts, all)
+	if bursts < all/2 {
+		t.Errorf("only %d of %d lost bursts between sounds: the corpus changed", bursts, all)
 	}
 }

@@ -157,12 +157,20 @@ func analyzeFile(ctx context.Context, cfg amd.Config, phase amd.Phase, path stri
 		if serr != nil {
 			return amd.Verdict{}, fmt.Errorf("%w; %w", err, serr)
 		}
-		return analyzePCM(cfg, phase, pcm, nil)
+		return analyzeRecording(cfg, phase, pcm)
 	}
 	if err != nil {
 		return amd.Verdict{}, err
 	}
-	return analyzePCM(cfg, phase, a.PCM, nil)
+	return analyzeRecording(cfg, phase, a.PCM)
+}
+
+// analyzeRecording analyses a recording, whose lost frames were written as
+// digital silence: those found (amd.Dropouts) are signalled lost, as a live
+// call's jitter buffer signals them.
+func analyzeRecording(cfg amd.Config, phase amd.Phase, pcm []int16) (amd.Verdict, error) {
+	lost := amd.Dropouts(pcm, nil)
+	return analyzePCM(cfg, phase, pcm, func(i int) bool { return lost[i] })
 }
 
 // soxMaxBytes bounds what soxDecode reads: an hour of 8 kHz 16-bit audio,

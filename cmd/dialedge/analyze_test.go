@@ -215,3 +215,31 @@ func TestAnalyzeConvertsOtherFormatsWithSox(t *testing.T) {
 		t.Errorf("without sox: %+v (err %v)", l, err)
 	}
 }
+
+// A recording holds its lost frames as digital silence. analyze finds them
+// (amd.Dropouts) and signals them lost, as a live call's jitter buffer
+// does; fed as audio they cut each ringback burst, and the cadence matched
+// no plan (the result was unknown).
+func TestAnalyzeBridgesLostFramesOfARecording(t *testing.T) {
+	cycle, err := audio.Ringback(audio.RingUK) // 0.4 on, 0.2 off, 0.4 on, 2 off
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pcm []int16
+	for range 3 {
+		n := len(pcm)
+		pcm = append(pcm, cycle...)
+		// 40 ms lost within each on period, 100 ms into it
+		clear(pcm[n+800 : n+1120])
+		clear(pcm[n+4800+800 : n+4800+1120])
+	}
+	dir := t.TempDir()
+	writeWAV(t, filepath.Join(dir, "ringback-uk-lossy.wav"), 8000, 1, pcm)
+	got, stderr, err := analyzeJSON(t, "--phase", "early", filepath.Join(dir, "ringback-uk-lossy.wav"))
+	if err != nil {
+		t.Fatalf("analyze: %v (%s)", err, stderr)
+	}
+	if l := got["ringback-uk-lossy.wav"]; l.Result != "ringback" {
+		t.Errorf("result %q (%s) at %d ms, want ringback", l.Result, l.Cause, l.DecisionMS)
+	}
+}

@@ -28,6 +28,7 @@ func runCPAReport(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	out := fs.String("out", "", "also write the split's calls as WAV files and labels.jsonl into this directory")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	misses := fs.Bool("misses", false, "list the dialedge-mode misses")
+	asRec := fs.Bool("as-recordings", false, "score the calls as `dialedge analyze` reads their recordings (-out): lost frames written as digital silence, signalled lost only where found again")
 	speakers := fs.Bool("speakers", false, "print the speaker split and exit")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
@@ -51,6 +52,11 @@ func runCPAReport(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if *out != "" {
 		if err := writeCorpus(*out, calls); err != nil {
 			return fmt.Errorf("write corpus: %w", err)
+		}
+	}
+	if *asRec {
+		for i := range calls {
+			calls[i].AsRecording()
 		}
 	}
 	ac := amd.DefaultConfig()
@@ -86,12 +92,7 @@ func writeCorpus(dir string, calls []corpus.Call) error {
 	enc := json.NewEncoder(lf)
 	for i := range calls {
 		c := &calls[i]
-		pcm := append([]int16(nil), c.PCM...)
-		for f, lost := range c.Lost {
-			if lost {
-				clear(pcm[f*amd.FrameSamples : (f+1)*amd.FrameSamples])
-			}
-		}
+		pcm := c.Recording()
 		f, err := os.Create(filepath.Join(dir, c.ID+".wav"))
 		if err != nil {
 			return err
