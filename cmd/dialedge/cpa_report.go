@@ -28,7 +28,7 @@ func runCPAReport(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	out := fs.String("out", "", "also write the split's calls as WAV files and labels.jsonl into this directory")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	misses := fs.Bool("misses", false, "list the dialedge-mode misses")
-	asRec := fs.Bool("as-recordings", false, "score the calls as `dialedge analyze` reads their recordings (-out): lost frames written as digital silence, signalled lost only where found again")
+	asRec := fs.Bool("as-recordings", false, "score the calls as dialedge analyze reads their recordings (-out): lost frames written as digital silence, signalled lost only where found again")
 	speakers := fs.Bool("speakers", false, "print the speaker split and exit")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
