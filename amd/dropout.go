@@ -56,22 +56,29 @@ func Dropouts(pcm []int16, lost []bool) []bool {
 			}
 			continue
 		}
-		// [run, i): silence before a sound. The grid block within it,
-		// allowing a few samples of the line's own silence on either
-		// side, holds one value if it is a lost packet.
-		a := (run + DropoutGrid - 1) / DropoutGrid * DropoutGrid
-		b := i / DropoutGrid * DropoutGrid
-		if run >= 0 && a-run <= dropoutSlack && i-b <= dropoutSlack && b-a >= DropoutGrid && b-a <= DropoutMaxSamples &&
-			constant(pcm[a:b]) {
-			for f := a / FrameSamples; f*FrameSamples < b; f++ {
-				if min(b, (f+1)*FrameSamples)-max(a, f*FrameSamples) >= DropoutGrid {
-					lost[f] = true
-				}
-			}
+		if run >= 0 {
+			markDropout(lost, pcm, run, i)
 		}
 		run = -1
 	}
 	return lost
+}
+
+// markDropout marks the frames of the dropout in the silence [run, i)
+// before a sound, if it holds one: the grid block within it, allowing
+// dropoutSlack samples of the line's own silence on either side, of one
+// value and of a packet's length.
+func markDropout(lost []bool, pcm []int16, run, i int) {
+	a := (run + DropoutGrid - 1) / DropoutGrid * DropoutGrid
+	b := i / DropoutGrid * DropoutGrid
+	if a-run > dropoutSlack || i-b > dropoutSlack || b-a < DropoutGrid || b-a > DropoutMaxSamples || !constant(pcm[a:b]) {
+		return
+	}
+	for f := a / FrameSamples; f*FrameSamples < b; f++ {
+		if min(b, (f+1)*FrameSamples)-max(a, f*FrameSamples) >= DropoutGrid {
+			lost[f] = true
+		}
+	}
 }
 
 func constant(x []int16) bool {
