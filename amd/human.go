@@ -126,7 +126,13 @@ const (
 	vadToneDrift = 0.005
 	// reanchorDB: speech this much louder than all that came before is
 	// the speaker; what came before was background (babble, a TV).
-	reanchorDB      = 12.0
+	reanchorDB = 12.0
+	// pkShort: frames over which a voice rises at once; pkLongN: frames
+	// over which a voice may rise reanchorDB out of babble (riseOver);
+	// riseStartDB: the rise that marks where it began.
+	pkShort         = 4
+	pkLongN         = 10
+	riseStartDB     = 3.0
 	reanchorMusicDB = 6.0
 	// reanchorMinMS: the speech heard before a louder voice restarts the
 	// greeting within a burst (its level must be known).
@@ -248,8 +254,7 @@ type humanDet struct {
 	bedOn    bool
 	bedQuiet int
 
-	pkHist [4]float64 // h.peak of the last frames
-	pkI    int
+	pkHist [pkLongN]float32 // h.peak of the last pkLongN frames (pkI next)
 
 	// Minimum statistics of the level (dialedge mode): the minimum of the
 	// 3-frame mean level over msSubs sub-windows of msSubLen frames.
@@ -258,6 +263,7 @@ type humanDet struct {
 	msN    uint8
 	msI    uint8
 	msDone uint8
+	pkI    uint8
 	gMax   float64 // loudest frame of the speech since the greeting's start (no decay)
 
 	fm musicDet // spectral-flux music detector (music.go)
@@ -424,34 +430,36 @@ func (h *humanDet) track(d *Detector, lost bool) {
 			}
 		}
 		if h.active && h.inValid {
-			if ref := h.pkHist[h.pkI]; d.cfg.Mode == ModeDialedge && h.onset >= 0 && h.burstStart == h.onset && h.speechMS < reanchorMinMS &&
+			if ref := h.peakAgo(pkShort); d.cfg.Mode == ModeDialedge && h.onset >= 0 && h.burstStart == h.onset && h.speechMS < reanchorMinMS &&
 				ref > vadMinDBFS && f.dbfs > ref+reanchorFastDB {
 				// The greeting's first burst so far was far quieter
 				// than this: a background voice that ran straight
 				// into the speaker's first word. The greeting starts
 				// here (the level before is too short a sample to
 				// make the floor of).
-				h.onset = max(h.onset, d.frameStartMS()-(len(h.pkHist)-1)*frameMS)
+				h.onset = max(h.onset, d.frameStartMS()-(pkShort-1)*frameMS)
 				h.speechMS = 0
-			} else if h.onset >= 0 && h.speechMS >= reanchorMinMS && f.dbfs > ref+reanchorDB {
-				// Within a burst, a voice far louder than all the
-				// "speech" before (babble, a TV, a far voice that ran
-				// on into the speaker's answer): the greeting starts
-				// here.
-				h.onset, h.speechMS = max(h.onset, d.frameStartMS()-(len(h.pkHist)-1)*frameMS), 0
-				h.segFluxS, h.segFluxN = 0, 0
-				// the burst's flux so far was the background's (a
-				// steady hum holds its spectrum like a note)
-				h.bFluxS, h.bFluxN = 0, 0
-				h.backgroundFloor(len(h.pkHist) - 1)
+			} else if h.onset >= 0 && h.speechMS >= reanchorMinMS {
+				if back, ok := h.riseOver(ref, f.dbfs); ok {
+					// Within a burst, a voice far louder than all the
+					// "speech" before (babble, a TV, a far voice that
+					// ran on into the speaker's answer): the greeting
+					// starts where the voice began.
+					h.onset, h.speechMS = max(h.onset, d.frameStartMS()-back*frameMS), 0
+					h.segFluxS, h.segFluxN = 0, 0
+					// the burst's flux so far was the background's (a
+					// steady hum holds its spectrum like a note)
+					h.bFluxS, h.bFluxN = 0, 0
+					h.backgroundFloor(back)
+				}
 			}
 			h.peak = max(h.peak, f.dbfs)
 			h.gMax = max(h.gMax, f.dbfs)
 		}
 		// the speech level before the last frames (a voice rises over
 		// two or three frames)
-		h.pkHist[h.pkI] = h.peak
-		h.pkI = (h.pkI + 1) % len(h.pkHist)
+		h.pkHist[h.pkI] = float32(h.peak)
+		h.pkI = (h.pkI + 1) % pkLongN
 		if !h.active {
 			h.prevPeak = h.peak
 		}
@@ -554,7 +562,7 @@ func (h *humanDet) track(d *Detector, lost bool) {
 			// frames: the window still sounds like music for a few
 			// frames after a voice begins over it
 			top := -100.0
-			skip := len(h.pkHist)
+			skip := pkShort
 			first := (h.ri - h.rn + musicWin) % musicWin
 			for k := 0; k < h.rn-skip; k++ {
 				top = max(top, h.dbr[(first+k)%musicWin])
@@ -836,6 +844,40 @@ func (h *humanDet) fluxMusic(d *Detector, lost bool) bool {
 // bursts open (it stays within relHoldDB of the speech level) and make a
 // short answer look like a long greeting. skip: the most recent frames of
 // the window that belong to the speaker.
+// riseOver reports whether level, this frame's, is a voice reanchorDB
+// above the "speech" before it, which was then background; back is the
+// frames since the voice began (where the greeting starts). The level
+// before is the speech level pkShort frames ago (a voice that rises
+// at once) or, for a voice that rises out of babble over a few frames
+// (its first syllable 8-10 dB above the babble's peaks, the next ones
+// higher), the level pkLongN frames ago. That second test wants no music
+// heard (music has its own re-anchor, and a note's swell is not a voice)
+// and pkLongN frames of "speech" more than the first, so that the level
+// it starts from is the background's, not its onset's.
+func (h *humanDet) riseOver(ref, level float64) (back int, ok bool) {
+	if level > ref+reanchorDB {
+		return pkShort - 1, true
+	}
+	if h.musMS > 0 || h.bedTop > -100 || h.speechMS < reanchorMinMS+pkLongN*frameMS {
+		return 0, false
+	}
+	old := h.peakAgo(pkLongN)
+	if old <= vadMinDBFS || level <= old+reanchorDB {
+		return 0, false
+	}
+	for k := pkLongN - 1; k > 0; k-- {
+		if h.peakAgo(k) > old+riseStartDB {
+			return k, true
+		}
+	}
+	return 0, true
+}
+
+// peakAgo is the speech level (h.peak) n frames ago, 1 <= n <= pkLongN.
+func (h *humanDet) peakAgo(n int) float64 {
+	return float64(h.pkHist[(int(h.pkI)+pkLongN-n)%pkLongN])
+}
+
 func (h *humanDet) backgroundFloor(skip int) {
 	n := h.rn - skip
 	if n < initWin {
