@@ -42,12 +42,29 @@ const (
 // frame included), the frames that a dropout covers for at least 10 ms, and
 // returns lost. lost is reused when it is long enough.
 func Dropouts(pcm []int16, lost []bool) []bool {
-	frames := (len(pcm) + FrameSamples - 1) / FrameSamples
+	return DropoutsAt(pcm, sampleRate, lost)
+}
+
+// DropoutsAt is Dropouts for mono pcm at rate samples a second (rate >=
+// 100; other rates find nothing): a recording at 16 or 44.1 kHz keeps its
+// lost packets as exact runs, which resampling it to 8 kHz would smear. The
+// grid is 10 ms at that rate (sample k·rate/100, rounded down), the slack
+// dropoutSlack samples at 8 kHz scaled to it, and lost has one entry per
+// 20 ms of pcm, the frames of the same audio at 8 kHz.
+func DropoutsAt(pcm []int16, rate int, lost []bool) []bool {
+	frames := 0
+	if rate >= 100 {
+		frames = int((int64(len(pcm))*50 + int64(rate) - 1) / int64(rate))
+	}
 	if cap(lost) < frames {
 		lost = make([]bool, frames)
 	}
 	lost = lost[:frames]
 	clear(lost)
+	if frames == 0 {
+		return lost
+	}
+	g := dropGrid{rate: int64(rate), slack: (dropoutSlack*rate + sampleRate - 1) / sampleRate}
 	run := -1 // first sample of the current silent run, -1 outside one
 	for i, v := range pcm {
 		if v <= DropoutLevel && v >= -DropoutLevel {
@@ -57,27 +74,43 @@ func Dropouts(pcm []int16, lost []bool) []bool {
 			continue
 		}
 		if run >= 0 {
-			markDropout(lost, pcm, run, i)
+			g.mark(lost, pcm, run, i)
 		}
 		run = -1
 	}
 	return lost
 }
 
-// markDropout marks the frames of the dropout in the silence [run, i)
-// before a sound, if it holds one: the grid block within it, allowing
-// dropoutSlack samples of the line's own silence on either side, of one
-// value and of a packet's length.
-func markDropout(lost []bool, pcm []int16, run, i int) {
-	a := (run + DropoutGrid - 1) / DropoutGrid * DropoutGrid
-	b := i / DropoutGrid * DropoutGrid
-	if a-run > dropoutSlack || i-b > dropoutSlack || b-a < DropoutGrid || b-a > DropoutMaxSamples || !constant(pcm[a:b]) {
+// dropGrid is the 10 ms packet grid of a recording at rate samples a
+// second: cell k starts at sample k·rate/100.
+type dropGrid struct {
+	rate  int64
+	slack int
+}
+
+func (g dropGrid) at(k int) int { return int(int64(k) * g.rate / 100) }
+
+// mark marks the frames of the dropout in the silence [run, i) before a
+// sound, if it holds one: the grid cells within it, allowing slack samples
+// of the line's own silence on either side, of one value and of a packet's
+// length (1 to DropoutMaxSamples/DropoutGrid cells).
+func (g dropGrid) mark(lost []bool, pcm []int16, run, i int) {
+	ka := int(int64(run) * 100 / g.rate) // the cell run falls in
+	if g.at(ka) < run {
+		ka++
+	}
+	kb := int(int64(i) * 100 / g.rate)
+	for g.at(kb+1) <= i {
+		kb++
+	}
+	a, b := g.at(ka), g.at(kb)
+	if a-run > g.slack || i-b > g.slack || kb-ka < 1 || kb-ka > DropoutMaxSamples/DropoutGrid || !constant(pcm[a:b]) {
 		return
 	}
-	for f := a / FrameSamples; f*FrameSamples < b; f++ {
-		if min(b, (f+1)*FrameSamples)-max(a, f*FrameSamples) >= DropoutGrid {
-			lost[f] = true
-		}
+	// frame f holds cells 2f and 2f+1: it is marked when the dropout
+	// covers one of them.
+	for f := ka / 2; 2*f < kb && f < len(lost); f++ {
+		lost[f] = true
 	}
 }
 

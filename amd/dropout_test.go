@@ -2,6 +2,7 @@ package amd
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"testing"
 )
@@ -130,21 +131,107 @@ func FuzzDropouts(f *testing.F) {
 				continue
 			}
 			// a dropout frame holds at least 10 ms of one silent value
-			fr := pcm[f*FrameSamples : min((f+1)*FrameSamples, len(pcm))]
-			best, n := 0, 1
-			for i := 1; i < len(fr); i++ {
-				if fr[i] == fr[i-1] {
-					n++
-				} else {
-					n = 1
-				}
-				if fr[i] <= DropoutLevel && fr[i] >= -DropoutLevel {
-					best = max(best, n)
-				}
-			}
+			best := silentRun(pcm[f*FrameSamples : min((f+1)*FrameSamples, len(pcm))])
 			if best < DropoutGrid {
 				t.Fatalf("frame %d marked lost with at most %d samples of one silent value", f, best)
 			}
 		}
 	})
+}
+
+// TestDropoutsAtTheRecordingsRate: the same packets in a recording at
+// another rate, placed on its own 10 ms grid (sample k·rate/100), are found
+// in the same 20 ms frames; a pause off the grid and a run too short or too
+// long for a packet are not. 8 kHz gives Dropouts' answer.
+func TestDropoutsAtTheRecordingsRate(t *testing.T) {
+	for _, rate := range []int{8000, 11025, 16000, 22050, 44100, 48000} {
+		cell := func(k int) int { return k * rate / 100 }
+		line := make([]int16, cell(200)) // 2 s: a tone on a noisy line
+		for i := range line {
+			line[i] = int16(3000*math.Sin(2*math.Pi*440*float64(i)/float64(rate))) + int16(i*7919%61) - 30
+		}
+		for _, tc := range []struct {
+			name  string
+			cells [][2]int // first cell, cells
+			want  []int
+		}{
+			{"one 20 ms frame", [][2]int{{20, 2}}, []int{10}},
+			{"a 10 ms packet in a frame's second half", [][2]int{{61, 1}}, []int{30}},
+			{"a 30 ms packet across two frames", [][2]int{{81, 3}}, []int{40, 41}},
+			{"120 ms", [][2]int{{140, 12}}, []int{70, 71, 72, 73, 74, 75}},
+			{"140 ms is not a packet loss", [][2]int{{140, 14}}, nil},
+			{"the first 40 ms", [][2]int{{0, 4}}, []int{0, 1}},
+		} {
+			pcm := slices.Clone(line)
+			for _, c := range tc.cells {
+				clear(pcm[cell(c[0]):cell(c[0]+c[1])])
+			}
+			if got := lostFrames(DropoutsAt(pcm, rate, nil)); !slices.Equal(got, tc.want) {
+				t.Errorf("%d Hz, %s: dropout frames %v, want %v", rate, tc.name, got, tc.want)
+			}
+			if rate == sampleRate && !slices.Equal(DropoutsAt(pcm, rate, nil), Dropouts(pcm, nil)) {
+				t.Errorf("8000 Hz, %s: DropoutsAt differs from Dropouts", tc.name)
+			}
+		}
+		// A 20 ms pause that starts 5 ms off the grid is the line's own.
+		pcm := slices.Clone(line)
+		off := cell(50) + rate/200
+		clear(pcm[off : off+cell(2)])
+		if got := lostFrames(DropoutsAt(pcm, rate, nil)); got != nil {
+			t.Errorf("%d Hz, a pause off the grid: dropout frames %v, want none", rate, got)
+		}
+		if n := len(DropoutsAt(line, rate, nil)); n != 100 {
+			t.Errorf("%d Hz: %d frames for 2 s, want 100", rate, n)
+		}
+	}
+	if lost := DropoutsAt(make([]int16, 100), 50, nil); len(lost) != 0 {
+		t.Errorf("a rate under 100 Hz: %d frames, want none", len(lost))
+	}
+}
+
+func FuzzDropoutsAt(f *testing.F) {
+	f.Add([]byte{}, uint32(16000))
+	f.Add(make([]byte, 2*441*3), uint32(44100))
+	f.Fuzz(func(t *testing.T, b []byte, rate uint32) {
+		pcm := make([]int16, len(b)/2)
+		for i := range pcm {
+			pcm[i] = int16(b[2*i]) | int16(b[2*i+1])<<8
+		}
+		r := int(rate % 400000)
+		lost := DropoutsAt(pcm, r, nil)
+		want := 0
+		if r >= 100 {
+			want = (len(pcm)*50 + r - 1) / r
+		}
+		if len(lost) != want {
+			t.Fatalf("%d entries for %d samples at %d Hz, want %d", len(lost), len(pcm), r, want)
+		}
+		for f, l := range lost {
+			if !l {
+				continue
+			}
+			// a dropout frame holds a 10 ms cell of one silent value
+			best := silentRun(pcm[f*r/50 : min((f+1)*r/50, len(pcm))])
+			if best < r/100 {
+				t.Fatalf("frame %d at %d Hz marked lost with at most %d samples of one silent value", f, r, best)
+			}
+		}
+	})
+}
+
+// silentRun is the longest run of one silent value (within ±DropoutLevel)
+// in fr, counted from its second sample.
+func silentRun(fr []int16) int {
+	best, n := 0, 1
+	for i := 1; i < len(fr); i++ {
+		if fr[i] == fr[i-1] {
+			n++
+		} else {
+			n = 1
+		}
+		if fr[i] <= DropoutLevel && fr[i] >= -DropoutLevel {
+			best = max(best, n)
+		}
+	}
+	return best
 }

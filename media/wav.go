@@ -74,6 +74,11 @@ type Audio struct {
 	// mono G.711 (Format µ-law or A-law); nil otherwise.
 	G711      []byte
 	Converted bool // PCM was downmixed and/or resampled from the file's format
+	// Native holds the file's samples averaged to mono at SampleRate,
+	// 16-bit, when PCM was resampled (nil otherwise): the file's own
+	// timeline, whose exact runs (a lost packet written as digital
+	// silence) the resampler's filter smears.
+	Native []int16
 }
 
 // Describe names the file's format, e.g. "44100 Hz, 2 channels, 16-bit PCM".
@@ -358,6 +363,10 @@ func decodeWAV(f wavFmt, data []byte, convert bool) (*Audio, error) {
 		mono[i] = sum / float64(f.channels)
 	}
 	if f.rate != SampleRate {
+		a.Native = make([]int16, len(mono))
+		for i, v := range mono {
+			a.Native[i] = floatToInt16(v)
+		}
 		mono = resample(mono, f.rate, SampleRate)
 	}
 	a.PCM = make([]int16, len(mono))

@@ -292,6 +292,19 @@ func TestParseWAVConvert(t *testing.T) {
 			if !a.Converted || a.Playable() {
 				t.Errorf("%s: converted=%v playable=%v", a.Describe(), a.Converted, a.Playable())
 			}
+			// Native: the file's own timeline, mono, kept when resampled
+			switch {
+			case tc.rate == 8000 && a.Native != nil:
+				t.Errorf("%s: Native set for a file not resampled", a.Describe())
+			case tc.rate != 8000 && len(a.Native) != n:
+				t.Errorf("%s: Native holds %d samples, want %d", a.Describe(), len(a.Native), n)
+			case tc.rate != 8000 && tc.ch == 1 && tc.bits == 16:
+				for i, v := range x {
+					if a.Native[i] != floatToInt16(v) {
+						t.Fatalf("%s: Native[%d] = %d, want the file's %d", a.Describe(), i, a.Native[i], floatToInt16(v))
+					}
+				}
+			}
 			if want := n * 8000 / tc.rate; len(a.PCM) != want {
 				t.Errorf("%s: %d samples, want %d", a.Describe(), len(a.PCM), want)
 			}

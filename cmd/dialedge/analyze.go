@@ -153,35 +153,39 @@ func analyzeFile(ctx context.Context, cfg amd.Config, phase amd.Phase, path stri
 	defer f.Close()
 	a, err := media.ParseWAV(f)
 	if errors.Is(err, media.ErrNotWAV) || errors.Is(err, media.ErrUnsupportedWAV) {
-		pcm, serr := soxDecode(ctx, path)
-		if serr != nil {
+		var serr error
+		if a, serr = soxDecode(ctx, path); serr != nil {
 			return amd.Verdict{}, fmt.Errorf("%w; %w", err, serr)
 		}
-		return analyzeRecording(cfg, phase, pcm)
-	}
-	if err != nil {
+	} else if err != nil {
 		return amd.Verdict{}, err
 	}
-	return analyzeRecording(cfg, phase, a.PCM)
+	return analyzeRecording(cfg, phase, a)
 }
 
 // analyzeRecording analyses a recording, whose lost frames were written as
 // digital silence: those found (amd.Dropouts) are signalled lost, as a live
-// call's jitter buffer signals them.
-func analyzeRecording(cfg amd.Config, phase amd.Phase, pcm []int16) (amd.Verdict, error) {
-	lost := amd.Dropouts(pcm, nil)
-	return analyzePCM(cfg, phase, pcm, func(i int) bool { return lost[i] })
+// call's jitter buffer signals them. A recording at another rate than 8 kHz
+// is searched at its own rate (a.Native), before resampling smears the runs.
+func analyzeRecording(cfg amd.Config, phase amd.Phase, a *media.Audio) (amd.Verdict, error) {
+	var lost []bool
+	if a.Native != nil {
+		lost = amd.DropoutsAt(a.Native, a.SampleRate, nil)
+	} else {
+		lost = amd.Dropouts(a.PCM, nil)
+	}
+	return analyzePCM(cfg, phase, a.PCM, func(i int) bool { return i < len(lost) && lost[i] })
 }
 
-// soxMaxBytes bounds what soxDecode reads: an hour of 8 kHz 16-bit audio,
-// far more than any analysis listens to.
+// soxMaxBytes bounds what soxDecode reads: an hour of 8 kHz 16-bit audio
+// (at 48 kHz ten minutes), far more than any analysis listens to.
 const soxMaxBytes = 8000 * 2 * 3600
 
-// soxDecode converts path with sox to an 8 kHz mono 16-bit WAV stream
-// (channels averaged, sox's own resampler) and reads it with
-// media.ParseWAV. Its error says why sox could not: it is not installed,
-// or the first line of what it printed.
-func soxDecode(ctx context.Context, path string) ([]int16, error) {
+// soxDecode converts path with sox to a mono 16-bit WAV stream at the
+// file's own rate (channels averaged) and reads it with media.ParseWAV,
+// which resamples it to 8 kHz as it does a WAV file. Its error says why sox
+// could not: it is not installed, or the first line of what it printed.
+func soxDecode(ctx context.Context, path string) (*media.Audio, error) {
 	bin, err := exec.LookPath("sox")
 	if err != nil {
 		return nil, errors.New("other formats are converted with sox, which is not installed (apt-get install -y sox)")
@@ -189,7 +193,7 @@ func soxDecode(ctx context.Context, path string) ([]int16, error) {
 	if strings.HasPrefix(path, "-") {
 		path = "./" + path // a file name, not an option ("-n" is sox's null file)
 	}
-	cmd := exec.CommandContext(ctx, bin, "-V1", path, "-t", "wav", "-e", "signed-integer", "-b", "16", "-c", "1", "-r", "8000", "-")
+	cmd := exec.CommandContext(ctx, bin, "-V1", path, "-t", "wav", "-e", "signed-integer", "-b", "16", "-c", "1", "-")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.StdoutPipe()
@@ -223,7 +227,7 @@ func soxDecode(ctx context.Context, path string) ([]int16, error) {
 	case len(a.PCM) == 0:
 		return nil, errors.New("sox read it but found no audio")
 	}
-	return a.PCM, nil
+	return a, nil
 }
 
 // analyzePCM feeds 8 kHz mono audio to a detector in 20 ms frames exactly as

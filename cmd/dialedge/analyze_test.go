@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -241,5 +243,40 @@ func TestAnalyzeBridgesLostFramesOfARecording(t *testing.T) {
 	}
 	if l := got["ringback-uk-lossy.wav"]; l.Result != "ringback" {
 		t.Errorf("result %q (%s) at %d ms, want ringback", l.Result, l.Cause, l.DecisionMS)
+	}
+}
+
+// The same at other rates: a recording at 11.025, 16 or 44.1 kHz holds its
+// lost packets as exact runs on its own 10 ms grid, which resampling to
+// 8 kHz smears (the filter rings into them), so analyze searches the file
+// at its own rate (media.Audio.Native, amd.DropoutsAt). Found after
+// resampling, as before, the gaps were not found and the result was
+// unknown.
+func TestAnalyzeBridgesLostFramesAtTheFilesRate(t *testing.T) {
+	dir := t.TempDir()
+	for _, rate := range []int{11025, 16000, 44100} {
+		cell := func(k int) int { return k * rate / 100 } // 10 ms grid
+		// UK ringback, 400 + 450 Hz: 0.4 s on, 0.2 off, 0.4 on, 2 off
+		pcm := make([]int16, cell(3*300))
+		for i := range pcm {
+			if c := (i * 100 / rate) % 300; c < 40 || (c >= 60 && c < 100) {
+				x := 2 * math.Pi * float64(i) / float64(rate)
+				pcm[i] = int16(3000*math.Sin(400*x) + 3000*math.Sin(450*x))
+			}
+		}
+		for c := 0; c < 3*300; c += 300 {
+			// 40 ms lost 100 ms into each on period
+			clear(pcm[cell(c+10):cell(c+14)])
+			clear(pcm[cell(c+70):cell(c+74)])
+		}
+		name := fmt.Sprintf("ringback-uk-lossy-%d.wav", rate)
+		writeWAV(t, filepath.Join(dir, name), rate, 1, pcm)
+		got, stderr, err := analyzeJSON(t, "--phase", "early", filepath.Join(dir, name))
+		if err != nil {
+			t.Fatalf("analyze: %v (%s)", err, stderr)
+		}
+		if l := got[name]; l.Result != "ringback" {
+			t.Errorf("%d Hz: result %q (%s) at %d ms, want ringback", rate, l.Result, l.Cause, l.DecisionMS)
+		}
 	}
 }
