@@ -254,7 +254,7 @@ type humanDet struct {
 	bedOn    bool
 	bedQuiet int
 
-	pkHist [pkLongN]float32 // h.peak of the last pkLongN frames (pkI next)
+	pkHist [pkLongN]float32 // h.peak of the last pkLongN frames; pkI (below) is the next slot
 
 	// Minimum statistics of the level (dialedge mode): the minimum of the
 	// 3-frame mean level over msSubs sub-windows of msSubLen frames.
@@ -837,13 +837,6 @@ func (h *humanDet) fluxMusic(d *Detector, lost bool) bool {
 	return h.fmOn
 }
 
-// backgroundFloor: what passed for speech before a louder speaker was
-// background (babble, a TV, a far voice); its mean level over the last
-// 800 ms, bgFloorDB lower, is the line's floor from now on (as for steady
-// noise). A continuous background would otherwise hold the speaker's
-// bursts open (it stays within relHoldDB of the speech level) and make a
-// short answer look like a long greeting. skip: the most recent frames of
-// the window that belong to the speaker.
 // riseOver reports whether level, this frame's, is a voice reanchorDB
 // above the "speech" before it, which was then background; back is the
 // frames since the voice began (where the greeting starts). The level
@@ -878,6 +871,13 @@ func (h *humanDet) peakAgo(n int) float64 {
 	return float64(h.pkHist[(int(h.pkI)+pkLongN-n)%pkLongN])
 }
 
+// backgroundFloor: what passed for speech before a louder speaker was
+// background (babble, a TV, a far voice); its mean level over the last
+// 800 ms, bgFloorDB lower, is the line's floor from now on (as for steady
+// noise). A continuous background would otherwise hold the speaker's
+// bursts open (it stays within relHoldDB of the speech level) and make a
+// short answer look like a long greeting. skip: the most recent frames of
+// the window that belong to the speaker.
 func (h *humanDet) backgroundFloor(skip int) {
 	n := h.rn - skip
 	if n < initWin {
