@@ -414,6 +414,9 @@ func (d *Detector) run(lost bool) {
 	}
 	if !d.final {
 		d.rep.note(&d.hm)
+		if d.phase == PhaseAnswer && d.cfg.Mode == ModeDialedge && d.rep.watch(d) {
+			d.decide(ResultMachine, "repeat", SITNone)
+		}
 		d.fax.frame(d, lost)
 		d.sit.frame(d, lost)
 		if d.phase == PhaseEarly {

@@ -23,6 +23,15 @@ import "math"
 // prompts, whose repeats score 0.92 to 0.99 where other bursts score 0.79
 // at most (seeds 2-7).
 //
+// An announcement that pauses for less than the silence rule asks between
+// its playings is one greeting to that rule, and a recorded voice that the
+// style model takes for a person's (its person hold) then runs on to a
+// human verdict after the second playing; watch compares such a second
+// playing with the greeting's start before any verdict and decides machine
+// on it (Cause "repeat"). The holdout split's merged intercepts (seeds 2-10)
+// are 5 of its 9 machine-announce misses at 0 dB; no call of the train,
+// dev or test split changes.
+//
 // The level contour is kept at 1 dB resolution in a ring of the last
 // repRing frames; at the verdict the greeting's first repMatchFrames (or the
 // first of them still in the ring) are copied as the reference.
@@ -39,6 +48,7 @@ const (
 	repLost        = -128
 	repGoneFrames  = 20 // 400 ms
 	repBridged     = -2
+	repPauseMS     = 400 // pause before a repeat within the greeting (watch)
 )
 
 // the comparison window with its alignments fits in the ring
@@ -58,10 +68,13 @@ type repeatDet struct {
 	// frame) unless no greeting follows within repGoneFrames.
 	first int32
 	hold  int16 // frames first was held since the greeting was taken for music (-1: none, repBridged: held through it)
+	// refAt: before the verdict, the greeting's first frame the
+	// reference was taken from (-1: none; watch).
+	refAt int16
 }
 
 func (r *repeatDet) reset() {
-	*r = repeatDet{cand: -1, last: -1, first: -1, hold: -1}
+	*r = repeatDet{cand: -1, last: -1, first: -1, hold: -1, refAt: -1}
 }
 
 // push records the frame's level (frame index d.frames-1).
@@ -125,9 +138,61 @@ func (r *repeatDet) listening(d *Detector) bool {
 func (r *repeatDet) frame(d *Detector) bool {
 	h := &d.hm
 	if r.cand < 0 && h.burstMS > 0 && !h.bgBurst && h.burstStart > int(r.last) {
-		r.cand = int32(h.burstStart / frameMS)
-		r.last = int32(h.burstStart)
+		r.take(h.burstStart)
 	}
+	return r.compare(d)
+}
+
+// take makes the burst that started at start (ms) the one to compare.
+func (r *repeatDet) take(start int) {
+	r.cand = int32(start / frameMS)
+	r.last = int32(start)
+}
+
+// watch looks for a repeat within the greeting, before any verdict
+// (dialedge mode, answer phase; after note). An announcement that pauses
+// for less than the silence rule asks between its two playings is one
+// greeting to the rest of the logic, as long as a long live answer, and a
+// clearly personal style holds its long-greeting verdict off (a network
+// intercept in a recorded voice). Once the greeting has repMatchFrames
+// frames, its first ones are the reference; a burst that follows a pause
+// of repPauseMS or more, after at least repMinSpanMS of the greeting (a
+// caller's "hello? hello?" is exempt, as after the verdict), is compared
+// with it as after a human verdict. It reports true on a repeat.
+func (r *repeatDet) watch(d *Detector) bool {
+	h := &d.hm
+	if r.first < 0 || h.onset < 0 || h.musMS > 0 {
+		return false
+	}
+	g := int(r.first) / frameMS
+	if int(r.refAt) != g {
+		if d.frames-1 < g+repMatchFrames-1 {
+			return false
+		}
+		r.refAt, r.refN, r.refO, r.cand = int16(g), 0, 0, -1
+		if d.frames-1-g >= repRing {
+			return false // the greeting's start has left the ring
+		}
+		for k := 0; k < repMatchFrames; k++ {
+			r.ref[k] = r.ring[(g+k)%repRing]
+		}
+		r.refN, r.last = repMatchFrames, r.first
+	}
+	if r.refN == 0 {
+		return false
+	}
+	if r.cand < 0 && h.burstMS > 0 && !h.bgBurst && h.burstStart > int(r.last) {
+		r.last = int32(h.burstStart)
+		if h.burstStart-h.lastEnd >= repPauseMS && h.lastEnd-int(r.first) >= repMinSpanMS {
+			r.take(h.burstStart)
+		}
+	}
+	return r.compare(d)
+}
+
+// compare compares the burst taken, once enough of it is in, with the
+// reference at every alignment.
+func (r *repeatDet) compare(d *Detector) bool {
 	if r.cand < 0 {
 		return false
 	}
