@@ -1014,14 +1014,13 @@ func (h *humanDet) frame(d *Detector, lost bool) {
 	// A tone in progress (or one just ended and not yet claimed) is not
 	// the silence of someone waiting for an answer.
 	tone := d.beep.run || d.beep.pendAt > 0
-	if !tone && h.speechMS >= minGreetingMS && h.silenceMS(now) >= h.required(cfg, span) {
+	// A "silence" as loud as the greeting is not one yet (loudSilence):
+	// no human verdict, the other rules and the deadline go on.
+	if !tone && h.speechMS >= minGreetingMS && h.silenceMS(now) >= h.required(cfg, span) && !h.loudSilence(cfg, now) {
 		if h.floorUnseen(cfg) {
 			// The "greeting" began before the line's floor could be
 			// heard: wait for minimum statistics to tell a noisy line
 			// from a voice.
-			return
-		}
-		if h.loudSilence(cfg, now) {
 			return
 		}
 		if h.segMusic() {
