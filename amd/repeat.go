@@ -137,10 +137,16 @@ func (r *repeatDet) listening(d *Detector) bool {
 // It reports true when the burst under comparison repeats the greeting.
 func (r *repeatDet) frame(d *Detector) bool {
 	h := &d.hm
-	if r.cand < 0 && h.burstMS > 0 && !h.bgBurst && h.burstStart > int(r.last) {
+	if r.fresh(h) {
 		r.take(h.burstStart)
 	}
 	return r.compare(d)
+}
+
+// fresh reports a burst in progress that started after the last one
+// tried, while none is under comparison.
+func (r *repeatDet) fresh(h *humanDet) bool {
+	return r.cand < 0 && h.burstMS > 0 && !h.bgBurst && h.burstStart > int(r.last)
 }
 
 // take makes the burst that started at start (ms) the one to compare.
@@ -150,15 +156,15 @@ func (r *repeatDet) take(start int) {
 }
 
 // watch looks for a repeat within the greeting, before any verdict
-// (dialedge mode, answer phase; after note). An announcement that pauses
+// (dialedge mode, answer phase; after note): an announcement that pauses
 // for less than the silence rule asks between its two playings is one
-// greeting to the rest of the logic, as long as a long live answer, and a
-// clearly personal style holds its long-greeting verdict off (a network
-// intercept in a recorded voice). Once the greeting has repMatchFrames
-// frames, its first ones are the reference; a burst that follows a pause
-// of repPauseMS or more, after at least repMinSpanMS of the greeting (a
-// caller's "hello? hello?" is exempt, as after the verdict), is compared
-// with it as after a human verdict. It reports true on a repeat.
+// greeting to the other rules, and the style model's person hold can
+// keep it from the long-greeting verdict. Once the greeting has
+// repMatchFrames frames, its first ones are the reference; a burst that
+// follows a pause of repPauseMS or more, after at least repMinSpanMS of
+// the greeting (a caller's "hello? hello?" is exempt, as after the
+// verdict), is compared with it as after a human verdict. It reports true
+// on a repeat.
 func (r *repeatDet) watch(d *Detector) bool {
 	h := &d.hm
 	if r.first < 0 || h.onset < 0 || h.musMS > 0 {
@@ -181,7 +187,7 @@ func (r *repeatDet) watch(d *Detector) bool {
 	if r.refN == 0 {
 		return false
 	}
-	if r.cand < 0 && h.burstMS > 0 && !h.bgBurst && h.burstStart > int(r.last) {
+	if r.fresh(h) {
 		r.last = int32(h.burstStart)
 		if h.burstStart-h.lastEnd >= repPauseMS && h.lastEnd-int(r.first) >= repMinSpanMS {
 			r.take(h.burstStart)
