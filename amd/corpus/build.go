@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/dialedge/dialedge/amd"
 )
@@ -36,6 +37,11 @@ type Config struct {
 	// calls are drawn: the same calls at other signal-to-noise ratios,
 	// a stress test of the detector (0: the corpus as designed).
 	SNRShiftDB float64 `yaml:"snrShiftDB"`
+	// Channel sends every call through a telephone channel (Channels:
+	// none, g712, gsm, amr) after its noise and before its G.711 round
+	// trip, a stress test like SNRShiftDB ("" or none: the corpus as
+	// designed).
+	Channel string `yaml:"channel"`
 }
 
 // DefaultConfig is the full corpus.
@@ -57,6 +63,9 @@ func (c Config) Validate() error {
 	if !(c.SNRShiftDB >= -30 && c.SNRShiftDB <= 30) {
 		return fmt.Errorf("%w: snrShiftDB = %v (allowed -30..30 dB)", ErrInvalid, c.SNRShiftDB)
 	}
+	if c.Channel != "" && !slices.Contains(Channels, c.Channel) {
+		return fmt.Errorf("%w: channel = %q (allowed %s)", ErrInvalid, c.Channel, strings.Join(Channels, ", "))
+	}
 	for _, s := range c.Splits {
 		if _, err := ParseSplit(string(s)); err != nil {
 			return err
@@ -67,11 +76,12 @@ func (c Config) Validate() error {
 
 // Degradation is what was done to a call's audio.
 type Degradation struct {
-	LevelDB float64 `json:"level_dbfs"` // active speech (or tone) level
-	Noise   string  `json:"noise"`      // none, white, pink, babble
-	SNR     float64 `json:"snr_db"`     // speech to noise, when Noise != none
-	Codec   string  `json:"codec"`      // linear, ulaw, alaw (round trip)
-	LossPct float64 `json:"loss_pct"`   // share of frames signalled lost
+	LevelDB float64 `json:"level_dbfs"`        // active speech (or tone) level
+	Noise   string  `json:"noise"`             // none, white, pink, babble
+	SNR     float64 `json:"snr_db"`            // speech to noise, when Noise != none
+	Codec   string  `json:"codec"`             // linear, ulaw, alaw (round trip)
+	LossPct float64 `json:"loss_pct"`          // share of frames signalled lost
+	Channel string  `json:"channel,omitempty"` // telephone channel (Config.Channel), when not none
 }
 
 func (g Degradation) String() string {
@@ -79,7 +89,11 @@ func (g Degradation) String() string {
 	if n != NoiseNone {
 		n = fmt.Sprintf("%s@%.0fdB", g.Noise, g.SNR)
 	}
-	return fmt.Sprintf("%.0fdBFS %s %s loss%.0f%%", g.LevelDB, n, g.Codec, g.LossPct)
+	s := fmt.Sprintf("%.0fdBFS %s %s loss%.0f%%", g.LevelDB, n, g.Codec, g.LossPct)
+	if g.Channel != "" {
+		s += " " + g.Channel
+	}
+	return s
 }
 
 // Call is one labelled call.
@@ -220,6 +234,9 @@ func Build(ctx context.Context, cfg Config) ([]Call, error) {
 		if r.c.Degrade.Noise != NoiseNone {
 			r.c.Degrade.SNR += cfg.SNRShiftDB
 		}
+		if cfg.Channel != ChannelNone {
+			r.c.Degrade.Channel = cfg.Channel
+		}
 		for _, s := range r.segs {
 			if s.clip != nil {
 				reqs = append(reqs, *s.clip)
@@ -238,6 +255,12 @@ func Build(ctx context.Context, cfg Config) ([]Call, error) {
 		}
 		c.ID = fmt.Sprintf("%s-%04d", r.c.Split, i)
 		calls = append(calls, c)
+	}
+	if err := applyChannels(ctx, calls, cfg.Channel, cfg.Workers); err != nil {
+		return nil, err
+	}
+	for i := range calls {
+		g711RoundTrip(calls[i].PCM, calls[i].Degrade.Codec)
 	}
 	return calls, nil
 }
@@ -606,8 +629,7 @@ func render(syn *synthesizer, rc *recipe, all []*recipe) (Call, error) {
 			return c, err
 		}
 	}
-	g711RoundTrip(pcm, g.Codec)
-	c.PCM = pcm
+	c.PCM = pcm // (the channel and the G.711 round trip follow in Build)
 	c.Lost = make([]bool, len(pcm)/amd.FrameSamples)
 	if c.Split == Holdout {
 		// bursts of 1-3 frames, LossPct of the frames on average

@@ -115,6 +115,11 @@ func TestConfigErrors(t *testing.T) {
 			t.Errorf("snrShiftDB %v: %v", v, err)
 		}
 	}
+	cfg = DefaultConfig()
+	cfg.Channel = "g711"
+	if _, err := Build(context.Background(), cfg); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), `channel = "g711"`) || !strings.Contains(err.Error(), "none, g712, gsm, amr") {
+		t.Errorf("bad channel: %v", err)
+	}
 }
 
 // TestReportTargets runs the pipeline on a reduced test split (speakers and

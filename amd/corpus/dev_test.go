@@ -51,7 +51,8 @@ func TestDevReport(t *testing.T) {
 // envConfig is the corpus configuration of the env-driven tools in this
 // package: the named split, CPA_PER speakers' calls each, CPA_TONEREPS
 // tone repetitions, CPA_SEED the corpus seed, CPA_SNRSHIFT the stress
-// test's noise shift in dB (cpa-report -snr-shift).
+// test's noise shift in dB (cpa-report -snr-shift), CPA_CHANNEL its
+// telephone channel (cpa-report -channel).
 func envConfig(t *testing.T, split string) Config {
 	t.Helper()
 	sp, err := ParseSplit(split)
@@ -64,5 +65,9 @@ func envConfig(t *testing.T, split string) Config {
 	envnum.Set(t, "CPA_TONEREPS", &cfg.ToneReps, strconv.Atoi)
 	envnum.Set(t, "CPA_SEED", &cfg.Seed, envnum.Int64)
 	envnum.Set(t, "CPA_SNRSHIFT", &cfg.SNRShiftDB, envnum.Float)
+	cfg.Channel = os.Getenv("CPA_CHANNEL")
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
 	return cfg
 }

@@ -30,6 +30,8 @@ func runCPAReport(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	misses := fs.Bool("misses", false, "list the dialedge-mode misses")
 	asRec := fs.Bool("as-recordings", false, "score the calls as dialedge analyze reads their recordings (-out): lost frames written as digital silence, signalled lost only where found again")
 	speakers := fs.Bool("speakers", false, "print the speaker split and exit")
+	channel := fs.String("channel", corpus.ChannelNone, "stress test: send every call through a telephone channel after its noise, before its G.711 round trip: "+
+		"none, g712 (a steep 300-3400 Hz band), gsm (GSM 06.10 full rate) or amr (AMR-NB 12.2 kbit/s)")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
 	}
@@ -41,7 +43,7 @@ func runCPAReport(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return usageError{err}
 	}
-	cfg := corpus.Config{CacheDir: *cache, Seed: *seed, Splits: []corpus.Split{sp}, PerSpeaker: *per, ToneReps: *reps, Workers: 2, SNRShiftDB: *snrShift}
+	cfg := corpus.Config{CacheDir: *cache, Seed: *seed, Splits: []corpus.Split{sp}, PerSpeaker: *per, ToneReps: *reps, Workers: 2, SNRShiftDB: *snrShift, Channel: *channel}
 	if err := cfg.Validate(); err != nil {
 		return usageError{err}
 	}
