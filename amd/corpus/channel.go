@@ -40,7 +40,9 @@ var Channels = []string{ChannelNone, ChannelG712, ChannelGSM, ChannelAMR}
 func channelPipes(ch string) [][]string {
 	raw := []string{"-t", "raw", "-e", "signed", "-b", "16", "-r", "8000", "-c", "1"}
 	stage := func(in, out []string, effects ...string) []string {
-		a := append(append(append([]string{}, in...), "-"), out...)
+		// -D: no dither (sox dithers with a random seed otherwise, and
+		// the same Config must build the same calls)
+		a := append(append(append([]string{"-D"}, in...), "-"), out...)
 		return append(append(a, "-"), effects...)
 	}
 	codec := func(t ...string) [][]string {

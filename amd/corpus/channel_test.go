@@ -3,6 +3,7 @@ package corpus
 import (
 	"context"
 	"math"
+	"slices"
 	"testing"
 )
 
@@ -19,7 +20,8 @@ func powerAt(pcm []int16, from int, freq float64) float64 {
 }
 
 // TestChannels sends a 150 Hz plus 1 kHz pair through each channel: every
-// channel keeps the length and the 1 kHz tone, the telephone band drops
+// channel keeps the length and the 1 kHz tone and gives the same audio
+// twice, the telephone band drops
 // the 150 Hz one, and the codecs change the waveform (a channel that did
 // nothing would pass the level checks).
 func TestChannels(t *testing.T) {
@@ -37,6 +39,13 @@ func TestChannels(t *testing.T) {
 		}
 		if len(out) != len(pcm) {
 			t.Fatalf("%s: %d samples out of %d", ch, len(out), len(pcm))
+		}
+		again := append([]int16(nil), pcm...)
+		if err := applyChannel(context.Background(), again, ch); err != nil {
+			t.Fatalf("%s: %v", ch, err)
+		}
+		if !slices.Equal(again, out) {
+			t.Errorf("%s: two runs gave different audio (the same Config must build the same calls)", ch)
 		}
 		var diff float64
 		for i := skip; i < len(pcm); i++ {
