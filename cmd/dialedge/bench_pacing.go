@@ -88,11 +88,7 @@ func printPacingTable(w io.Writer, rows []sim.Row, seeds int) {
 	sums := sim.Summarise(rows)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "scenario\tagents\tmode\toccupancy\tmin occ\tabandon\tmax abandon\tworst 24h\tworst hour\trecovery s\tratio\tdials/live\treleased\tlives lost\t\n")
-	var best float64
 	for _, s := range sums {
-		if s.Mode == sim.ModeBestRatio {
-			best = s.Occupancy
-		}
 		ratio := ""
 		if s.Mode == sim.ModeBestRatio {
 			ratio = fmt.Sprintf("%.2f", s.Ratio)
@@ -110,7 +106,6 @@ func printPacingTable(w io.Writer, rows []sim.Row, seeds int) {
 			bestOcc[fmt.Sprintf("%s|%d", s.Scenario, s.Agents)] = s.Occupancy
 		}
 	}
-	_ = best
 	for _, s := range sums {
 		if s.Mode != sim.ModePredictive {
 			continue
