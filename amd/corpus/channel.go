@@ -45,17 +45,14 @@ func channelPipes(ch string) [][]string {
 		a := append(append(append([]string{"-D"}, in...), "-"), out...)
 		return append(append(a, "-"), effects...)
 	}
-	codec := func(t ...string) [][]string {
-		enc := append(append([]string{}, t...), "-r", "8000", "-c", "1")
-		return [][]string{stage(raw, enc), stage(t, raw)}
-	}
+	codec := func(enc, dec []string) [][]string { return [][]string{stage(raw, enc), stage(dec, raw)} }
 	switch ch {
 	case ChannelG712:
 		return [][]string{stage(raw, raw, "sinc", "300-3400")}
 	case ChannelGSM:
-		return codec("-t", "gsm")
+		return codec([]string{"-t", "gsm"}, []string{"-t", "gsm"})
 	case ChannelAMR:
-		return [][]string{stage(raw, []string{"-t", "amr-nb", "-C", "7"}), stage([]string{"-t", "amr-nb"}, raw)}
+		return codec([]string{"-t", "amr-nb", "-C", "7"}, []string{"-t", "amr-nb"}) // mode 7: 12.2 kbit/s
 	}
 	return nil
 }
