@@ -3,7 +3,6 @@ package corpus
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"fmt"
 	"os/exec"
 	"strings"
@@ -60,10 +59,7 @@ func channelPipes(ch string) [][]string {
 // applyChannel sends pcm through the channel in place. The result keeps
 // pcm's length (a codec's last partial frame is padded with silence).
 func applyChannel(ctx context.Context, pcm []int16, ch string) error {
-	b := make([]byte, 2*len(pcm))
-	for i, v := range pcm {
-		binary.LittleEndian.PutUint16(b[2*i:], uint16(v))
-	}
+	b := encodeS16(pcm)
 	for _, args := range channelPipes(ch) {
 		var out, errb bytes.Buffer
 		cmd := exec.CommandContext(ctx, "sox", args...)
@@ -73,12 +69,8 @@ func applyChannel(ctx context.Context, pcm []int16, ch string) error {
 		}
 		b = out.Bytes()
 	}
-	for i := range pcm {
-		pcm[i] = 0
-		if 2*i+1 < len(b) {
-			pcm[i] = int16(binary.LittleEndian.Uint16(b[2*i:]))
-		}
-	}
+	n := copy(pcm, decodeS16(b))
+	clear(pcm[n:])
 	return nil
 }
 

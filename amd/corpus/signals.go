@@ -258,11 +258,7 @@ func readWAV(b []byte) ([]int16, int, error) {
 			if ch != 1 || bits != 16 {
 				return nil, 0, fmt.Errorf("%d channels %d bits, want mono 16-bit", ch, bits)
 			}
-			pcm := make([]int16, size/2)
-			for i := range pcm {
-				pcm[i] = int16(binary.LittleEndian.Uint16(body[2*i:]))
-			}
-			return pcm, sr, nil
+			return decodeS16(body[:size]), sr, nil
 		}
 		p += 8 + size + size&1
 	}
@@ -284,15 +280,30 @@ func WriteWAV(w io.Writer, pcm []int16) error {
 	binary.LittleEndian.PutUint16(h[34:], 16)
 	copy(h[36:], "data")
 	binary.LittleEndian.PutUint32(h[40:], uint32(2*len(pcm)))
+	if _, err := w.Write(h); err != nil {
+		return err
+	}
+	_, err := w.Write(encodeS16(pcm))
+	return err
+}
+
+// encodeS16 returns pcm as raw 16-bit little-endian samples.
+func encodeS16(pcm []int16) []byte {
 	b := make([]byte, 2*len(pcm))
 	for i, v := range pcm {
 		binary.LittleEndian.PutUint16(b[2*i:], uint16(v))
 	}
-	if _, err := w.Write(h); err != nil {
-		return err
+	return b
+}
+
+// decodeS16 returns raw 16-bit little-endian samples (a trailing odd
+// byte is ignored).
+func decodeS16(b []byte) []int16 {
+	pcm := make([]int16, len(b)/2)
+	for i := range pcm {
+		pcm[i] = int16(binary.LittleEndian.Uint16(b[2*i:]))
 	}
-	_, err := w.Write(b)
-	return err
+	return pcm
 }
 
 // trim removes leading and trailing near-silence.

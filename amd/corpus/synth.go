@@ -3,7 +3,6 @@ package corpus
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"os"
@@ -158,13 +157,9 @@ func (s *synthesizer) render(ctx context.Context, r clipReq) error {
 		return fmt.Errorf("%s: %d Hz, want 8000", out, sr)
 	}
 	pcm = trim(pcm)
-	raw := make([]byte, 2*len(pcm))
-	for i, v := range pcm {
-		binary.LittleEndian.PutUint16(raw[2*i:], uint16(v))
-	}
 	k := r.key()
 	part := s.path(k) + ".part"
-	if err := os.WriteFile(part, raw, 0o644); err != nil {
+	if err := os.WriteFile(part, encodeS16(pcm), 0o644); err != nil {
 		return err
 	}
 	return os.Rename(part, s.path(k))
@@ -182,10 +177,7 @@ func (s *synthesizer) clip(r clipReq) ([]int16, error) {
 	if err != nil {
 		return nil, fmt.Errorf("clip %s %q: %w", r.sp.ID, r.text, err)
 	}
-	pcm := make([]int16, len(b)/2)
-	for i := range pcm {
-		pcm[i] = int16(binary.LittleEndian.Uint16(b[2*i:]))
-	}
+	pcm := decodeS16(b)
 	if s.clips == nil {
 		s.clips = map[string][]int16{}
 	}
