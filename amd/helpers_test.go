@@ -290,7 +290,7 @@ func espeak(t testing.TB, voice string, wpm int, text string) []int16 {
 	if b, err := exec.Command("espeak-ng", "-v", voice, "-s", fmt.Sprint(wpm), "-w", raw, text).CombinedOutput(); err != nil {
 		t.Fatalf("espeak-ng: %v: %s", err, b)
 	}
-	if b, err := exec.Command("sox", raw, "-r", "8000", "-c", "1", "-b", "16", out).CombinedOutput(); err != nil {
+	if b, err := exec.Command("sox", "-D", raw, "-r", "8000", "-c", "1", "-b", "16", out).CombinedOutput(); err != nil {
 		t.Fatalf("sox: %v: %s", err, b)
 	}
 	pcm, _, err := readWAV(out)

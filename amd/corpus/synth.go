@@ -26,7 +26,7 @@ type clipReq struct {
 
 func (c clipReq) key() string {
 	h := sha256.New()
-	fmt.Fprintf(h, "v3|%s|%s|%d|%d|%s|%s|%s", c.sp.Voice, c.sp.RecLang, c.sp.WPM, c.sp.Pitch,
+	fmt.Fprintf(h, "v4|%s|%s|%d|%d|%s|%s|%s", c.sp.Voice, c.sp.RecLang, c.sp.WPM, c.sp.Pitch,
 		strings.Join(c.sp.Sox, " "), c.text, "band250-3400")
 	return hex.EncodeToString(h.Sum(nil))[:20]
 }
@@ -139,7 +139,11 @@ func (s *synthesizer) render(ctx context.Context, r clipReq) error {
 			return fmt.Errorf("espeak-ng -v %s %q: %v: %s", r.sp.Voice, r.text, err, b)
 		}
 	}
-	args := append([]string{in, "-r", "8000", "-c", "1", "-b", "16", out}, r.sp.Sox...)
+	// -D: no dither. sox dithers a 16-bit output with a random seed, so
+	// the same clip came out different on every render (v3 keys): the
+	// cache, and every figure measured on it, did not reproduce on
+	// another machine.
+	args := append([]string{"-D", in, "-r", "8000", "-c", "1", "-b", "16", out}, r.sp.Sox...)
 	args = append(args, "rate", "8000")
 	args = append(args, band...)
 	if b, err := exec.CommandContext(ctx, "sox", args...).CombinedOutput(); err != nil {
