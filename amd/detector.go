@@ -53,6 +53,29 @@ const (
 	// noisyToneShare: energy share near the fitted frequency of a tone in
 	// noise (15 dB SNR white or pink noise leaves about 0.7).
 	noisyToneShare = 0.6
+	// dcFrames: the DC estimate is the mean of the frames' means, over
+	// the frames since Reset up to dcFrames and then a running mean of
+	// that time constant (640 ms: slow beside the lowest sound in the
+	// telephone band).
+	dcFrames = 32
+	// dcDevFrames: the frames' means' wander about the estimate is their
+	// mean distance from it over the frames since Reset up to dcDevFrames,
+	// then a running mean of that time constant (160 ms).
+	dcDevFrames = 8
+	// dcMinFrames: no offset is taken off before this many frames have
+	// been measured.
+	dcMinFrames = 4
+	// dcFrameT: before that, a frame's own mean is taken off when it
+	// stands this many standard errors out of its quarters' spread (a t
+	// of 3 degrees of freedom; rumble passes it in about 0.4 % of frames).
+	dcFrameT = 8
+	// dcFrameShare: and when it carries this share of the frame's energy.
+	dcFrameShare = 0.8
+	// dcDeadband: the offset (in samples) always left on the line, and
+	// dcSigmas: how far (in standard errors of the estimate) an offset
+	// must stand out of the wander before it is taken off; see dcOffset.
+	dcDeadband = 8
+	dcSigmas   = 5
 	// clipLevel: a sample this close to full scale is clipped (G.711
 	// decodes full scale as 32124 or 32256).
 	clipLevel = 31000
@@ -75,9 +98,16 @@ type Detector struct {
 	// last half frame). The detectors that use it know whether that frame
 	// was the one just before: histOK.
 	hist   [histN]float64
-	histOK bool  // hist holds the frame just before this one (no lost frame or Reset between)
-	h1, h2 int32 // last two samples of the previous frame
-	frames int   // frames seen, lost ones included
+	histOK bool // hist holds the frame just before this one (no lost frame or Reset between)
+	// The DC removal's state (see dcOffset): dcN, the frames measured
+	// since Reset (up to dcFrames; 0 before the first); dc, the offset
+	// estimate, samples × 256; dcDev, the mean distance of the frames'
+	// means from it, samples × 16 (saturating).
+	dcN    uint8
+	dcDev  int16
+	h1, h2 int32 // last two samples of the previous frame (after the DC removal)
+	dc     int32
+	frames int // frames seen, lost ones included
 	f      feat
 
 	verdict Verdict
@@ -122,6 +152,7 @@ func (d *Detector) Reset(phase Phase) {
 	}
 	d.h1, d.h2 = 0, 0
 	d.histOK = false
+	d.dc, d.dcDev, d.dcN = 0, 0, 0
 	d.frames = 0
 	d.f = feat{}
 	d.verdict = Verdict{BeepMS: -1}
@@ -277,10 +308,121 @@ func (d *Detector) decide(r Result, cause string, sit SIT) {
 	d.emit(Event{Kind: EventVerdict, AtMS: d.verdict.DecisionMS, Verdict: d.verdict})
 }
 
-// features converts the frame and computes the shared features.
+// dcOffset is what features subtracts from every sample: the line's DC
+// offset, when it stands out of the frames' own wander. An offset is a
+// constant; the estimate (dc/256, the mean of n frames' means) strays from
+// it by about the wander (dev/16, the frames' means' mean distance from
+// it) over the square root of n. What lies beyond dcSigmas of those
+// standard errors, and beyond dcDeadband, is taken off down to the larger
+// of the two:
+//   - a line's small offsets stay (A-law's idle pattern decodes to +8, and
+//     the detectors' floors were measured with it);
+//   - so does the slow wander of rumble (brown noise holds most of its
+//     energy below 25 Hz, and each frame's mean moves with it);
+//   - an offset from an analogue leg or a decoder's bias would lift every
+//     floor and hide quiet speech under it (1 % of full scale cost 17
+//     points of accuracy on the holdout), and is taken off.
+//
+// Nothing is taken off before dcMinFrames frames: rumble's first few means
+// can agree by chance.
+func dcOffset(dc int32, dev int16, n uint8) int32 {
+	if n < dcMinFrames {
+		return 0
+	}
+	band := max(dcDeadband<<8, int32(dcSigmas*16*float64(dev)/math.Sqrt(float64(n))))
+	switch {
+	case dc > band:
+		return (dc - band + 128) >> 8
+	case dc < -band:
+		return (dc + band + 128) >> 8
+	}
+	return 0
+}
+
+// lineOffset is what features takes off every sample of frame (at most
+// FrameSamples long): the line's DC offset, by the estimate (dcOffset), or
+// before it has dcMinFrames frames by the frame alone (frameOffset).
+func (d *Detector) lineOffset(frame []int16) int32 {
+	if d.dcN >= dcMinFrames {
+		return dcOffset(d.dc, d.dcDev, d.dcN)
+	}
+	if len(frame) == 0 {
+		return 0
+	}
+	return frameOffset(frame)
+}
+
+// frameOffset is the offset taken off a frame before the estimate has
+// dcMinFrames frames, from the frame alone. It is for the opening
+// frames of a quiet line with an offset, which would otherwise sound loud
+// and set the floors wrong: the frame's mean is taken off, down to
+// dcDeadband, when
+//   - it carries dcFrameShare or more of the frame's energy (an offset
+//     over the line's noise; pink noise's sub-audio share is about half),
+//   - the frame's four quarters agree on it: it stands dcFrameT standard
+//     errors (the spread of the quarters' means over 2) out, where rumble
+//     moves within a frame (brown noise's correlation time is about a
+//     frame), and
+//   - it lies beyond dcDeadband.
+func frameOffset(frame []int16) int32 {
+	n := len(frame)
+	if n < 8 {
+		return 0
+	}
+	var q [4]int64
+	var sq float64
+	for i, v := range frame {
+		q[i*4/n] += int64(v)
+		sq += float64(v) * float64(v)
+	}
+	raw := q[0] + q[1] + q[2] + q[3]
+	m := float64(raw) / float64(n)
+	if math.Abs(m) <= dcDeadband || m*m < dcFrameShare*sq/float64(n) {
+		return 0
+	}
+	var qm [4]float64
+	var qs float64
+	for j := range q {
+		// the quarter's samples, i*4/n == j: from ceil(j*n/4) on
+		lo, hi := (j*n+3)/4, ((j+1)*n+3)/4
+		qm[j] = float64(q[j]) / float64(hi-lo)
+		qs += qm[j]
+	}
+	var ss float64
+	for _, v := range qm {
+		ss += (v - qs/4) * (v - qs/4)
+	}
+	if math.Abs(m) <= dcFrameT*math.Sqrt(ss/3)/2 {
+		return 0
+	}
+	mean := int32(raw * 256 / int64(n))
+	band := int32(dcDeadband << 8)
+	if mean < 0 {
+		band = -band
+	}
+	return (mean - band + 128) >> 8
+}
+
+// dcUpdate adds a frame's mean (samples × 256) to the DC estimate.
+func (d *Detector) dcUpdate(mean int32) {
+	if d.dcN == 0 {
+		d.dc, d.dcDev, d.dcN = mean, 0, 1
+		return
+	}
+	dev := min(max(mean-d.dc, d.dc-mean)>>4, math.MaxInt16)
+	d.dcDev += int16((dev - int32(d.dcDev)) / int32(min(d.dcN, dcDevFrames)))
+	if d.dcN < dcFrames {
+		d.dcN++
+	}
+	d.dc += (mean - d.dc) / int32(d.dcN)
+}
+
+// features converts the frame and computes the shared features, on the
+// samples less the line's DC offset (lineOffset; the estimate takes the
+// frame in after it).
 //
 // The sums (energy, mean |sample|, the sinusoid fit's) are taken on the
-// int16 samples in integer arithmetic: every term of their floating-point
+// integer samples in integer arithmetic: every term of their floating-point
 // forms is a multiple of 2^-30 and no sum reaches 2^53 of those, so the
 // floating-point sums were exact and these are the same numbers, at a
 // fraction of the cost.
@@ -290,12 +432,16 @@ func (d *Detector) features(frame []int16) {
 		n = FrameSamples
 	}
 	frame = frame[:n]
+	off := d.lineOffset(frame)
+	var raw int64 // the samples' sum as they came
 	var sumAbs, e, e0, r1, r2 int64
 	zc, clipped := 0, 0
 	h1, h2 := d.h1, d.h2
 	p1, p2 := h1, h2 // the two samples before sample i
 	for i, v := range frame {
-		s := int32(v)
+		raw += int64(v)
+		s := int32(v) - off
+		s = max(-32768, min(32767, s))
 		m := s >> 31
 		abs := (s ^ m) - m
 		sumAbs += int64(abs)
@@ -313,6 +459,9 @@ func (d *Detector) features(frame []int16) {
 	for i := n; i < FrameSamples; i++ {
 		d.x[i] = 0
 		p2, p1 = p1, 0
+	}
+	if n > 0 {
+		d.dcUpdate(int32(raw * 256 / int64(n)))
 	}
 	// Single sinusoid fit: x[k] + x[k-2] = 2c x[k-1], least squares in c,
 	// over the frame (zero-padded) with x[-1] = h1 and x[-2] = h2:

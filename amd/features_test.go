@@ -108,6 +108,104 @@ func refFeatures(frame []int16, h1, h2, nf float64) (f feat, x [FrameSamples]flo
 	return f, x
 }
 
+// refDC is the DC removal as dcOffset documents it, written out plainly:
+// the estimate (samples × 256) is the mean of the frames' means, over up
+// to 32 frames and then a running mean; their wander about it (samples ×
+// 16, at most 32767) the mean distance over up to 8 frames, then a running
+// mean; from the fourth frame on, an offset beyond max(8 samples, 5 ×
+// wander / sqrt(n)) is taken off down to that band, rounded.
+type refDC struct {
+	dc, dev, n int64
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+func (r *refDC) add(mean int64) {
+	if r.n == 0 {
+		r.dc, r.dev, r.n = mean, 0, 1
+		return
+	}
+	dev := min(floorDiv(max(mean-r.dc, r.dc-mean), 16), 32767)
+	r.dev += (dev - r.dev) / min(r.n, 8) // truncated, as the detector's
+	r.n = min(r.n+1, 32)
+	r.dc += (mean - r.dc) / r.n // truncated, as the detector's
+}
+
+func (r *refDC) apply(frame []int16) []int16 {
+	n := min(len(frame), FrameSamples)
+	if n == 0 {
+		return frame
+	}
+	var sum int64
+	for _, v := range frame[:n] {
+		sum += int64(v)
+	}
+	mean := sum * 256 / int64(n)
+	off := int64(0)
+	if r.n < 4 {
+		off = r.early(frame[:n], mean)
+	} else {
+		band := max(8*256, int64(int32(5*16*float64(r.dev)/math.Sqrt(float64(r.n)))))
+		if r.dc > band {
+			off = floorDiv(r.dc-band+128, 256)
+		} else if r.dc < -band {
+			off = floorDiv(r.dc+band+128, 256)
+		}
+	}
+	out := make([]int16, n)
+	for i, v := range frame[:n] {
+		out[i] = int16(max(-32768, min(32767, int64(v)-off)))
+	}
+	r.add(mean)
+	return out
+}
+
+// early: the offset of one of the first three frames, from the frame
+// alone: its mean, when it lies more than 8 samples and 8 standard errors
+// (the spread of the means of the frame's quarters, cut as i*4/n, over 2)
+// from zero and carries 80 % of the frame's energy, less 8 samples.
+func (r *refDC) early(frame []int16, mean int64) int64 {
+	n := len(frame)
+	if n < 8 {
+		return 0
+	}
+	var qsum, qn [4]float64
+	for i, v := range frame {
+		qsum[i*4/n] += float64(v)
+		qn[i*4/n]++
+	}
+	var qm [4]float64
+	var avg float64
+	for j := range qm {
+		qm[j] = qsum[j] / qn[j]
+		avg += qm[j] / 4
+	}
+	var ss float64
+	for _, v := range qm {
+		ss += (v - avg) * (v - avg)
+	}
+	var total int64
+	var sq float64
+	for _, v := range frame {
+		total += int64(v)
+		sq += float64(v) * float64(v)
+	}
+	m := float64(total) / float64(n)
+	if math.Abs(m) <= 8 || m*m < 0.8*sq/float64(n) || math.Abs(m) <= 8*math.Sqrt(ss/3)/2 {
+		return 0
+	}
+	if mean < 0 {
+		return floorDiv(mean+8*256+128, 256)
+	}
+	return floorDiv(mean-8*256+128, 256)
+}
+
 // TestFeaturesMatchReference feeds tones (clean, noisy, clipped, at full
 // scale), noise, silence, frames of every short length and lost frames
 // through Detector.features and checks every feature and sample bit for bit
@@ -116,6 +214,7 @@ func TestFeaturesMatchReference(t *testing.T) {
 	r := rand.New(rand.NewSource(7))
 	d := newDet(t, DefaultConfig(), PhaseAnswer)
 	var h1, h2 float64
+	var dcRef refDC
 	gen := func(i int) []int16 {
 		n := FrameSamples
 		if i%11 == 3 {
@@ -136,11 +235,22 @@ func TestFeaturesMatchReference(t *testing.T) {
 			case 4: // noise
 				v = amp * r.NormFloat64()
 			}
+			if i >= 1500 && i < 2200 && i%5 != 3 {
+				v += 2500 // a line offset, then its end
+			}
+			if i >= 1500 && i < 1503 {
+				v = 2500 + 30*r.NormFloat64() // the first frames after a Reset
+			}
 			fr[k] = int16(max(-32768, min(32767, math.Round(v))))
 		}
 		return fr
 	}
+	offFrames := 0
 	for i := 0; i < 3000; i++ {
+		if i == 1500 {
+			d.Reset(PhaseAnswer) // the offset starts with the analysis
+			dcRef, h1, h2 = refDC{}, 0, 0
+		}
 		if i%37 == 36 {
 			d.Lost()
 			h1, h2 = 0, 0
@@ -148,7 +258,7 @@ func TestFeaturesMatchReference(t *testing.T) {
 		}
 		fr := gen(i)
 		d.hm.nf = -80 + r.Float64()*60
-		want, wx := refFeatures(fr, h1, h2, d.hm.nf)
+		want, wx := refFeatures(dcRef.apply(fr), h1, h2, d.hm.nf)
 		d.features(fr)
 		if d.f != want {
 			t.Fatalf("frame %d (%d samples): features\n got  %+v\n want %+v", i, len(fr), d.f, want)
@@ -157,6 +267,15 @@ func TestFeaturesMatchReference(t *testing.T) {
 			t.Fatalf("frame %d: samples differ", i)
 		}
 		h1, h2 = wx[FrameSamples-1], wx[FrameSamples-2]
+		if dcOffset(d.dc, d.dcDev, d.dcN) != 0 {
+			offFrames++
+		}
+		if i >= 1500 && i < 1503 && d.x[0] > 0.05 {
+			t.Errorf("frame %d: the first frames' offset was not taken off (x[0] = %.3f)", i, d.x[0])
+		}
+	}
+	if offFrames < 20 {
+		t.Errorf("an offset was taken off in %d frames: the offset part did not exercise the DC removal", offFrames)
 	}
 }
 
@@ -177,8 +296,9 @@ func FuzzFeaturesMatchReference(f *testing.F) {
 		d.hm.nf = max(-150, min(0, nf))
 		var h1, h2 float64
 		var fr []int16
+		var dcRef refDC
 		flush := func() {
-			want, wx := refFeatures(fr, h1, h2, d.hm.nf)
+			want, wx := refFeatures(dcRef.apply(fr), h1, h2, d.hm.nf)
 			d.features(fr)
 			if d.f != want || d.x != wx {
 				t.Fatalf("%d samples: features\n got  %+v\n want %+v", len(fr), d.f, want)

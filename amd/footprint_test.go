@@ -154,9 +154,12 @@ func TestHistIsFrameTail(t *testing.T) {
 			in = append(append([]int16(nil), f...), make([]int16, n-FrameSamples)...)
 			in[FrameSamples] = 12345 // extra samples are ignored
 		}
+		off := d.lineOffset(in[:min(n, FrameSamples)]) // the DC offset features takes off
 		d.Process(in[:n])
 		padded := make([]int16, FrameSamples)
-		copy(padded, in[:min(n, FrameSamples)])
+		for k, v := range in[:min(n, FrameSamples)] {
+			padded[k] = int16(max(-32768, min(32767, int32(v)-off)))
+		}
 		for k, v := range d.hist {
 			if want := float64(padded[FrameSamples-histN+k]) / 32768; v != want {
 				t.Fatalf("frame %d (%d samples): hist[%d] = %g, want %g", i, n, k, v, want)

@@ -5,12 +5,18 @@ import (
 	"testing"
 )
 
+// scenarioSpeech is the scenarios' speech: a short and a fuller human
+// answer, a short machine greeting and a long recorded one.
+func scenarioSpeech(t testing.TB) (hello, fuller, leave, long []int16) {
+	return espeak(t, "en-us", 160, "Hello?"),
+		espeak(t, "en-gb", 170, "Good afternoon, Miller and Sons, Sarah speaking."),
+		espeak(t, "en-us+f3", 160, "Leave a message."),
+		prompt(t, "vm-intro.wav")
+}
+
 // Golden scenarios on real speech: each must come out as labelled.
 func TestScenarios(t *testing.T) {
-	hello := espeak(t, "en-us", 160, "Hello?")
-	fuller := espeak(t, "en-gb", 170, "Good afternoon, Miller and Sons, Sarah speaking.")
-	leave := espeak(t, "en-us+f3", 160, "Leave a message.")
-	long := prompt(t, "vm-intro.wav")
+	hello, fuller, leave, long := scenarioSpeech(t)
 	mus := scaleTo(music(t, "reno_project-system.wav", 3000), -22)
 	type tc struct {
 		name      string
