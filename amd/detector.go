@@ -62,10 +62,10 @@ const (
 	// mean distance from it over the frames since Reset up to dcDevFrames,
 	// then a running mean of that time constant (160 ms).
 	dcDevFrames = 8
-	// dcMinFrames: no offset is taken off before this many frames have
-	// been measured.
+	// dcMinFrames: the estimate is used once this many frames have been
+	// measured; before, each frame is judged alone (frameOffset).
 	dcMinFrames = 4
-	// dcFrameT: before that, a frame's own mean is taken off when it
+	// dcFrameT: until then, a frame's own mean is taken off when it
 	// stands this many standard errors out of its quarters' spread (a t
 	// of 3 degrees of freedom; rumble passes it in about 0.4 % of frames).
 	dcFrameT = 8
@@ -323,8 +323,8 @@ func (d *Detector) decide(r Result, cause string, sit SIT) {
 //     floor and hide quiet speech under it (1 % of full scale cost 17
 //     points of accuracy on the holdout), and is taken off.
 //
-// Nothing is taken off before dcMinFrames frames: rumble's first few means
-// can agree by chance.
+// It is 0 before dcMinFrames frames, as rumble's first few means can agree
+// by chance (lineOffset judges those frames alone).
 func dcOffset(dc int32, dev int16, n uint8) int32 {
 	if n < dcMinFrames {
 		return 0
