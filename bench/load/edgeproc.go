@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -55,7 +56,36 @@ type EdgeProc struct {
 	cmd     *exec.Cmd
 	done    chan struct{} // closed when the process has been reaped
 	waitErr error
+	out     *outputTail // the end of the edge's output, for errors
 }
+
+// outputTail keeps the last outputTailBytes of what is written to it.
+type outputTail struct {
+	mu sync.Mutex
+	b  []byte
+}
+
+const outputTailBytes = 2048
+
+func (t *outputTail) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.b = append(t.b, p...)
+	if over := len(t.b) - outputTailBytes; over > 0 {
+		t.b = append(t.b[:0], t.b[over:]...)
+	}
+	return len(p), nil
+}
+
+func (t *outputTail) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return strings.TrimSpace(string(t.b))
+}
+
+// startAttempts bounds StartEdge's tries: the ports it picks are free when
+// picked, and another process can take one before the edge binds it.
+const startAttempts = 3
 
 // freePort returns a currently free loopback TCP port.
 func freePort() (int, error) {
@@ -68,8 +98,26 @@ func freePort() (int, error) {
 }
 
 // StartEdge writes a loopback config and starts the edge; it returns once
-// /healthz answers 200, or an error (the process is then stopped).
+// /healthz answers 200, or an error (the process is then stopped) that
+// ends with the edge's last output. An edge that exits because a port it
+// was given was taken in the meantime is started again on new ports, up to
+// startAttempts times in all.
 func StartEdge(ctx context.Context, o EdgeOptions) (*EdgeProc, error) {
+	for attempt := 1; ; attempt++ {
+		p, err := startEdge(ctx, o)
+		if err == nil {
+			return p, nil
+		}
+		if attempt == startAttempts || !errors.Is(err, ErrEdgeExited) ||
+			!strings.Contains(p.out.String(), "address already in use") {
+			return nil, err
+		}
+	}
+}
+
+// startEdge is one StartEdge attempt. On an error it still returns the
+// process (stopped) when it was started, for its output.
+func startEdge(ctx context.Context, o EdgeOptions) (*EdgeProc, error) {
 	if len(o.Command) == 0 {
 		return nil, fmt.Errorf("%w: edge command: empty; want the argv of `dialedge serve`", ErrInvalidConfig)
 	}
@@ -92,7 +140,7 @@ func StartEdge(ctx context.Context, o EdgeOptions) (*EdgeProc, error) {
 	}
 	mergeMaps(cfg, o.Config)
 	p := &EdgeProc{APIBase: fmt.Sprintf("http://127.0.0.1:%d", apiPort), Token: token, done: make(chan struct{}),
-		http: &http.Client{}}
+		http: &http.Client{}, out: &outputTail{}}
 	p.API = apiclient.New(p.APIBase, token)
 	if o.Pprof {
 		pp, err := freePort()
@@ -116,8 +164,12 @@ func StartEdge(ctx context.Context, o EdgeOptions) (*EdgeProc, error) {
 	}
 	cmd := exec.Command(o.Command[0], args...)
 	cmd.Dir = o.Dir
-	cmd.Stdout = o.Log
-	cmd.Stderr = o.Log
+	logw := o.Log
+	if logw == nil {
+		logw = io.Discard
+	}
+	out := io.MultiWriter(logw, p.out)
+	cmd.Stdout, cmd.Stderr = out, out
 	// Keep the edge's environment free of DIALEDGE_ settings that would
 	// override the generated config.
 	for _, kv := range os.Environ() {
@@ -133,7 +185,7 @@ func StartEdge(ctx context.Context, o EdgeOptions) (*EdgeProc, error) {
 	go func() { p.waitErr = cmd.Wait(); close(p.done) }()
 	if err := p.waitHealthy(ctx, o.StartTimeout); err != nil {
 		_ = p.Stop(2 * time.Second)
-		return nil, err
+		return p, err
 	}
 	return p, nil
 }
@@ -164,7 +216,7 @@ func (p *EdgeProc) waitHealthy(ctx context.Context, timeout time.Duration) error
 		}
 		select {
 		case <-p.done:
-			return fmt.Errorf("%w before it was ready: %v", ErrEdgeExited, p.waitErr)
+			return fmt.Errorf("%w before it was ready: %v; its last output: %q", ErrEdgeExited, p.waitErr, p.out.String())
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(50 * time.Millisecond):

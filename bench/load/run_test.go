@@ -234,7 +234,10 @@ func TestEdgeStartFailure(t *testing.T) {
 	cfg.EdgeSettings = []string{"calls.max_calls=0"} // invalid: the edge refuses to start
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	if _, err := load.Run(ctx, cfg); !errors.Is(err, load.ErrEdgeExited) {
+	_, err := load.Run(ctx, cfg)
+	if !errors.Is(err, load.ErrEdgeExited) {
 		t.Errorf("err %v, want ErrEdgeExited", err)
+	} else if !strings.Contains(err.Error(), "max_calls") {
+		t.Errorf("err %q does not say why the edge refused to start (its output names max_calls)", err)
 	}
 }
