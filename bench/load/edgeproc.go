@@ -109,14 +109,13 @@ func StartEdge(ctx context.Context, o EdgeOptions) (*EdgeProc, error) {
 			return p, nil
 		}
 		if attempt == startAttempts || !errors.Is(err, ErrEdgeExited) ||
-			!strings.Contains(p.out.String(), "address already in use") {
+			!strings.Contains(err.Error(), "address already in use") {
 			return nil, err
 		}
 	}
 }
 
-// startEdge is one StartEdge attempt. On an error it still returns the
-// process (stopped) when it was started, for its output.
+// startEdge is one StartEdge attempt.
 func startEdge(ctx context.Context, o EdgeOptions) (*EdgeProc, error) {
 	if len(o.Command) == 0 {
 		return nil, fmt.Errorf("%w: edge command: empty; want the argv of `dialedge serve`", ErrInvalidConfig)
@@ -185,7 +184,7 @@ func startEdge(ctx context.Context, o EdgeOptions) (*EdgeProc, error) {
 	go func() { p.waitErr = cmd.Wait(); close(p.done) }()
 	if err := p.waitHealthy(ctx, o.StartTimeout); err != nil {
 		_ = p.Stop(2 * time.Second)
-		return p, err
+		return nil, err
 	}
 	return p, nil
 }
