@@ -12,17 +12,7 @@ import (
 // offset lifts every floor: quiet greetings become silence and beeps go
 // unheard.
 func TestDCOffsetIsTakenOff(t *testing.T) {
-	hello, fuller, leave, long := scenarioSpeech(t)
-	cases := []struct {
-		name string
-		pcm  []int16
-	}{
-		{"hello then silence", cat(silence(400), hello, silence(3000))},
-		{"hello ... hello", cat(silence(300), hello, silence(1200), hello, silence(3000))},
-		{"fuller answer", cat(silence(300), fuller, silence(3000))},
-		{"leave a message + beep", cat(silence(500), leave, silence(300), tone(300, -14, 1000), silence(2000))},
-		{"long greeting + beep", cat(silence(500), long, silence(200), tone(500, -14, 850), silence(2000))},
-	}
+	cases := lineCalls(t)
 	for _, c := range cases {
 		for _, deg := range degradations() {
 			want := feed(t, newDet(t, DefaultConfig(), PhaseAnswer), deg.apply(call{pcm: c.pcm}, 5), deg.loss, 9, true).verdict

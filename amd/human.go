@@ -349,9 +349,25 @@ const (
 	// floorSeenMS: a greeting that began this soon after the start came
 	// before the line's floor was heard (floorUnseen).
 	floorSeenMS = 300
+	// clickFrames, clickDropDB: a sound of at most clickFrames frames at
+	// the start, or of at most clickBurstMS later on, followed by a frame
+	// clickDropDB below its loudest, was a click (see track).
+	clickFrames  = 3
+	clickDropDB  = 12.0
+	clickBurstMS = frameMS
 )
 
 func (h *humanDet) validSpeech() bool { return h.onset >= 0 }
+
+// openMax is the loudest of the frames heard so far, while they still fit
+// in the level window (h.rn < musicWin).
+func (h *humanDet) openMax() float64 {
+	m := -200.0
+	for _, v := range h.dbr[:h.rn] {
+		m = max(m, v)
+	}
+	return m
+}
 
 // track runs voice activity, the noise floor and the music detector.
 func (h *humanDet) track(d *Detector, lost bool) {
@@ -360,6 +376,13 @@ func (h *humanDet) track(d *Detector, lost bool) {
 		// bridge: keep h.active
 		h.toneFq = 0
 	} else {
+		if h.rn > 0 && h.rn <= clickFrames && h.openMax()-f.dbfs >= clickDropDB {
+			// The call opened with a click (the answer's pop, an
+			// off-hook transient, a codec starting), far louder than
+			// the line that follows it: it is neither a word nor the
+			// line's floor. Hear the line afresh from this frame.
+			h.reset()
+		}
 		if !h.nfInit {
 			h.nfInit = true
 			h.nf = min(f.dbfs, -45)
@@ -371,8 +394,12 @@ func (h *humanDet) track(d *Detector, lost bool) {
 			// noise through a codec) does. (Music has its bed.)
 			margin = min(max(vadDevK*float64(h.nfDev), vadMarginMinDB), vadMarginDB)
 		}
-		if h.active {
-			margin *= vadHoldDB / vadMarginDB // hysteresis: weak endings of words stay speech
+		if h.active && (h.burstMS > clickBurstMS || h.burstMax-f.dbfs < clickDropDB) {
+			// Hysteresis: weak endings of words stay speech. Not after
+			// a click (at most clickBurstMS of sound, then a frame
+			// clickDropDB below it): it holds no word to end, and the
+			// held margin would take the line's noise for one.
+			margin *= vadHoldDB / vadMarginDB
 		}
 		// Speech level: the peak of the speech heard, decaying 1 dB/s.
 		// Sound far below it is background (other voices, a TV), not the

@@ -14,6 +14,25 @@ func scenarioSpeech(t testing.TB) (hello, fuller, leave, long []int16) {
 		prompt(t, "vm-intro.wav")
 }
 
+// lineCalls are the scenario speech's calls that the line-fault tests
+// (offset, clicks) compare with and without the fault.
+func lineCalls(t testing.TB) []struct {
+	name string
+	pcm  []int16
+} {
+	hello, fuller, leave, long := scenarioSpeech(t)
+	return []struct {
+		name string
+		pcm  []int16
+	}{
+		{"hello then silence", cat(silence(400), hello, silence(3000))},
+		{"hello ... hello", cat(silence(300), hello, silence(1200), hello, silence(3000))},
+		{"fuller answer", cat(silence(300), fuller, silence(3000))},
+		{"leave a message + beep", cat(silence(500), leave, silence(300), tone(300, -14, 1000), silence(2000))},
+		{"long greeting + beep", cat(silence(500), long, silence(200), tone(500, -14, 850), silence(2000))},
+	}
+}
+
 // Golden scenarios on real speech: each must come out as labelled.
 func TestScenarios(t *testing.T) {
 	hello, fuller, leave, long := scenarioSpeech(t)
