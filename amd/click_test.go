@@ -32,6 +32,21 @@ func clickShapes() []struct {
 	}
 }
 
+// withClick returns the samples with a click shape added at sample at,
+// clipped to 16 bits.
+func withClick(pcm []int16, add func(pcm []float64, at int), at int) []int16 {
+	x := make([]float64, len(pcm))
+	for i, v := range pcm {
+		x[i] = float64(v)
+	}
+	add(x, at)
+	out := make([]int16, len(x))
+	for i := range x {
+		out[i] = clip(x[i])
+	}
+	return out
+}
+
 // TestClicksAreNotHeard: a click at the answer, or in the silence before
 // the greeting, gives the verdict, cause and beep the same call gives
 // without it, on real speech over the scenario degradations. An opening
@@ -53,14 +68,7 @@ func TestClicksAreNotHeard(t *testing.T) {
 					if deg.snr > 0 {
 						pcm = addNoise(pcm, deg.level-deg.snr, 5)
 					}
-					x := make([]float64, len(pcm))
-					for i, v := range pcm {
-						x[i] = float64(v)
-					}
-					shape.add(x, at)
-					for i := range pcm {
-						pcm[i] = clip(x[i])
-					}
+					pcm = withClick(pcm, shape.add, at)
 					got := feed(t, newDet(t, DefaultConfig(), PhaseAnswer), g711RoundTrip(pcm, deg.alaw), deg.loss, 9, true).verdict
 					label := fmt.Sprintf("%s [%s] %s at %d ms", c.name, deg, shape.name, at/8)
 					if got.Result != want.Result || got.Cause != want.Cause || abs(got.DecisionMS-want.DecisionMS) > 60 {
@@ -97,15 +105,7 @@ func TestOpeningClickLeavesTheFloor(t *testing.T) {
 	}
 	clean := run(g711RoundTrip(line, false))
 	for _, shape := range clickShapes() {
-		x := make([]float64, len(line))
-		for i, v := range line {
-			x[i] = float64(v)
-		}
-		shape.add(x, 16)
-		pcm := make([]int16, len(x))
-		for i := range x {
-			pcm[i] = clip(x[i])
-		}
+		pcm := withClick(line, shape.add, 16)
 		got := run(g711RoundTrip(pcm, false))
 		if math.Abs(got.hm.nf-clean.hm.nf) > 0.5 || math.Abs(float64(got.hm.nfDev-clean.hm.nfDev)) > 0.2*float64(clean.hm.nfDev) {
 			t.Errorf("%s at the answer: floor %.1f dB, unevenness %.2f dB; without it %.1f, %.2f", shape.name,
