@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -341,40 +342,64 @@ func TestStartupTalkSpread(t *testing.T) {
 	}
 }
 
-func TestHourGuardKeepsTheFloorWhenOnlyTheHourIsOver(t *testing.T) {
-	_, e := predictiveWith(t, 0.25, 5, 0, 10)
-	e.cfg.HourGuardPercentage = DefaultConfig().HourGuardPercentage
-	now := e.clk.Now()
-	// 150 clean live answers 3 h ago keep the compliance windows well
-	// within budget; 60 clean ones half an hour ago and 4 abandons now put
-	// the rolling hour over its 4.5%.
-	for i := 0; i < 150; i++ {
-		e.RecordPastLive(now.Add(-3*time.Hour), false)
+// TestGuardKeepsTheFloor: a judged window over its budget keeps the engine
+// at the GuardRisk floor, dialing ahead of the 10 free agents: 1:1 would
+// bring the window new live answers, which lower its rate, at a fraction of
+// the pace while its abandons stay and the agents sit idle. A suspected
+// change of the live rate (the forecast's risks are then not to be trusted)
+// still stops all risky dialing: one line per free agent.
+func TestGuardKeepsTheFloor(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		hour    bool // the rolling-hour guard on (predictiveWith leaves it off)
+		lives   []time.Duration
+		aban    []time.Duration // ages of the abandons
+		reasons []string
+	}{
+		// 150 clean live answers 3 h ago keep the compliance windows well
+		// within budget; 60 clean ones half an hour ago and 4 abandons now
+		// put the rolling hour over its 4.5%.
+		{"only the hour over", true, append(ages(150, 3*time.Hour), ages(60, 30*time.Minute)...), ages(4, 0), []string{whyHour}},
+		// 8 abandons 3 h ago among the day's 183 live answers (75 from the
+		// warm-up): 4.4% against the compliance windows' 2.7%.
+		{"a compliance window over", false, ages(100, 3*time.Hour), ages(8, 3*time.Hour), []string{whyFTC, whyOfcom}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, e := predictiveWith(t, 0.25, 5, 0, 10)
+			if c.hour {
+				e.cfg.HourGuardPercentage = DefaultConfig().HourGuardPercentage
+			}
+			now := e.clk.Now()
+			for _, a := range c.lives {
+				e.RecordPastLive(now.Add(-a), false)
+			}
+			for _, a := range c.aban {
+				e.RecordPastLive(now.Add(-a), true)
+			}
+			// a settled live-rate estimate: no change pending
+			e.det.up, e.det.down = 0, 0
+			d := e.Decide()
+			if d.Mode != "guarded" || !slices.Contains(c.reasons, d.Reason) {
+				t.Fatalf("%+v, want guarded by %q", d, c.reasons)
+			}
+			if d.Risk != DefaultConfig().GuardRisk || d.Dials <= 10 {
+				t.Errorf("%+v, want the GuardRisk floor and more than one dial per free agent (10)", d)
+			}
+			e.det.up = e.det.threshold
+			if d := e.Decide(); d.Mode != "guarded" || d.Dials != 10 || d.Risk != 0 {
+				t.Errorf("live-rate change suspected: %+v, want guarded, one per free agent", d)
+			}
+		})
 	}
-	for i := 0; i < 60; i++ {
-		e.RecordPastLive(now.Add(-30*time.Minute), false)
+}
+
+// ages is n copies of one age.
+func ages(n int, age time.Duration) []time.Duration {
+	out := make([]time.Duration, n)
+	for i := range out {
+		out[i] = age
 	}
-	for i := 0; i < 4; i++ {
-		e.RecordPastLive(now, true)
-	}
-	// a settled live-rate estimate: no change pending
-	e.det.up, e.det.down = 0, 0
-	d := e.Decide()
-	if d.Mode != "guarded" || d.Reason != whyHour {
-		t.Fatalf("4 abandons in the hour: %+v, want guarded by the rolling hour", d)
-	}
-	// Dialing 1:1 would drain the hour of live answers while its abandons
-	// stay: the engine keeps dialing ahead of the 10 free agents at the
-	// GuardRisk floor.
-	if d.Risk != DefaultConfig().GuardRisk || d.Dials <= 10 {
-		t.Errorf("only the hour over budget: %+v, want the GuardRisk floor and more than one dial per free agent (10)", d)
-	}
-	// While a change of the live rate is suspected the forecast is not
-	// trusted: one line per free agent.
-	e.det.up = e.det.threshold
-	if d := e.Decide(); d.Mode != "guarded" || d.Dials != 10 || d.Risk != 0 {
-		t.Errorf("hour over budget, live-rate change suspected: %+v, want guarded, one per free agent", d)
-	}
+	return out
 }
 
 // TestChangeDetectorLevelFollowsOutcomeRate: with change_reference_rate the

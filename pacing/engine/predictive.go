@@ -47,11 +47,10 @@ import (
 // rolling hour that ends within the next hour) approach their budget,
 // counting the abandons expected from calls already in flight, but not below
 // GuardRisk (dialing at a tiny risk earns budget: live answers, far faster
-// than progressive 1:1); over budget the engine dials only for free agents,
-// except when only the rolling hour is over and no change of the live rate
-// is suspected: then it keeps dialing at GuardRisk (at least one line per
-// free agent), since 1:1 would drain that hour of live answers while its
-// abandons stay.
+// than progressive 1:1). Over budget it keeps dialing at GuardRisk (at least
+// one line per free agent), since 1:1 would drain the window of live answers
+// while its abandons stay; only a suspected change of the live rate makes it
+// dial just for free agents.
 // The windows are judged on people: their live count is discounted by the
 // share of bridged calls the agents dropped within shortTalk (machines judged
 // live). Over the first StartupLivesPerAgent
@@ -80,7 +79,7 @@ func (e *Engine) predictive() Decision {
 	expAb, _ := e.forecast(now, free, exact)
 	// Abandons from calls in flight come in clusters: budget their mean plus
 	// one standard deviation (Poisson-like).
-	scale, why, tight, tightC := e.budget(now, expAb+math.Sqrt(expAb))
+	scale, why, tight := e.budget(now, expAb+math.Sqrt(expAb))
 	if young := float64(e.cfg.StartupLivesPerAgent * staffed); float64(e.lives) < young {
 		// Young statistics: the threshold grows from a quarter to its full
 		// value over the first StartupLivesPerAgent live answers per agent.
@@ -88,17 +87,18 @@ func (e *Engine) predictive() Decision {
 	}
 	if tight < 0 {
 		// A judged window would be over its budget with the abandons
-		// expected from the calls in flight: no risky dial at all, with
-		// one exception. When only the rolling hour is over, dialing one
-		// line per free agent would drain the hour of live answers while
-		// its abandons stay (at a low live rate 1:1 brings a fraction of
-		// the live answers), raising its rate; the engine then keeps
-		// dialing at the GuardRisk floor, whose live answers lower the
-		// rate, but never fewer than one line per free agent. A compliance
-		// window over budget, or a suspected change of the live rate (the
-		// forecast's risks are then not to be trusted), stops all risky
+		// expected from the calls in flight. Dialing one line per free
+		// agent would drain the window of new live answers while its
+		// abandons stay (at a low live rate 1:1 brings a fraction of the
+		// live answers), so its rate would come down slowly and the
+		// agents would sit idle meanwhile. The engine keeps dialing at
+		// the GuardRisk floor instead, but never fewer than one line per
+		// free agent: each dial's abandon risk is then a small fraction of
+		// any budget rate, so every live answer it brings lowers the
+		// window's rate. Only a suspected change of the live rate (the
+		// forecast's risks are then not to be trusted) stops all risky
 		// dialing.
-		if tightC >= 0 && capLines > 0 && !e.det.suspect() {
+		if capLines > 0 && !e.det.suspect() {
 			e.riskEff = math.Min(e.risk, e.cfg.GuardRisk)
 			if e.release(now, exact) {
 				e.forecast(now, free, exact)
@@ -453,10 +453,10 @@ const hourMinLives = 20
 // window that ends within the next hour (see window.tightest) at
 // HourGuardPercentage. The remaining budget, less expAb (the abandons
 // expected from calls in flight), shrinks the threshold linearly over the
-// last BudgetRamp × (0.75 + staffed/15) abandons and stops risky dialing when
-// one more abandon would not fit.
-func (e *Engine) budget(now time.Time, expAb float64) (scale float64, why string, tight, tightC float64) {
-	scale, tight, tightC = 1.0, math.Inf(1), math.Inf(1)
+// last BudgetRamp × (0.75 + staffed/15) abandons; tight < 0 (one more
+// abandon would not fit) holds the engine at the GuardRisk floor.
+func (e *Engine) budget(now time.Time, expAb float64) (scale float64, why string, tight float64) {
+	scale, tight = 1.0, math.Inf(1)
 	// Abandons come in clusters (one late agent, several live answers), and
 	// the larger the group the larger the cluster: the ramp grows with it.
 	_, staffed := e.counts()
@@ -471,7 +471,6 @@ func (e *Engine) budget(now time.Time, expAb float64) (scale float64, why string
 		judged := math.Max(float64(st.Lives)*people, floor)
 		r := pct*judged - float64(st.Abandons) - expAb
 		tight = math.Min(tight, r)
-		tightC = math.Min(tightC, r)
 		s := math.Max(0, math.Min(1, (r-1)/ramp))
 		if s < scale {
 			scale, why = s, name
@@ -507,7 +506,7 @@ func (e *Engine) budget(now time.Time, expAb float64) (scale float64, why string
 		}
 		check(name, e.cfg.ComplianceMargin*e.target, e.windowFor(w).stat(now), float64(e.cfg.ComplianceMinLives))
 	}
-	return scale, why, tight, tightC
+	return scale, why, tight
 }
 
 // Stats is a snapshot of the campaign's pacing state and abandon accounting.
