@@ -141,8 +141,8 @@ type Config struct {
 	// under the cap despite noise.
 	AimFraction float64 `yaml:"aim_fraction"`
 	// HourGuardPercentage caps the rolling-hour abandon rate: when one more
-	// abandon would exceed it, predictive dials only for free agents until the
-	// hour window rolls. 0 disables.
+	// abandon would exceed it, predictive dials at the GuardRisk floor (at
+	// least one line per free agent) until the hour window rolls. 0 disables.
 	HourGuardPercentage float64 `yaml:"hour_guard_percentage"`
 	// HourPaceFraction is the pace of live answers, as a fraction of the
 	// last hour's, the rolling-hour guard assumes for the coming hour when it
@@ -179,8 +179,9 @@ type Config struct {
 	// GuardRisk is the floor of the risk threshold while a window guard
 	// scales it down (unless the feedback loop itself is lower): near a
 	// window's budget the engine keeps dialing at this tiny risk, which adds
-	// live answers (budget) much faster than progressive 1:1. Only when a
-	// judged window has no budget left at all does it dial progressive 1:1.
+	// live answers (budget) much faster than progressive 1:1. A judged window
+	// with no budget left holds it at this floor (at least one line per free
+	// agent); only a suspected change of the live rate drops it to 1:1.
 	GuardRisk float64 `yaml:"guard_risk"`
 	// BudgetRamp is how many abandons before a window's budget is spent the
 	// guard starts scaling the risk threshold down.
