@@ -345,9 +345,10 @@ func TestStartupTalkSpread(t *testing.T) {
 // TestGuardKeepsTheFloor: a judged window over its budget keeps the engine
 // at the GuardRisk floor, dialing ahead of the 10 free agents: 1:1 would
 // bring the window new live answers, which lower its rate, at a fraction of
-// the pace while its abandons stay and the agents sit idle. A suspected
-// change of the live rate (the forecast's risks are then not to be trusted)
-// still stops all risky dialing: one line per free agent.
+// the pace while its abandons stay and the agents sit idle. A young
+// compliance window over budget, or a suspected change of the live rate
+// (the forecast's risks are then not to be trusted), stops all risky
+// dialing: one line per free agent.
 func TestGuardKeepsTheFloor(t *testing.T) {
 	for _, c := range []struct {
 		name    string
@@ -355,14 +356,19 @@ func TestGuardKeepsTheFloor(t *testing.T) {
 		lives   []time.Duration
 		aban    []time.Duration // ages of the abandons
 		reasons []string
+		floor   bool // the GuardRisk floor, else 1:1
 	}{
 		// 150 clean live answers 3 h ago keep the compliance windows well
 		// within budget; 60 clean ones half an hour ago and 4 abandons now
 		// put the rolling hour over its 4.5%.
-		{"only the hour over", true, append(ages(150, 3*time.Hour), ages(60, 30*time.Minute)...), ages(4, 0), []string{whyHour}},
-		// 8 abandons 3 h ago among the day's 183 live answers (75 from the
-		// warm-up): 4.4% against the compliance windows' 2.7%.
-		{"a compliance window over", false, ages(100, 3*time.Hour), ages(8, 3*time.Hour), []string{whyFTC, whyOfcom}},
+		{"only the hour over", true, append(ages(150, 3*time.Hour), ages(60, 30*time.Minute)...), ages(4, 0), []string{whyHour}, true},
+		// 12 abandons 3 h ago among the day's 375 live answers (75 from
+		// the warm-up): 3.2% against the compliance windows' 2.7%.
+		{"a compliance window over", false, ages(288, 3*time.Hour), ages(12, 3*time.Hour), []string{whyFTC, whyOfcom}, true},
+		// 8 abandons among 183 live answers: a young window (under
+		// youngWindow × 100 live answers), where one more abandon moves
+		// the rate by half a point: 1:1.
+		{"a young compliance window over", false, ages(100, 3*time.Hour), ages(8, 3*time.Hour), []string{whyFTC, whyOfcom}, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, e := predictiveWith(t, 0.25, 5, 0, 10)
@@ -382,8 +388,11 @@ func TestGuardKeepsTheFloor(t *testing.T) {
 			if d.Mode != "guarded" || !slices.Contains(c.reasons, d.Reason) {
 				t.Fatalf("%+v, want guarded by %q", d, c.reasons)
 			}
-			if d.Risk != DefaultConfig().GuardRisk || d.Dials <= 10 {
+			switch {
+			case c.floor && (d.Risk != DefaultConfig().GuardRisk || d.Dials <= 10):
 				t.Errorf("%+v, want the GuardRisk floor and more than one dial per free agent (10)", d)
+			case !c.floor && (d.Risk != 0 || d.Dials != 10):
+				t.Errorf("%+v, want one dial per free agent (10)", d)
 			}
 			e.det.up = e.det.threshold
 			if d := e.Decide(); d.Mode != "guarded" || d.Dials != 10 || d.Risk != 0 {
