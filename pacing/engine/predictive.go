@@ -79,7 +79,7 @@ func (e *Engine) predictive() Decision {
 	expAb, _ := e.forecast(now, free, exact)
 	// Abandons from calls in flight come in clusters: budget their mean plus
 	// one standard deviation (Poisson-like).
-	scale, why, tight, young := e.budget(now, expAb+math.Sqrt(expAb))
+	scale, why, tight, youngOver := e.budget(now, expAb+math.Sqrt(expAb))
 	if young := float64(e.cfg.StartupLivesPerAgent * staffed); float64(e.lives) < young {
 		// Young statistics: the threshold grows from a quarter to its full
 		// value over the first StartupLivesPerAgent live answers per agent.
@@ -99,7 +99,7 @@ func (e *Engine) predictive() Decision {
 		// youngWindow), or a suspected change of the live rate (the
 		// forecast's risks are then not to be trusted), stops all risky
 		// dialing.
-		if !young && capLines > 0 && !e.det.suspect() {
+		if !youngOver && capLines > 0 && !e.det.suspect() {
 			e.riskEff = math.Min(e.risk, e.cfg.GuardRisk)
 			if e.release(now, exact) {
 				e.forecast(now, free, exact)
@@ -450,7 +450,7 @@ const hourMinLives = 20
 // youngWindow: a compliance window over its budget while it holds fewer than
 // youngWindow × ComplianceMinLives live answers (people) stops risky dialing
 // instead of holding the GuardRisk floor. One abandon there moves its rate by
-// a third of a point or more, and the start-up and logout clusters that put
+// half a point or more, and the start-up and logout clusters that put
 // it over come back: at the floor the window went further over (logout, 25
 // agents, seeds 47 and 54: 24 h windows 3.48 and 4.03 %, both at or under
 // 3 % with 1:1).
@@ -465,9 +465,9 @@ const youngWindow = 2.0
 // expected from calls in flight), shrinks the threshold linearly over the
 // last BudgetRamp × (0.75 + staffed/15) abandons; tight < 0 (one more
 // abandon would not fit) holds the engine at the GuardRisk floor, or at 1:1
-// when young reports a compliance window over budget with fewer than
+// when youngOver reports a compliance window over budget with fewer than
 // youngWindow × ComplianceMinLives live answers.
-func (e *Engine) budget(now time.Time, expAb float64) (scale float64, why string, tight float64, young bool) {
+func (e *Engine) budget(now time.Time, expAb float64) (scale float64, why string, tight float64, youngOver bool) {
 	scale, tight = 1.0, math.Inf(1)
 	// Abandons come in clusters (one late agent, several live answers), and
 	// the larger the group the larger the cluster: the ramp grows with it.
@@ -484,7 +484,7 @@ func (e *Engine) budget(now time.Time, expAb float64) (scale float64, why string
 		r := pct*judged - float64(st.Abandons) - expAb
 		tight = math.Min(tight, r)
 		if r < 0 && float64(st.Lives)*people < youngWindow*floor {
-			young = true
+			youngOver = true
 		}
 		s := math.Max(0, math.Min(1, (r-1)/ramp))
 		if s < scale {
@@ -521,7 +521,7 @@ func (e *Engine) budget(now time.Time, expAb float64) (scale float64, why string
 		}
 		check(name, e.cfg.ComplianceMargin*e.target, e.windowFor(w).stat(now), float64(e.cfg.ComplianceMinLives))
 	}
-	return scale, why, tight, young
+	return scale, why, tight, youngOver
 }
 
 // Stats is a snapshot of the campaign's pacing state and abandon accounting.
