@@ -350,6 +350,7 @@ func TestStartupTalkSpread(t *testing.T) {
 // (the forecast's risks are then not to be trusted), stops all risky
 // dialing: one line per free agent.
 func TestGuardKeepsTheFloor(t *testing.T) {
+	rep := func(n int, age time.Duration) []time.Duration { return slices.Repeat([]time.Duration{age}, n) }
 	for _, c := range []struct {
 		name    string
 		hour    bool // the rolling-hour guard on (predictiveWith leaves it off)
@@ -361,14 +362,14 @@ func TestGuardKeepsTheFloor(t *testing.T) {
 		// 150 clean live answers 3 h ago keep the compliance windows well
 		// within budget; 60 clean ones half an hour ago and 4 abandons now
 		// put the rolling hour over its 4.5%.
-		{"only the hour over", true, append(ages(150, 3*time.Hour), ages(60, 30*time.Minute)...), ages(4, 0), []string{whyHour}, true},
+		{"only the hour over", true, append(rep(150, 3*time.Hour), rep(60, 30*time.Minute)...), rep(4, 0), []string{whyHour}, true},
 		// 12 abandons 3 h ago among the day's 375 live answers (75 from
 		// the warm-up): 3.2% against the compliance windows' 2.7%.
-		{"a compliance window over", false, ages(288, 3*time.Hour), ages(12, 3*time.Hour), []string{whyFTC, whyOfcom}, true},
+		{"a compliance window over", false, rep(288, 3*time.Hour), rep(12, 3*time.Hour), []string{whyFTC, whyOfcom}, true},
 		// 8 abandons among 183 live answers: a young window (under
 		// youngWindow × 100 live answers), where one more abandon moves
 		// the rate by half a point: 1:1.
-		{"a young compliance window over", false, ages(100, 3*time.Hour), ages(8, 3*time.Hour), []string{whyFTC, whyOfcom}, false},
+		{"a young compliance window over", false, rep(100, 3*time.Hour), rep(8, 3*time.Hour), []string{whyFTC, whyOfcom}, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, e := predictiveWith(t, 0.25, 5, 0, 10)
@@ -381,6 +382,9 @@ func TestGuardKeepsTheFloor(t *testing.T) {
 			}
 			for _, a := range c.aban {
 				e.RecordPastLive(now.Add(-a), true)
+			}
+			if st := e.win24.stat(now); !c.hour && (float64(st.Lives) < youngWindow*float64(e.cfg.ComplianceMinLives)) == c.floor {
+				t.Fatalf("24 h window %+v: the case needs a window %s youngWindow × %d live answers", st, map[bool]string{true: "of at least", false: "under"}[c.floor], e.cfg.ComplianceMinLives)
 			}
 			// a settled live-rate estimate: no change pending
 			e.det.up, e.det.down = 0, 0
@@ -400,15 +404,6 @@ func TestGuardKeepsTheFloor(t *testing.T) {
 			}
 		})
 	}
-}
-
-// ages is n copies of one age.
-func ages(n int, age time.Duration) []time.Duration {
-	out := make([]time.Duration, n)
-	for i := range out {
-		out[i] = age
-	}
-	return out
 }
 
 // TestChangeDetectorLevelFollowsOutcomeRate: with change_reference_rate the

@@ -181,7 +181,8 @@ type Config struct {
 	// window's budget the engine keeps dialing at this tiny risk, which adds
 	// live answers (budget) much faster than progressive 1:1. A judged window
 	// with no budget left holds it at this floor (at least one line per free
-	// agent); only a suspected change of the live rate drops it to 1:1.
+	// agent); a young compliance window over budget (youngWindow) or a
+	// suspected change of the live rate drops it to 1:1.
 	GuardRisk float64 `yaml:"guard_risk"`
 	// BudgetRamp is how many abandons before a window's budget is spent the
 	// guard starts scaling the risk threshold down.
