@@ -126,9 +126,9 @@ func TestDiag(t *testing.T) {
 	sc := envScenario(t, "PACING_DIAG")
 	n := envInt(t, "PACING_AGENTS", 10, 1, 10000)
 	seeds := envInt(t, "PACING_SEEDS", 3, 1, 1000)
-	cfg := envConfig(t)
+	cfg, set := envConfig(t), envSettings(t)
 	for seed := 1; seed <= seeds; seed++ {
-		ep, err := NewEnginePacer(engine.DefaultSettings(), cfg, n)
+		ep, err := NewEnginePacer(set, cfg, n)
 		if err != nil {
 			t.Fatal(err)
 		}

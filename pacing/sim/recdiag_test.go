@@ -5,8 +5,6 @@ import (
 	"math"
 	"os"
 	"testing"
-
-	"github.com/dialedge/dialedge/pacing/engine"
 )
 
 // TestRecoveryDiag prints, for one run, what holds recovery back after each
@@ -25,7 +23,7 @@ func TestRecoveryDiag(t *testing.T) {
 	sc := envScenario(t, "PACING_RECDIAG")
 	n := envInt(t, "PACING_AGENTS", 10, 1, 10000)
 	seed := envInt(t, "PACING_SEED", 1, 1, 1<<30)
-	p, err := NewEnginePacer(engine.DefaultSettings(), envConfig(t), n)
+	p, err := NewEnginePacer(envSettings(t), envConfig(t), n)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -70,12 +70,36 @@ func envScenario(t *testing.T, name string) Scenario {
 func envConfig(t *testing.T) engine.Config {
 	t.Helper()
 	cfg := engine.DefaultConfig()
-	if y := os.Getenv("PACING_CFG"); y != "" {
-		if err := yaml.Unmarshal([]byte(y), &cfg); err != nil {
-			t.Fatalf("PACING_CFG: %v (engine Config YAML, e.g. 'aim_fraction: 0.8')", err)
-		}
+	envYAML(t, "PACING_CFG", "engine Config YAML, e.g. 'aim_fraction: 0.8'", &cfg)
+	return cfg // NewEnginePacer validates it
+}
+
+// envSettings is the engine's default campaign Settings with the
+// PACING_SETTINGS overrides (campaign field names), validated as the API
+// validates them.
+func envSettings(t *testing.T) engine.Settings {
+	t.Helper()
+	s := engine.DefaultSettings()
+	envYAML(t, "PACING_SETTINGS", "campaign Settings YAML, e.g. 'maxDialingRate: 5'", &s)
+	if err := s.Validate(); err != nil {
+		t.Fatalf("PACING_SETTINGS: %v", err)
 	}
-	return cfg
+	return s
+}
+
+// envYAML decodes the YAML in the environment variable name, when set, over
+// v, and refuses a field v does not have (a typo).
+func envYAML(t *testing.T, name, want string, v any) {
+	t.Helper()
+	y := os.Getenv(name)
+	if y == "" {
+		return
+	}
+	dec := yaml.NewDecoder(strings.NewReader(y))
+	dec.KnownFields(true)
+	if err := dec.Decode(v); err != nil {
+		t.Fatalf("%s: %v (%s)", name, err, want)
+	}
 }
 
 // TestTune runs only the predictive engine over a chosen subset and prints
@@ -84,6 +108,7 @@ func envConfig(t *testing.T) engine.Config {
 // occupancy/abandon/worst 24 h/worst hour/recovery (percent, seconds).
 // PACING_TUNE=base,step PACING_AGENTS=5,10 PACING_SEEDS=10 PACING_SEED0=10
 // PACING_DURATION=8h PACING_MODES=1 (decision counts by reason)
+// PACING_CFG='aim_fraction: 0.8' PACING_SETTINGS='maxDialingRate: 5'
 // PACING_WORKERS=1 (default GOMAXPROCS) go test ./pacing/sim -run TestTune -v
 func TestTune(t *testing.T) {
 	scs := os.Getenv("PACING_TUNE")
@@ -101,7 +126,7 @@ func TestTune(t *testing.T) {
 			t.Fatalf("PACING_DURATION %q: allowed a Go duration of at least 10m", s)
 		}
 	}
-	cfg := envConfig(t)
+	cfg, set := envConfig(t), envSettings(t)
 	for _, name := range strings.Split(scs, ",") {
 		sc, err := scenarioFor(name, dur)
 		if err != nil {
@@ -121,7 +146,7 @@ func TestTune(t *testing.T) {
 				go func() {
 					defer wg.Done()
 					for i := range next {
-						p, err := NewEnginePacer(engine.DefaultSettings(), cfg, n)
+						p, err := NewEnginePacer(set, cfg, n)
 						if err != nil {
 							rs[i].err = err
 							continue
@@ -213,7 +238,7 @@ func TestTrace(t *testing.T) {
 	sec := func(name string, def int) time.Duration {
 		return time.Duration(envInt(t, name, def, 0, 1<<30)) * time.Second
 	}
-	ep, err := NewEnginePacer(engine.DefaultSettings(), envConfig(t), n)
+	ep, err := NewEnginePacer(envSettings(t), envConfig(t), n)
 	if err != nil {
 		t.Fatal(err)
 	}
