@@ -193,7 +193,10 @@ func soxDecode(ctx context.Context, path string) (*media.Audio, error) {
 	if strings.HasPrefix(path, "-") {
 		path = "./" + path // a file name, not an option ("-n" is sox's null file)
 	}
-	cmd := exec.CommandContext(ctx, bin, "-V1", path, "-t", "wav", "-e", "signed-integer", "-b", "16", "-c", "1", "-")
+	// -D: no dither. sox dithers a cut in bit depth (a 24-bit or float file
+	// to 16 bits) with a seed taken from the clock: the same file would not
+	// give the same samples, nor always the same verdict, twice.
+	cmd := exec.CommandContext(ctx, bin, "-V1", "-D", path, "-t", "wav", "-e", "signed-integer", "-b", "16", "-c", "1", "-")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.StdoutPipe()

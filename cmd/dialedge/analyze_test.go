@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -155,7 +156,10 @@ func TestAnalyzeConvertsOtherFormatsWithSox(t *testing.T) {
 		{"sun.au", []string{"-e", "mu-law"}},
 	} {
 		out := filepath.Join(dir, c.name)
-		args := append(append([]string{src}, c.args...), out)
+		// -D: no dither. sox dithers a cut in bit depth with a seed
+		// taken from the clock, so the ADPCM file (and its decision
+		// time) would change from run to run.
+		args := append(append([]string{"-D", src}, c.args...), out)
 		if b, err := exec.Command(sox, args...).CombinedOutput(); err != nil {
 			t.Fatalf("sox %v: %v: %s", args, err, b)
 		}
@@ -277,6 +281,33 @@ func TestAnalyzeBridgesLostFramesAtTheFilesRate(t *testing.T) {
 		}
 		if l := got[name]; l.Result != "ringback" {
 			t.Errorf("%d Hz: result %q (%s) at %d ms, want ringback", rate, l.Result, l.Cause, l.DecisionMS)
+		}
+	}
+}
+
+// TestSoxDecodeIsRepeatable: a file sox converts to 16 bits (here 24-bit
+// FLAC, which the WAV reader does not take) decodes to the same samples
+// every time. sox dithers such a cut by default, with a seed from the clock.
+func TestSoxDecodeIsRepeatable(t *testing.T) {
+	sox, err := exec.LookPath("sox")
+	if err != nil {
+		t.Fatal("sox is not installed; `make deps` installs it")
+	}
+	f := filepath.Join(t.TempDir(), "tone.flac")
+	if b, err := exec.Command(sox, "-n", "-r", "8000", "-b", "24", "-c", "1", f, "synth", "1", "sine", "440", "vol", "0.01").CombinedOutput(); err != nil {
+		t.Fatalf("sox: %v: %s", err, b)
+	}
+	a, err := soxDecode(context.Background(), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		b, err := soxDecode(context.Background(), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(a.PCM, b.PCM) || len(a.PCM) != 8000 {
+			t.Fatalf("decode %d: %d samples, equal to the first %v; want the same 8000 samples each time", i+2, len(b.PCM), slices.Equal(a.PCM, b.PCM))
 		}
 	}
 }
