@@ -101,7 +101,9 @@ type Engine struct {
 
 	slow        *outcomeHist
 	det         changeDetector
-	ansLive     float64 // decayed counts of answered calls and of those that were live
+	floor       float64   // lower bound of slow.liveBefore(ReleaseAfter) ...
+	floorUntil  time.Time // ... until then (see Resolved)
+	ansLive     float64   // decayed counts of answered calls and of those that were live
 	ansAll      float64
 	amdHuman    float64 // mean seconds from answer to a live verdict
 	amdHumanMax float64
@@ -390,9 +392,17 @@ func (e *Engine) Resolved(id CallID, o Outcome) error {
 	if cut := e.cfg.ReleaseAfter; cut > 0 {
 		x, p0 = live && at < cut, e.slow.liveBefore(cut)
 	}
-	if from := e.det.observe(outcomeRec{at: at, live: live, censored: censored}, x, p0, now); from >= 0 && e.outcomes > changeMinOutcomes {
+	rec := outcomeRec{at: at, live: live, censored: censored, early: x, placed: c.placed, done: now}
+	if from := e.det.observe(rec, x, p0, now); from >= 0 && e.outcomes > changeMinOutcomes {
+		// After a fall, whole dial cohorts (see cohortLiveBefore) bound the
+		// estimate from below until the calls now in flight have rung
+		// ReleaseAfter: the rest of a wave of releases would drag it down.
+		if pc, ok := e.cohortLiveBefore(from, now); ok && e.det.fell {
+			e.floor, e.floorUntil = pc, now.Add(e.cfg.ReleaseAfter)
+		}
 		e.reestimate(from)
 	}
+	defer e.holdFloor(now)
 	if censored {
 		e.slow.censor(at)
 		e.deactivate(c)
@@ -437,8 +447,10 @@ const shortTalk = 10 * time.Second
 // weight is larger when live answers are rarer), then the outcomes since the
 // estimated change point, and at least the last changeMinSample, are
 // replayed (the current one is added by the caller). While ringing calls are
-// released, the live answers after ReleaseAfter are then scaled by the change
-// of the live share before it (outcomeHist.scaleLate).
+// released, the live share before ReleaseAfter is held at or above the
+// reading of whole dial cohorts after an alarm for a fall (holdFloor), and
+// the live answers after ReleaseAfter are then scaled by the change of the
+// live share before it (outcomeHist.scaleLate).
 func (e *Engine) reestimate(from int) {
 	d := &e.det
 	// The excursion that raised the alarm is selected for being extreme:
@@ -456,6 +468,7 @@ func (e *Engine) reestimate(from int) {
 			e.slow.add(r.at, r.live)
 		}
 	}
+	e.holdFloor(e.clk.Now())
 	if cut > 0 && before > 0 {
 		// While calls are released the late outcomes are mostly censored,
 		// and the censored weight is spread in proportion to the few late
@@ -465,6 +478,75 @@ func (e *Engine) reestimate(from int) {
 		// answer times do not change with the live rate): scale them alike.
 		e.slow.scaleLate(cut, e.slow.liveBefore(cut)/before)
 	}
+}
+
+// holdFloor keeps the live share before ReleaseAfter at or above the
+// cohort reading taken at the last alarm for a fall, until floorUntil.
+func (e *Engine) holdFloor(now time.Time) {
+	cut := e.cfg.ReleaseAfter
+	if cut <= 0 || !now.Before(e.floorUntil) {
+		return
+	}
+	if cur := e.slow.liveBefore(cut); cur > 0 && cur < e.floor {
+		e.slow.setLiveBefore(cut, e.floor)
+	}
+}
+
+// cohortLiveBefore returns the share of "live answer before ReleaseAfter"
+// among the calls dialled from the first one behind an alarm (outcomes from
+// index from on) to ReleaseAfter ago, and whether it can be read.
+//
+// The detector sees outcomes in order of resolution. When many calls are
+// dialled at once (a team freed at the end of warm-up, with maxDialingRate
+// above 3), their live answers come back within seconds and their releases
+// all come back together at ReleaseAfter: the live wave reads as a rise and
+// the wave of releases as a fall, and the outcomes since the fall's change
+// point, nearly all releases, put the live rate at a third of its true
+// value: the engine then floods. Every call dialled at least ReleaseAfter
+// ago has a known "live before ReleaseAfter", so whole dial cohorts give a
+// reading that no wave biases, at the cost of ReleaseAfter of delay. It
+// needs ReleaseAfter, the outcomes of those cohorts still in the ring, and
+// changeMinSample of them.
+func (e *Engine) cohortLiveBefore(from int, now time.Time) (float64, bool) {
+	cut := e.cfg.ReleaseAfter
+	if cut <= 0 {
+		return 0, false
+	}
+	d := &e.det
+	oldest := max(0, d.n-changeRing)
+	from = max(from, oldest)
+	d0 := d.ring[from%changeRing].placed
+	for i := from + 1; i < d.n; i++ {
+		if t := d.ring[i%changeRing].placed; t.Before(d0) {
+			d0 = t
+		}
+	}
+	end := now.Add(-cut)
+	// Every outcome of a call dialled from d0 on must still be in the ring.
+	if !end.After(d0) || d.ring[oldest%changeRing].done.After(d0) {
+		return 0, false
+	}
+	in := func(t time.Time) bool { return !t.Before(d0) && !t.After(end) }
+	var n, live int
+	for i := oldest; i < d.n; i++ {
+		if r := &d.ring[i%changeRing]; in(r.placed) {
+			n++
+			if r.early {
+				live++
+			}
+		}
+	}
+	for _, c := range e.active {
+		// Still ringing at ReleaseAfter, or answered after it: no live
+		// answer before it. Answered before it, verdict pending: unknown.
+		if in(c.placed) && (c.phase == ringing || c.phase == answered && c.answerAt.Sub(c.placed) >= cut) {
+			n++
+		}
+	}
+	if n < changeMinSample {
+		return 0, false
+	}
+	return float64(live) / float64(n), true
 }
 
 func (e *Engine) hist() *outcomeHist { return e.slow }

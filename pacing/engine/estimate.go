@@ -314,6 +314,34 @@ func (h *outcomeHist) scaleLate(at time.Duration, f float64) {
 	h.dirty = true
 }
 
+// setLiveBefore sets liveBefore(at) to p (under 1), keeping the total
+// weight: the live answers before `at` take the weight from all the other
+// outcomes in proportion, each group keeping its timing shape.
+func (h *outcomeHist) setLiveBefore(at time.Duration, p float64) {
+	c := min(bin(at), histBins)
+	var l, t float64
+	for i := range h.all {
+		if i < c {
+			l += h.live[i]
+		}
+		t += h.all[i]
+	}
+	if l <= 0 || t-l <= 0 || p <= 0 || p >= 1 {
+		return
+	}
+	fl, fo := p*t/l, (1-p)*t/(t-l)
+	for i := range h.all {
+		if i < c {
+			lv := h.live[i] * fl
+			h.live[i], h.all[i] = lv, lv+(h.all[i]-h.live[i])*fo
+		} else {
+			h.live[i] *= fo
+			h.all[i] *= fo
+		}
+	}
+	h.dirty = true
+}
+
 // changeRing is the number of recent outcomes kept for re-estimation after a
 // detected change of the live rate.
 const changeRing = 512
@@ -330,6 +358,9 @@ type outcomeRec struct {
 	at       time.Duration
 	live     bool
 	censored bool // released while ringing: replayed with outcomeHist.censor
+	early    bool // live answer before ReleaseAfter (the released-calls test)
+
+	placed, done time.Time // dialled and resolved
 }
 
 // changeDetector is a two-sided Bernoulli CUSUM on the live indicator of dial
@@ -349,6 +380,7 @@ type changeDetector struct {
 	upAt, dnAt int // outcome index where each statistic last left zero
 	threshold  float64
 	alarms     int
+	fell       bool // the last alarm was for a fall
 
 	// alarm level scaled by the outcome rate (Config.ChangeReferenceRate)
 	refRate     float64   // outcomes per second; 0: fixed level
@@ -425,6 +457,7 @@ func (d *changeDetector) observe(r outcomeRec, x bool, p0 float64, now time.Time
 		if d.n-from > changeRing {
 			from = d.n - changeRing
 		}
+		d.fell = d.up <= h
 		d.up, d.down = 0, 0
 		d.alarms++
 	}

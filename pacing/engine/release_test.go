@@ -260,3 +260,94 @@ func TestReestimateMovesLateLiveWithRelease(t *testing.T) {
 		t.Errorf("late live share %.4f 400 outcomes after a 25%% → 10%% step, want about 0.022", p)
 	}
 }
+
+// TestBurstOfReleasesIsNotAFall: a burst of calls dialled at once (a freed
+// team at maxDialingRate above 3) brings its live answers back first and
+// its releases together at ReleaseAfter. Read in order of resolution, that
+// wave looks like a fall of "live before ReleaseAfter"; the estimate must
+// hold the cohort's true rate, while a real fall, dialled in the same
+// bursts, is still read.
+func TestBurstOfReleasesIsNotAFall(t *testing.T) {
+	clk := newClock()
+	e := mustNew(t, DefaultSettings(), clk)
+	var id CallID
+	warm(t, e, clk, 0.19, &id)
+	// burst dials n calls at once; one in every `every` is answered live
+	// at 8 s, the others are released unanswered at 16 s.
+	var k int // calls dialled by burst
+	burst := func(n, every int) {
+		first := id + 1
+		isLive := make([]bool, n)
+		for i := 0; i < n; i++ {
+			id++
+			if err := e.Dialed(id); err != nil {
+				t.Fatal(err)
+			}
+			isLive[i] = k%every == 0
+			k++
+		}
+		clk.advance(8 * time.Second)
+		for i, l := range isLive {
+			if c := first + CallID(i); l {
+				e.Answered(c)
+				if err := e.Resolved(c, OutcomeLive); err != nil {
+					t.Fatal(err)
+				}
+				e.Abandoned(c) // no agent in the rig; only the statistics matter
+			}
+		}
+		clk.advance(8 * time.Second)
+		for i, l := range isLive {
+			if c := first + CallID(i); !l {
+				e.calls[c].released = true
+				if err := e.Resolved(c, OutcomeNoAnswer); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		clk.advance(4 * time.Second)
+	}
+	cut := e.cfg.ReleaseAfter
+	for i := 0; i < 600; i++ {
+		burst(1, 5) // one call at a time, 20 % live before the cut
+	}
+	before := e.slow.liveBefore(cut)
+	burst(320, 5)
+	if got := e.slow.liveBefore(cut); got < 0.8*before {
+		t.Fatalf("live before %v: %.3f after a 320-call burst at the same 20%% live, was %.3f: the wave of releases was read as a fall", cut, got, before)
+	}
+	for i := 0; i < 4; i++ {
+		burst(320, 25) // a real fall to 4 % live
+	}
+	if got := e.slow.liveBefore(cut); got > 0.1 {
+		t.Errorf("live before %v: %.3f after four 320-call bursts at 4%% live, want the fall read (under 0.1)", cut, got)
+	}
+}
+
+// TestSetLiveBefore: the early live share is set exactly, the total weight
+// and the live share among the late outcomes are kept.
+func TestSetLiveBefore(t *testing.T) {
+	h := newOutcomeHist(1000)
+	for i := 0; i < 200; i++ {
+		h.add(8*time.Second, i%10 == 0)  // live at 8 s: one in ten
+		h.add(20*time.Second, i%20 == 0) // late, 5 % live
+		h.add(32*time.Second, false)     // rang out
+		h.add(3*time.Second, i%100 == 0) // busy and a few early lives
+	}
+	cut := 15 * time.Second
+	w, late := h.weight(), h.liveBetween(15, histBins)
+	h.setLiveBefore(cut, 0.2)
+	if got := h.liveBefore(cut); math.Abs(got-0.2) > 1e-9 {
+		t.Errorf("liveBefore %.4f, want 0.2", got)
+	}
+	if got := h.weight(); math.Abs(got-w) > 1e-6*w {
+		t.Errorf("weight %.3f, was %.3f", got, w)
+	}
+	if got := h.liveBetween(15, histBins); math.Abs(got-late) > 1e-9 {
+		t.Errorf("late live share %.4f, was %.4f", got, late)
+	}
+	h.setLiveBefore(cut, 1) // out of range: nothing changes
+	if got := h.liveBefore(cut); math.Abs(got-0.2) > 1e-9 {
+		t.Errorf("liveBefore %.4f after an out-of-range set, want 0.2 kept", got)
+	}
+}
