@@ -523,7 +523,7 @@ func (e *Engine) cohortLiveBefore(from int, now time.Time) (float64, bool) {
 	}
 	end := now.Add(-cut)
 	// Every outcome of a call dialled from d0 on must still be in the ring.
-	if !end.After(d0) || d.ring[oldest%changeRing].done.After(d0) {
+	if end.Before(d0) || d.ring[oldest%changeRing].done.After(d0) {
 		return 0, false
 	}
 	in := func(t time.Time) bool { return !t.Before(d0) && !t.After(end) }

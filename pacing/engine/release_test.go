@@ -273,7 +273,7 @@ func TestBurstOfReleasesIsNotAFall(t *testing.T) {
 	var id CallID
 	warm(t, e, clk, 0.19, &id)
 	// burst dials n calls at once; one in every `every` is answered live
-	// at 8 s, the others are released unanswered at 16 s.
+	// at 8 s, the others are released unanswered at ReleaseAfter, as Decide releases them.
 	var k int // calls dialled by burst
 	burst := func(n, every int) {
 		first := id + 1
@@ -296,7 +296,7 @@ func TestBurstOfReleasesIsNotAFall(t *testing.T) {
 				e.Abandoned(c) // no agent in the rig; only the statistics matter
 			}
 		}
-		clk.advance(8 * time.Second)
+		clk.advance(e.cfg.ReleaseAfter - 8*time.Second)
 		for i, l := range isLive {
 			if c := first + CallID(i); !l {
 				e.calls[c].released = true
