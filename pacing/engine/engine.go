@@ -392,7 +392,7 @@ func (e *Engine) Resolved(id CallID, o Outcome) error {
 	if cut := e.cfg.ReleaseAfter; cut > 0 {
 		x, p0 = live && at < cut, e.slow.liveBefore(cut)
 	}
-	rec := outcomeRec{at: at, live: live, censored: censored, early: x, placed: c.placed, done: now}
+	rec := outcomeRec{at: at, live: live, censored: censored, placed: c.placed, done: now}
 	if from := e.det.observe(rec, x, p0, now); from >= 0 && e.outcomes > changeMinOutcomes {
 		// After a fall, whole dial cohorts (see cohortLiveBefore) bound the
 		// estimate from below until the calls now in flight have rung
@@ -531,7 +531,7 @@ func (e *Engine) cohortLiveBefore(from int, now time.Time) (float64, bool) {
 	for i := oldest; i < d.n; i++ {
 		if r := &d.ring[i%changeRing]; in(r.placed) {
 			n++
-			if r.early {
+			if r.live && r.at < cut {
 				live++
 			}
 		}

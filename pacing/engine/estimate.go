@@ -358,7 +358,6 @@ type outcomeRec struct {
 	at       time.Duration
 	live     bool
 	censored bool // released while ringing: replayed with outcomeHist.censor
-	early    bool // live answer before ReleaseAfter (the released-calls test)
 
 	placed, done time.Time // dialled and resolved
 }

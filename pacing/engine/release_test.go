@@ -273,7 +273,8 @@ func TestBurstOfReleasesIsNotAFall(t *testing.T) {
 	var id CallID
 	warm(t, e, clk, 0.19, &id)
 	// burst dials n calls at once; one in every `every` is answered live
-	// at 8 s, the others are released unanswered at ReleaseAfter, as Decide releases them.
+	// at 8 s, the others are released unanswered at ReleaseAfter (where
+	// Decide releases them).
 	var k int // calls dialled by burst
 	burst := func(n, every int) {
 		first := id + 1
