@@ -103,7 +103,7 @@ func TestCampaignEndpoints(t *testing.T) {
 	if bodies[0]["state"] != "running" || bodies[0]["noAnswerRingLimit"] != float64(32) {
 		t.Errorf("created campaign %v", bodies[0])
 	}
-	if bodies[12]["state"] != "paused" || !strings.Contains(bodies[12]["reason"].(string), "no agents") {
+	if bodies[12]["state"] != "paused" || !strings.Contains(bodies[12]["reason"].(string), "no agent desk") {
 		t.Errorf("predictive campaign %v", bodies[12])
 	}
 	if bodies[21]["added"] != float64(2) || bodies[22]["added"] != float64(0) || bodies[22]["duplicates"] != float64(1) {

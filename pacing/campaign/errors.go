@@ -12,8 +12,9 @@ var (
 	ErrExists = errors.New("campaign: already exists")
 	// ErrStopped: the campaign is stopped and cannot change.
 	ErrStopped = errors.New("campaign: stopped")
-	// ErrNoAgents: an agent-mode campaign cannot run (no agents registered).
-	ErrNoAgents = errors.New("campaign: no agents registered")
+	// ErrNoAgents: an agent-mode campaign cannot run (the runtime has no
+	// agent desk).
+	ErrNoAgents = errors.New("campaign: no agent desk")
 	// ErrTooManyCampaigns: max_campaigns campaigns are not stopped.
 	ErrTooManyCampaigns = errors.New("campaign: too many campaigns")
 	// ErrClosed: the runtime is closed.

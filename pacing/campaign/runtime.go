@@ -37,7 +37,7 @@ const (
 
 // ReasonNoAgents is the pause reason of an agent-mode campaign when the
 // runtime has no agent desk (Deps.Agents nil): only the IVR modes dial.
-const ReasonNoAgents = "no agents registered: preview, push_preview, progressive and predictive campaigns need agents; only progressive_ivr and predictive_ivr dial for now"
+const ReasonNoAgents = "no agent desk: preview, push_preview, progressive and predictive campaigns dial for agents, and this edge was built without the agent desk; only progressive_ivr and predictive_ivr dial here"
 
 // Config is the campaigns section of the edge's YAML configuration.
 type Config struct {
