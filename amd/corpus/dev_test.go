@@ -28,13 +28,18 @@ func TestDevReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	dc := amd.DefaultConfig()
-	// CPA_AP and CPA_MINSIL override analysisPeriod and minSilencePeriod
-	// (for sweeps on train and dev).
-	if v, err := strconv.Atoi(os.Getenv("CPA_AP")); err == nil {
-		dc.AnalysisPeriod = v
-	}
-	if v, err := strconv.Atoi(os.Getenv("CPA_MINSIL")); err == nil {
-		dc.MinSilencePeriod = v
+	// CPA_AP and CPA_MINSIL override analysisPeriod and minSilencePeriod,
+	// CPA_PLOGIT, CPA_PHOLD, CPA_GW and CPA_GWL the style rules
+	// (style.personLogit, personHold, greetingWords, greetingWordsLogit),
+	// for sweeps on train and dev.
+	envnum.Set(t, "CPA_AP", &dc.AnalysisPeriod, strconv.Atoi)
+	envnum.Set(t, "CPA_MINSIL", &dc.MinSilencePeriod, strconv.Atoi)
+	envnum.Set(t, "CPA_PLOGIT", &dc.Style.PersonLogit, envnum.Float)
+	envnum.Set(t, "CPA_PHOLD", &dc.Style.PersonHold, strconv.Atoi)
+	envnum.Set(t, "CPA_GW", &dc.Style.GreetingWords, strconv.Atoi)
+	envnum.Set(t, "CPA_GWL", &dc.Style.GreetingWordsLogit, envnum.Float)
+	if err := dc.Validate(); err != nil {
+		t.Fatal(err)
 	}
 	ac := amd.DefaultConfig()
 	ac.Mode = amd.ModeAsterisk

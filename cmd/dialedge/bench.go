@@ -58,7 +58,7 @@ func runBenchCarrier(ctx context.Context, args []string, stdout, stderr io.Write
 	printCfg := fs.Bool("print-config", false, "print the effective configuration and exit")
 	var sets multiFlag
 	fs.Var(&sets, "set", "set any config `key=value` (repeatable)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

@@ -54,7 +54,7 @@ func runBenchLoad(ctx context.Context, mode string, args []string, stdout, stder
 	)
 	fs.Var(&sets, "set", "set any bench config `key=value` (repeatable), e.g. carrier.answer_delay_max=1s")
 	fs.Var(&edgeSets, "edge-set", "set an edge config `key=value` (repeatable), e.g. media.workers=1")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

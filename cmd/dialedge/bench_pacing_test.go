@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -14,6 +15,9 @@ func TestBenchPacingFlags(t *testing.T) {
 		{"--agents", "0"},
 		{"--agents", "x"},
 		{"--seeds", "0"},
+		{"--first-seed", "0"},
+		{"--first-seed", "-3"},
+		{"--first-seed", "2000000000000"},
 		{"--duration", "1m"},
 		{"--release-after", "5s"},
 		{"extra"},
@@ -48,6 +52,44 @@ func TestBenchPacingJSON(t *testing.T) {
 	for _, k := range []string{"scenario", "mode", "agents", "seed", "occupancy", "abandon_rate", "worst_24h_abandon", "worst_hour_abandon", "recovery_s"} {
 		if _, ok := doc.Runs[0][k]; !ok {
 			t.Errorf("run lacks %q: %v", k, doc.Runs[0])
+		}
+	}
+	// --first-seed runs the same simulations as the later seeds of a longer
+	// run: seed 2 alone equals the second seed of seeds 1–2.
+	runs := func(args ...string) []map[string]any {
+		t.Helper()
+		var out, errb bytes.Buffer
+		base := []string{"--scenario", "base", "--agents", "5", "--duration", "20m", "--json"}
+		if err := runBenchPacing(context.Background(), append(base, args...), &out, &errb); err != nil {
+			t.Fatal(err, errb.String())
+		}
+		var doc struct {
+			Runs []map[string]any `json:"runs"`
+		}
+		if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
+			t.Fatal(err)
+		}
+		return doc.Runs
+	}
+	two, second := runs("--seeds", "2"), runs("--seeds", "1", "--first-seed", "2")
+	var want []map[string]any
+	for _, r := range two {
+		if r["seed"] == float64(2) && r["mode"] != "best_fixed_ratio" {
+			want = append(want, r)
+		}
+	}
+	var got []map[string]any
+	for _, r := range second {
+		if r["mode"] != "best_fixed_ratio" {
+			got = append(got, r)
+		}
+	}
+	if len(got) != 3 || len(want) != 3 {
+		t.Fatalf("seed 2: %d runs alone, %d in seeds 1–2; want 3 each (best fixed ratio left out: it is chosen over the seeds)", len(got), len(want))
+	}
+	for i := range got {
+		if fmt.Sprint(got[i]) != fmt.Sprint(want[i]) {
+			t.Errorf("--first-seed 2: %v, want seed 2 of --seeds 2: %v", got[i], want[i])
 		}
 	}
 	out.Reset()

@@ -32,8 +32,8 @@ func runCPAReport(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	speakers := fs.Bool("speakers", false, "print the speaker split and exit")
 	channel := fs.String("channel", corpus.ChannelNone, "stress test: send every call through a telephone channel after its noise, before its G.711 round trip: "+
 		"none, g712 (a steep 300-3400 Hz band), gsm (GSM 06.10 full rate) or amr (AMR-NB 12.2 kbit/s)")
-	if err := fs.Parse(args); err != nil {
-		return usageError{err}
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if *speakers {
 		fmt.Fprint(stdout, corpus.SpeakerTable())

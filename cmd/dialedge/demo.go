@@ -76,7 +76,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.BoolVar(&o.verbose, "v", false, "log the edge and the simulator to stderr")
 	fs.DurationVar(&o.timeout, "timeout", 110*time.Second, "give up waiting for results after this long")
 	mixFlag := fs.String("mix", "", "persona weights, e.g. human=3,machine=2,busy=1 (default: the simulator's mix)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

@@ -29,6 +29,18 @@ func main() {
 // usageError marks a command-line mistake (exit status 2).
 type usageError struct{ error }
 
+func (u usageError) Unwrap() error { return u.error }
+
+// parseFlags parses a command's flags: an unknown flag or a value that does
+// not parse is a usage error (exit status 2), as is -h (flag.ErrHelp, which
+// main does not print; the flag set has printed the usage).
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return usageError{err}
+	}
+	return nil
+}
+
 func exitCode(err error) int {
 	var u usageError
 	if errors.As(err, &u) || errors.Is(err, flag.ErrHelp) {

@@ -22,9 +22,13 @@ const (
 
 // BenchConfig selects what `dialedge bench pacing` runs.
 type BenchConfig struct {
-	Scenarios []string      `yaml:"scenarios"`
-	Agents    []int         `yaml:"agents"`
-	Seeds     int           `yaml:"seeds"`
+	Scenarios []string `yaml:"scenarios"`
+	Agents    []int    `yaml:"agents"`
+	Seeds     int      `yaml:"seeds"`
+	// FirstSeed is the first seed run (seeds FirstSeed … FirstSeed+Seeds−1);
+	// 0 means 1. Seeds 1–70 and 200–229 (and the blocks since) have been
+	// used to choose the engine: a new block is a fair check.
+	FirstSeed uint64        `yaml:"firstSeed"`
 	Duration  time.Duration `yaml:"duration"` // 0 keeps each scenario's (8 h); disturbances scale with it
 	Workers   int           `yaml:"workers"`  // 0: GOMAXPROCS
 	// Engine settings and tuning used for the predictive and progressive rows.
@@ -80,12 +84,18 @@ func scenarioFor(name string, d time.Duration) (Scenario, error) {
 	return sc, nil
 }
 
+// MaxFirstSeed is the largest BenchConfig.FirstSeed.
+const MaxFirstSeed = 1 << 40
+
 // Bench runs every (scenario, agents) case with every seed under the
 // predictive engine and the three baselines. Rows come back in a fixed order
 // whatever the worker count, and the numbers depend only on the config.
 func Bench(ctx context.Context, cfg BenchConfig) ([]Row, error) {
 	if cfg.Seeds < 1 || cfg.Seeds > 1000 {
 		return nil, fmt.Errorf("seeds %d: allowed 1–1000", cfg.Seeds)
+	}
+	if cfg.FirstSeed > MaxFirstSeed {
+		return nil, fmt.Errorf("first seed %d: allowed 1–%d (0 means 1)", cfg.FirstSeed, MaxFirstSeed)
 	}
 	if len(cfg.Agents) == 0 {
 		return nil, fmt.Errorf("agents: at least one agent count needed")
@@ -161,7 +171,7 @@ func benchCase(ctx context.Context, cfg BenchConfig, sc Scenario, agents int) ([
 	var rows []Row
 	seeds := make([]uint64, cfg.Seeds)
 	for i := range seeds {
-		seeds[i] = uint64(i + 1)
+		seeds[i] = max(cfg.FirstSeed, 1) + uint64(i)
 	}
 	runEngine := func(mode string, t engine.CampaignType) error {
 		for _, seed := range seeds {
