@@ -103,7 +103,6 @@ type Engine struct {
 	det         changeDetector
 	floor       float64   // lower bound of slow.liveBefore(ReleaseAfter) ...
 	floorUntil  time.Time // ... until then (see Resolved)
-	freeOnly    bool      // the forecast counts no busy agent coming free (warm-up, talk times unknown)
 	ansLive     float64   // decayed counts of answered calls and of those that were live
 	ansAll      float64
 	amdHuman    float64 // mean seconds from answer to a live verdict
@@ -153,7 +152,7 @@ type Engine struct {
 // Decision is the answer to "how many new dials now", with the why.
 type Decision struct {
 	Dials    int     `json:"dials"`
-	Mode     string  `json:"mode"`     // effective mode: the campaign type, or "warmup", "progressive_fallback", "guarded", "preview"
+	Mode     string  `json:"mode"`     // effective mode: the campaign type, or "progressive_fallback", "guarded", "preview"
 	Reason   string  `json:"reason"`   // short human text
 	Safety   float64 `json:"safety"`   // the risk threshold as a normal quantile (spare agents in forecast standard deviations)
 	Risk     float64 `json:"risk"`     // marginal abandon-risk threshold of the last dial, after the window guards

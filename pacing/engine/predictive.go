@@ -66,17 +66,8 @@ func (e *Engine) predictive() Decision {
 	if staffed < e.cfg.MinPredictiveAgents {
 		return Decision{Dials: e.progressive(float64(e.s.DialingRate)), Mode: "progressive_fallback", Reason: "agent group too small for the abandon cap"}
 	}
-	if e.outcomes < e.cfg.WarmupOutcomes {
-		return Decision{Dials: e.progressive(float64(e.s.DialingRate)), Mode: "warmup", Reason: "learning answer times"}
-	}
-	// Answer times and the live rate are known, talk times not yet: the
-	// forecast counts on no busy agent coming free (freeOnly), so the
-	// engine dials at its risk for the agents free now. Dialing 1:1 until
-	// then left about half of a large group idle for minutes at 25 % live,
-	// and most of it for longer at 8 %.
-	e.freeOnly = e.talk.n < max(e.cfg.WarmupCalls, staffed/2)
-	if e.freeOnly {
-		mode = "warmup"
+	if e.outcomes < e.cfg.WarmupOutcomes || e.talk.n < max(e.cfg.WarmupCalls, staffed/2) {
+		return Decision{Dials: e.progressive(float64(e.s.DialingRate)), Mode: "warmup", Reason: "learning answer and talk times"}
 	}
 	capLines := int(math.Floor(e.s.MaxDialingRate*float64(staffed)+1e-9)) - len(e.active)
 	h := e.slow
@@ -130,7 +121,16 @@ func (e *Engine) predictive() Decision {
 		return Decision{Mode: mode, Reason: "maxDialingRate reached"}
 	}
 	n := e.place(free, capLines, exact)
-	return Decision{Dials: n, Mode: mode, Reason: forecastReason(why, e.freeOnly)}
+	reason := "forecast"
+	switch why {
+	case whyHour:
+		reason = "forecast; " + whyHour
+	case whyFTC:
+		reason = "forecast; " + whyFTC
+	case whyOfcom:
+		reason = "forecast; " + whyOfcom
+	}
+	return Decision{Dials: n, Mode: mode, Reason: reason}
 }
 
 // forecast fills the per-horizon distributions of A(t) and L(t) for the
@@ -191,12 +191,9 @@ func (e *Engine) forecast(now time.Time, free int, exact bool) (expAb, expLives 
 		el := now.Sub(a.since).Seconds()
 		for k := 0; k < K; k++ {
 			var p float64
-			switch {
-			case e.freeOnly:
-				// p = 0: talk times are not known yet
-			case a.state == Talking:
+			if a.state == Talking {
 				p = e.talkCDF.condDoneScaled(el, float64(k)+grace-wrapMean, e.talkScale)
-			default:
+			} else {
 				p = e.wrapCDF.condDone(el, float64(k)+grace)
 			}
 			e.muA[k] += p
@@ -445,29 +442,6 @@ const (
 	whyFTC   = "ftc_30d budget"
 	whyOfcom = "ofcom_24h budget"
 )
-
-// forecastReason is the Reason of a forecast decision under the budget
-// guard `why` (constant strings: Decide allocates nothing).
-func forecastReason(why string, freeOnly bool) string {
-	const free = "forecast for the free agents (learning talk times)"
-	switch {
-	case why == whyHour && freeOnly:
-		return free + "; " + whyHour
-	case why == whyHour:
-		return "forecast; " + whyHour
-	case why == whyFTC && freeOnly:
-		return free + "; " + whyFTC
-	case why == whyFTC:
-		return "forecast; " + whyFTC
-	case why == whyOfcom && freeOnly:
-		return free + "; " + whyOfcom
-	case why == whyOfcom:
-		return "forecast; " + whyOfcom
-	case freeOnly:
-		return free
-	}
-	return "forecast"
-}
 
 // hourMinLives is the live-answer count from which a rolling hour is judged
 // (the pacing simulator's definition).

@@ -204,12 +204,11 @@ type Config struct {
 	// false-alarm every few tens of minutes. 0 keeps the level fixed.
 	ChangeReferenceRate float64 `yaml:"change_reference_rate"`
 	// WarmupOutcomes and WarmupCalls: predictive runs progressive at
-	// dialingRate until it has seen WarmupOutcomes dial outcomes, so that it
-	// never over-dials on priors. Then, until it has seen WarmupCalls
-	// completed calls (and at least one per two staffed agents: the first
-	// calls to end are the short ones, and a large group trusting a handful
-	// of them over-dials at once), it dials at its risk for the agents free
-	// now, counting on no busy agent coming free (Decision mode "warmup").
+	// dialingRate until it has seen this many dial outcomes and completed
+	// calls (and at least one completed call per two staffed agents: the
+	// first calls to end are the short ones, and a large group leaving
+	// warm-up on a handful of them over-dials at once), so that it never
+	// over-dials on priors.
 	WarmupOutcomes int `yaml:"warmup_outcomes"`
 	WarmupCalls    int `yaml:"warmup_calls"`
 	// OutcomeHalfLife is the half-life, in dial outcomes, of the answer-time
