@@ -13,30 +13,29 @@ import (
 // the flag, and -h is help (exit status 2, not printed by main), not a
 // failure.
 func TestFlagErrorsAreUsageErrors(t *testing.T) {
-	for _, args := range [][]string{
-		{"serve", "--no-such-flag"},
-		{"demo", "--no-such-flag"},
-		{"analyze", "--phase"},
-		{"bench", "--no-such-flag"},
-		{"bench", "pacing", "--seeds", "x"},
-		{"bench", "sip", "--no-such-flag"},
-		{"cpa-report", "--seed", "x"},
+	for _, c := range []struct {
+		args []string
+		flag string // the flag the error must name
+	}{
+		{[]string{"serve", "--no-such-flag"}, "no-such-flag"},
+		{[]string{"demo", "--no-such-flag"}, "no-such-flag"},
+		{[]string{"analyze", "--phase"}, "phase"},
+		{[]string{"bench", "--no-such-flag"}, "no-such-flag"},
+		{[]string{"bench", "pacing", "--seeds", "x"}, "seeds"},
+		{[]string{"bench", "sip", "--no-such-flag"}, "no-such-flag"},
+		{[]string{"cpa-report", "--seed", "x"}, "seed"},
 	} {
 		var out, errb bytes.Buffer
-		err := run(context.Background(), args, &out, &errb)
+		err := run(context.Background(), c.args, &out, &errb)
 		if err == nil {
-			t.Errorf("%v: accepted", args)
+			t.Errorf("%v: accepted", c.args)
 			continue
 		}
 		if exitCode(err) != 2 {
-			t.Errorf("%v: exit status %d, want 2 (%v)", args, exitCode(err), err)
+			t.Errorf("%v: exit status %d, want 2 (%v)", c.args, exitCode(err), err)
 		}
-		if flag := args[len(args)-1]; flag == "x" {
-			if !strings.Contains(err.Error(), args[len(args)-2][2:]) {
-				t.Errorf("%v: error %q does not name the flag", args, err)
-			}
-		} else if !strings.Contains(err.Error(), strings.TrimLeft(flag, "-")) {
-			t.Errorf("%v: error %q does not name the flag", args, err)
+		if !strings.Contains(err.Error(), "-"+c.flag) {
+			t.Errorf("%v: error %q does not name -%s", c.args, err, c.flag)
 		}
 	}
 	for _, args := range [][]string{{"cpa-report", "-h"}, {"bench", "pacing", "-h"}, {"analyze", "-h"}} {
