@@ -14,8 +14,7 @@ type feat struct {
 	toneDB  float64 // single-sinusoid prediction gain: high for a pure tone
 	freq    float64 // frequency of the best-fitting sinusoid, Hz
 	zcr     int     // zero crossings in the frame
-	fitA    float64 // sum (x[k]+x[k-2]) x[k-1]
-	fitB    float64 // sum x[k-1]^2
+	dEnergy float64 // sum (x[k]-x[k-1])^2: the energy after pre-emphasis
 	fq      float64 // fitted frequency corrected for the noise floor (when toneDB >= pureGateDB)
 	share   float64 // share of the energy within ±50 Hz of fq: 1 for a pure tone
 }
@@ -481,7 +480,10 @@ func (d *Detector) features(frame []int16) {
 	f.dbfs = db(2 * f.energy / FrameSamples) // full-scale sine: mean square 1/2
 	f.zcr = zc
 	fa, fb, fq := float64(a)*scale, float64(b)*scale, float64(q)*scale
-	f.fitA, f.fitB = fa, fb
+	// the first difference's energy, exact: the same sums less 2 r1 (a
+	// difference of the fit's terms would carry the frame edges' products,
+	// which swamp it in low-pitched noise)
+	f.dEnergy = float64(b+e-2*r1) * scale
 	f.toneDB, f.freq = 0, 0
 	if fb > 1e-9 {
 		c := fa / (2 * fb)

@@ -247,11 +247,9 @@ func (x *faxDet) tones(d *Detector, hit *[ftN]bool, amp *[ftN]float64) {
 // greeting tracks sound above the line's floor (tone is whether the frame
 // held a tone, which is no greeting).
 func (x *faxDet) greeting(d *Detector, tone bool) {
-	// The energy of the first difference, sum (x[k]-x[k-1])^2, from the
-	// sums the sinusoid fit made: sum x[k]^2 + sum x[k-1]^2 - 2 sum
-	// x[k]x[k-1], the last being half of fitA up to the frame's edges.
+	// The energy of the first difference, sum (x[k]-x[k-1])^2.
 	f := &d.f
-	lv := db(2 * max(f.energy+f.fitB-f.fitA, 1e-15) / FrameSamples)
+	lv := db(2 * max(f.dEnergy, 1e-15) / FrameSamples)
 	switch {
 	case !x.floorOK:
 		x.floor, x.floorOK = lv, true

@@ -137,6 +137,27 @@ func TestCNGAfterNoiseLeadIn(t *testing.T) {
 	}
 }
 
+// TestCNGInBrownNoise: CNG on a line with brown noise, whose low-pitched
+// rumble the voice activity detector takes for speech, is a fax after
+// answer. The fax detector's own greeting check measures sound after
+// pre-emphasis; a first difference taken from the sinusoid fit's sums
+// carried the frame edges' products, which swamp it in such noise, so the
+// line's floor fell to nothing and the rumble counted as a greeting (the
+// CNG then passed for a machine's beep after it).
+func TestCNGInBrownNoise(t *testing.T) {
+	cng := cat(tone(500, -15, 1100), silence(3000), tone(500, -15, 1100), silence(3000))
+	for i := 0; i < 60; i++ {
+		lv, snr := []float64{-28, -18, -12, -6}[i%4], []float64{10, 13, 16}[i%3]
+		c := lineCond{level: lv, noise: "brown", snr: snr, alaw: i%2 == 0}
+		pcm := c.apply(cat(silence(600+10*i), cng), int64(i))
+		res := analyze(t, pcm, PhaseAnswer)
+		tones := res.has(EventTone)
+		if res.verdict.Result != ResultFax || len(tones) == 0 || tones[0].Tone != ToneCNG {
+			t.Errorf("case %d [%s]: got %s (%s) beep %d, want fax cng", i, c, res.verdict.Result, res.verdict.Cause, res.verdict.BeepMS)
+		}
+	}
+}
+
 // TestFaxBandBeepAfterGreeting: a machine's 1100 Hz beep of CNG length,
 // or a short 2100 or 2225 Hz beep, after a spoken greeting is a machine,
 // not a fax (after speech an answer tone must last 1 s).

@@ -46,20 +46,21 @@ func refFeatures(frame []int16, h1, h2, nf float64) (f feat, x [FrameSamples]flo
 	for _, v := range x[:FrameSamples/2] {
 		e0 += v * v
 	}
-	var a, b, q float64
+	var a, b, q, de float64
 	x1, x2 := h1, h2
 	for _, v := range x {
 		s := v + x2
 		a += s * x1
 		b += x1 * x1
 		q += s * s
+		de += (v - x1) * (v - x1)
 		x2, x1 = x1, v
 	}
 	f.energy, f.energy0 = e, e0
 	f.meanAbs = sumAbs / FrameSamples
 	f.dbfs = db(2 * e / FrameSamples)
 	f.zcr = zc
-	f.fitA, f.fitB = a, b
+	f.dEnergy = de
 	if b > 1e-9 {
 		c := a / (2 * b)
 		res := q - a*a/b

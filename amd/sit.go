@@ -42,7 +42,8 @@ type sitSeg struct {
 	frames     int
 	startFrame int
 	endFrame   int     // last frame index in the segment
-	lostBefore int     // lost frames in the gap before the segment
+	lostBefore int32   // lost frames in the gap before the segment (up to 2)
+	lead       int32   // lost frames just before its first frame
 	sumF, sumW float64 // power-weighted frequency
 }
 
@@ -50,15 +51,16 @@ type sitDet struct {
 	cur  sitSeg
 	prev [2]sitSeg // the two segments before cur, oldest first
 	gap  int
-	// lostGap: lost frames in the current gap
-	lostGap int
+	// lostGap: lost frames in the current gap; lostRun: lost frames
+	// just before this one
+	lostGap, lostRun int32
 }
 
 func (s *sitDet) reset() {
 	s.cur = sitSeg{group: -1}
 	s.prev[0] = sitSeg{group: -1}
 	s.prev[1] = sitSeg{group: -1}
-	s.gap, s.lostGap = 0, 0
+	s.gap, s.lostGap, s.lostRun = 0, 0, 0
 }
 
 func (s *sitDet) push() {
@@ -93,7 +95,11 @@ func (s *sitDet) frame(d *Detector, lost bool) {
 	g := -1
 	var fq, pw float64
 	fr := d.frames - 1
-	if !lost {
+	lostRun := s.lostRun
+	if lost {
+		s.lostRun++
+	} else {
+		s.lostRun = 0
 		g, fq, pw = s.band(d)
 	}
 	if g < 0 {
@@ -102,7 +108,7 @@ func (s *sitDet) frame(d *Detector, lost bool) {
 			s.lostGap++
 		}
 		// lost frames do not count against the gap (up to two of them)
-		if s.gap-min(s.lostGap, 2) > sitMaxGap {
+		if s.gap-int(min(s.lostGap, 2)) > sitMaxGap {
 			s.push()
 		}
 		return
@@ -114,14 +120,15 @@ func (s *sitDet) frame(d *Detector, lost bool) {
 		s.cur.group = g
 		s.cur.startFrame = fr
 		s.cur.lostBefore = lostGap
+		s.cur.lead = lostRun
 	}
 	s.cur.frames++
 	s.cur.endFrame = fr
 	s.cur.sumF += fq * pw
 	s.cur.sumW += pw
 	if s.cur.group == 2 && s.cur.frames >= 8 && s.prev[0].group == 0 && s.prev[1].group == 1 &&
-		s.prev[1].startFrame-s.prev[0].endFrame <= sitMaxGap+1+s.prev[1].lostBefore &&
-		s.cur.startFrame-s.prev[1].endFrame <= sitMaxGap+1+s.cur.lostBefore &&
+		s.prev[1].startFrame-s.prev[0].endFrame <= sitMaxGap+1+int(s.prev[1].lostBefore) &&
+		s.cur.startFrame-s.prev[1].endFrame <= sitMaxGap+1+int(s.cur.lostBefore) &&
 		okSeg(s.prev[0].span()) && okSeg(s.prev[1].span()) {
 		typ := s.classify()
 		d.emit(Event{Kind: EventTone, Tone: ToneSIT, AtMS: s.prev[0].startFrame * frameMS})
@@ -171,11 +178,28 @@ func (s *sitDet) classify() SIT {
 	}
 	hi1 := nearest(f1, sitFreqs[0], sitFreqs[2]) == 1
 	hi2 := nearest(f2, sitFreqs[3], sitFreqs[5]) == 1
-	// A segment's length is from its start to the next one's: the
-	// segments follow each other without a gap, and a lost or noisy
-	// frame at a segment's end shortens its span but not this.
-	long1 := (s.prev[1].startFrame-s.prev[0].startFrame)*frameMS >= sitShortLongMS
-	long2 := (s.cur.startFrame-s.prev[1].startFrame)*frameMS >= sitShortLongMS
+	// A segment's length is from the boundary before it to the one after
+	// it: the segments follow each other without a gap, so a lost or
+	// noisy frame at a segment's end shortens its span but not this. A
+	// boundary lies in the frames between two segments' hits (frames that
+	// were lost, or held both tones), give or take the 1-sitShare of a hit
+	// frame that may hold the other tone; the first segment's start may
+	// also lie in lost frames just before it. The lengths are taken
+	// between those intervals' midpoints: a burst of three lost frames at
+	// a boundary hides 60 ms of it, more than the 53 ms between either
+	// length and sitShortLongMS, and the midpoint is off by half that.
+	b0 := float64(s.prev[0].startFrame) - float64(s.prev[0].lead)/2
+	b1 := float64(s.prev[0].endFrame+1+s.prev[1].startFrame) / 2
+	b2 := float64(s.prev[1].endFrame+1+s.cur.startFrame) / 2
+	thr := float64(sitShortLongMS) / frameMS
+	long1 := b1-b0 >= thr
+	long2 := b2-b1 >= thr
+	return sitType(hi1, hi2, long1, long2)
+}
+
+// sitType types a North American SIT from its first two segments'
+// frequencies (high or low of their band) and lengths (long or short).
+func sitType(hi1, hi2, long1, long2 bool) SIT {
 	switch {
 	case !hi1 && !hi2 && !long1 && !long2:
 		return SITIC

@@ -159,3 +159,57 @@ func TestITUSITEveryAlignment(t *testing.T) {
 		}
 	}
 }
+
+// TestSITBurstLossEveryPosition: a burst of one to three lost frames
+// anywhere in a North American SIT (as the corpus and real jitter buffers
+// lose them) leaves its type right. A burst at a segment boundary hides
+// where one segment ended and the next began; a burst just before the
+// first segment hides where the SIT began.
+func TestSITBurstLossEveryPosition(t *testing.T) {
+	for _, sc := range sitCases {
+		for _, lead := range []int{300, 307, 313} {
+			pcm := cat(silence(lead), sitAt(sc), silence(1500))
+			first, last := lead/20-3, (lead+sc.d1+sc.d2)/20+1
+			for burst := 1; burst <= 3; burst++ {
+				for at := first; at <= last; at++ {
+					d := newDet(t, DefaultConfig(), PhaseEarly)
+					for i := 0; i+FrameSamples <= len(pcm); i += FrameSamples {
+						if fi := i / FrameSamples; fi >= at && fi < at+burst {
+							d.Lost()
+						} else {
+							d.Process(pcm[i : i+FrameSamples])
+						}
+					}
+					if v := d.End(); v.Result != ResultSIT || v.SIT != sc.want {
+						t.Errorf("%s lead %d ms, frames %d-%d lost: got %s %s (%s), want sit %s", sc.name, lead, at, at+burst-1, v.Result, v.SIT, v.Cause, sc.want)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestSITTwoBursts: bursts of lost frames at both ends of a segment hide
+// up to 80 ms of its length; the type still comes out right where only
+// one reading of the lengths gives a SIT type.
+func TestSITTwoBursts(t *testing.T) {
+	for _, sc := range sitCases {
+		for lead := 300; lead < 320; lead += 2 {
+			pcm := cat(silence(lead), sitAt(sc), silence(1500))
+			s0, b1, b2 := lead/20, (lead+sc.d1)/20, (lead+sc.d1+sc.d2)/20
+			for _, lost := range [][2]int{{s0 - 3, b1 - 1}, {s0 - 2, b1}, {b1 - 1, b2 - 1}, {b1, b2}, {b1 - 2, b2 - 2}} {
+				d := newDet(t, DefaultConfig(), PhaseEarly)
+				for i := 0; i+FrameSamples <= len(pcm); i += FrameSamples {
+					if fi := i / FrameSamples; (fi >= lost[0] && fi < lost[0]+3) || (fi >= lost[1] && fi < lost[1]+3) {
+						d.Lost()
+					} else {
+						d.Process(pcm[i : i+FrameSamples])
+					}
+				}
+				if v := d.End(); v.Result != ResultSIT || v.SIT != sc.want {
+					t.Errorf("%s lead %d ms, frames %d-%d and %d-%d lost: got %s %s (%s), want sit %s", sc.name, lead, lost[0], lost[0]+2, lost[1], lost[1]+2, v.Result, v.SIT, v.Cause, sc.want)
+				}
+			}
+		}
+	}
+}
