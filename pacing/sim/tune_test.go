@@ -3,7 +3,9 @@ package sim
 import (
 	"fmt"
 	"os"
+	"reflect"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -98,8 +100,22 @@ func envYAML(t *testing.T, name, want string, v any) {
 	dec := yaml.NewDecoder(strings.NewReader(y))
 	dec.KnownFields(true)
 	if err := dec.Decode(v); err != nil {
-		t.Fatalf("%s: %v (%s)", name, err, want)
+		t.Fatalf("%s: %v (%s; allowed keys: %s)", name, err, want, strings.Join(yamlKeys(v), ", "))
 	}
+}
+
+// yamlKeys lists the top-level YAML keys of the struct v points to.
+func yamlKeys(v any) []string {
+	rt := reflect.TypeOf(v).Elem()
+	var ks []string
+	for i := 0; i < rt.NumField(); i++ {
+		f := rt.Field(i)
+		if k, _, _ := strings.Cut(f.Tag.Get("yaml"), ","); f.IsExported() && k != "" && k != "-" {
+			ks = append(ks, k)
+		}
+	}
+	sort.Strings(ks)
+	return ks
 }
 
 // TestTune runs only the predictive engine over a chosen subset and prints
@@ -248,4 +264,32 @@ func TestTrace(t *testing.T) {
 		t.Fatal(err)
 	}
 	fmt.Printf("occupancy %.2f%% abandon %.2f%% worst 24h %.2f%% worst hour %.2f%%\n", 100*r.Occupancy, 100*r.AbandonRate, 100*r.Worst24hAbandon, 100*r.WorstHourAbandon)
+}
+
+// TestYAMLKeys: the keys a tuning-tool typo error lists are the keys the
+// Config's YAML holds, and a misspelt one is refused.
+func TestYAMLKeys(t *testing.T) {
+	cfg := engine.DefaultConfig()
+	keys := yamlKeys(&cfg)
+	out, err := yaml.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := yaml.Unmarshal(out, &m); err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for k := range m {
+		want = append(want, k)
+	}
+	sort.Strings(want)
+	if strings.Join(keys, ",") != strings.Join(want, ",") {
+		t.Errorf("listed keys %v, Config YAML keys %v", keys, want)
+	}
+	dec := yaml.NewDecoder(strings.NewReader("guard-risk: 0.01"))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err == nil {
+		t.Error("a misspelt key decoded")
+	}
 }
