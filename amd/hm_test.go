@@ -193,3 +193,21 @@ func TestGreetingResumingAfterHumanVerdictStillGetsItsBeep(t *testing.T) {
 		}
 	}
 }
+
+// A person who says a word too short for a greeting, waits, says it
+// again and waits, then tries a third time after maxTimeAnalysis: the
+// analysis time is that of the first try, so the third word is not taken
+// for a greeting still talking at the deadline (machine), and the call
+// is a human once the third word is followed by silence.
+func TestShortWordRetriedPastTheAnalysisTime(t *testing.T) {
+	word := scaleTo(loudest(espeak(t, "en-us", 200, "Hi?"), 8*150), -16)
+	for _, third := range []int{5100, 5400, 5800} {
+		w := len(word) / 8
+		pcm := cat(silence(1000), word, silence(2200-w), word, silence(third-3200-w), word, silence(3000))
+		cfg := DefaultConfig()
+		r := feed(t, newDet(t, cfg, PhaseAnswer), pcm, 0, 0, true)
+		if r.verdict.Result != ResultHuman {
+			t.Errorf("third word at %d ms: got %s (%s) at %d ms, want human", third, r.verdict.Result, r.verdict.Cause, r.verdict.DecisionMS)
+		}
+	}
+}

@@ -234,6 +234,7 @@ type humanDet struct {
 	wordOn, wordEnd int
 	wordPeak        float64
 	wordBack        int // the onset of the greeting given back (-1: none)
+	tryOnset        int // the onset of the first greeting a second try replaced (-1: none)
 	wordMus         int // musMS when it was given back
 
 	onset    int // first word (ms), -1 before
@@ -291,7 +292,7 @@ type humanDet struct {
 
 func (h *humanDet) reset() {
 	tap := h.st.tap
-	*h = humanDet{nf: -70, peak: -100, prevPeak: -100, onset: -1, lastEnd: -1, bedTop: -100, gMax: -100, styOnset: -1, wordOn: -1, wordBack: -1, nfDev: vadMarginDB / vadDevK, lineVoiced: lineVoicedInit}
+	*h = humanDet{nf: -70, peak: -100, prevPeak: -100, onset: -1, lastEnd: -1, bedTop: -100, gMax: -100, styOnset: -1, wordOn: -1, wordBack: -1, tryOnset: -1, nfDev: vadMarginDB / vadDevK, lineVoiced: lineVoicedInit}
 	h.fm.reset()
 	h.st.tap = tap // the zero styleDet is a reset one
 }
@@ -335,6 +336,7 @@ func (h *humanDet) minStats() {
 		// All the "speech" so far stayed close to the line's real
 		// floor: it was the noise, not a greeting.
 		h.onset, h.lastEnd, h.speechMS = -1, -1, 0
+		h.tryOnset = -1
 		h.peak = -100
 		h.active = false
 		h.burstMS, h.burstGap, h.inValid, h.bgBurst = 0, 0, false, false
@@ -538,6 +540,7 @@ func (h *humanDet) track(d *Detector, lost bool) {
 				h.active = false
 				h.burstMS, h.burstGap, h.inValid, h.bgBurst = 0, 0, false, false
 				h.onset, h.lastEnd, h.speechMS = -1, -1, 0
+				h.tryOnset = -1
 			}
 		}
 		h.ri = (h.ri + 1) % musicWin
@@ -567,6 +570,7 @@ func (h *humanDet) track(d *Detector, lost bool) {
 				h.lastEnd = max(h.onset, min(h.lastEnd, d.nowMS()-musicWin*frameMS))
 			} else {
 				h.onset, h.lastEnd, h.speechMS = -1, -1, 0
+				h.tryOnset = -1
 				h.peak = -100
 			}
 		} else if h.musicLike() {
@@ -663,6 +667,10 @@ func (h *humanDet) track(d *Detector, lost bool) {
 				// and what comes now is a second try ("allô? il y a
 				// quelqu'un?"). The greeting is judged from it: a span
 				// from the first word would count the wait as speech.
+				// The analysis time stays that of the first try.
+				if h.tryOnset < 0 {
+					h.tryOnset = h.onset
+				}
 				h.onset, h.speechMS = -1, 0
 				h.segFluxS, h.segFluxN = 0, 0
 				h.notes, h.noteMS, h.wordMS = 0, 0, 0
@@ -707,6 +715,7 @@ func (h *humanDet) track(d *Detector, lost bool) {
 		}
 		h.musMS += frameMS
 		h.onset, h.lastEnd, h.speechMS = -1, -1, 0
+		h.tryOnset = -1
 		h.peak = -100
 		h.burstMS, h.burstGap, h.inValid, h.bgBurst = 0, 0, false, false
 	} else if h.wordOn >= 0 {
@@ -1017,11 +1026,18 @@ func (h *humanDet) required(cfg *Config, span int) int {
 }
 
 // deadline: maxTimeAnalysis, extended by music heard (up to twice), and
-// for a greeting that began in time, long enough to hear it out.
+// for a greeting that began in time, long enough to hear it out. A
+// greeting that a second try replaced (a word too short for a greeting,
+// then silence) began the analysis: a third "hello?" after
+// maxTimeAnalysis does not end it at once as a greeting still talking.
 func (h *humanDet) deadline(cfg *Config) int {
 	dl := cfg.MaxTimeAnalysis + min(h.musMS, cfg.MaxTimeAnalysis)
-	if h.onset >= 0 && h.onset < dl {
-		dl = max(dl, h.onset+cfg.AnalysisPeriod+cfg.Style.PersonHold+cfg.MinSilencePeriod+longExtraSil)
+	on := h.onset
+	if h.tryOnset >= 0 && h.onset >= 0 {
+		on = min(on, h.tryOnset)
+	}
+	if on >= 0 && on < dl {
+		dl = max(dl, on+cfg.AnalysisPeriod+cfg.Style.PersonHold+cfg.MinSilencePeriod+longExtraSil)
 	}
 	return dl
 }
