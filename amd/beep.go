@@ -260,8 +260,10 @@ func (b *beepDet) detected(d *Detector) {
 		}
 		return
 	}
-	if d.hm.validSpeech() && d.hm.speechMS >= beepGreetingMS && !answerTone(b.freq) && !decideAtEnd(b.freq) && !d.hm.inMusic() {
-		// A greeting and then a beep: a machine.
+	if d.hm.validSpeech() && d.hm.speechMS >= beepGreetingMS && !answerTone(b.freq) && !decideAtEnd(b.freq) && !d.hm.inMusic() && d.fax.flags.frames == 0 {
+		// A greeting and then a beep: a machine. (Not within a run of
+		// V.21 flags, which pass for speech and whose mark runs,
+		// joined by lost frames, for a tone.)
 		d.verdict.BeepMS = b.startMS
 		d.decide(ResultMachine, "beep", SITNone)
 		d.emit(Event{Kind: EventBeep, AtMS: b.startMS, FreqHz: float32(b.freq)})

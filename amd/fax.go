@@ -22,6 +22,10 @@ const (
 	cngMinFrames    = 20 // CNG bursts are 0.5 s ±15%
 	cngMaxFrames    = 32
 	v21MinFrames    = 15 // 300 ms of flags (the preamble is 1 s)
+	// V.21 channel 2 (the answering fax): mark 1650 Hz, space 1850 Hz; a
+	// frame that is one of them, pure, within v21PureTol.
+	v21Mark, v21Space = 1650.0, 1850.0
+	v21PureTol        = 30.0
 	// v21Band: share of a frame's energy in 1550-1950 Hz for V.21
 	// flags; the FSK spreads it over the band's DFT bins, so the band
 	// is summed rather than the two tone frequencies alone.
@@ -139,12 +143,15 @@ type faxDet struct {
 	// greeting measure (see faxSpeechDB)
 	floor   float64 // pre-emphasised level of the line's floor, dB
 	floorOK bool
-	speechN int // frames of sound above the floor
+	// flagLast: the last frame heard was no flag (0), a flags frame
+	// (1), or a pure mark or space counted as one (2)
+	flagLast uint8
+	speechN  int // frames of sound above the floor
 }
 
 func (x *faxDet) reset() {
 	x.ced, x.bell, x.cng, x.flags = toneRun{}, toneRun{}, toneRun{}, toneRun{}
-	x.floor, x.floorOK, x.speechN = 0, false, 0
+	x.floor, x.floorOK, x.flagLast, x.speechN = 0, false, 0, 0
 	x.bank.frame = 0
 }
 
@@ -159,6 +166,9 @@ func (x *faxDet) frame(d *Detector, lost bool) {
 				r.gap++
 			}
 		}
+		if x.flagLast == 2 {
+			x.flagLast = 1 // flags may have followed the pure frame
+		}
 		return
 	}
 	var hit [ftN]bool
@@ -172,6 +182,23 @@ func (x *faxDet) frame(d *Detector, lost bool) {
 			x.tones(d, &hit, &amp)
 		}
 		flags = x.flagsFrame(d)
+		switch {
+		case flags:
+			x.flagLast = 1
+		case x.flagLast == 1 && x.flags.frames > 0 && f.pure() &&
+			(math.Abs(f.fq-v21Mark) <= v21PureTol || math.Abs(f.fq-v21Space) <= v21PureTol):
+			// A flag's six ones are 20 ms of pure mark: after a flags
+			// frame (lost frames between them are no evidence) such a
+			// frame is one of them, not a gap that, with the lost
+			// frames, would end the run. Two in a row are a tone (a
+			// beep at 1650 Hz), not flags.
+			flags = true
+			x.flagLast = 2
+		default:
+			x.flagLast = 0
+		}
+	} else {
+		x.flagLast = 0
 	}
 	spoke := false
 	if d.phase == PhaseAnswer {
@@ -224,10 +251,12 @@ func (x *faxDet) frame(d *Detector, lost bool) {
 	}
 }
 
-// busy reports a calling or answer tone in progress (the beep detector
-// waits for it: in noise a fax tone may break up into beep-like runs).
+// busy reports a calling or answer tone, or a V.21 flag preamble, in
+// progress (the beep detector waits for it: in noise a fax tone may break
+// up into beep-like runs, and the flags' mark runs are 20 ms of pure
+// 1650 Hz that lost frames join into a "tone").
 func (x *faxDet) busy() bool {
-	return x.cng.frames > 0 || x.ced.frames > 0 || x.bell.frames > 0
+	return x.cng.frames > 0 || x.ced.frames > 0 || x.bell.frames > 0 || x.flags.frames > 0
 }
 
 // tones sets hit[k] when the frame holds fax tone k: most of its energy,

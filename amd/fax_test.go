@@ -261,3 +261,36 @@ func TestFaxInBabble(t *testing.T) {
 		}
 	}
 }
+
+// TestV21FlagsWithLostFrames: a V.21 flag preamble that loses a burst of
+// frames early on is a fax, not a beep: its mark runs are 20 ms of pure
+// 1650 Hz, and the lost frames bridge them into a beep-length "tone" that
+// must wait for the flags detector.
+func TestV21FlagsWithLostFrames(t *testing.T) {
+	for i := 0; i < 40; i++ {
+		c := lineCond{level: []float64{-29, -20, -12}[i%3], noise: "pink", snr: 21, alaw: i%2 == 0}
+		lead := 200 + 10*i
+		pcm := c.apply(cat(silence(lead), v21Flags(1200), silence(1000)), int64(i))
+		at := lead/20 + 2 + i%8 // a burst 2-9 frames into the preamble
+		lost := func(k int) bool { return (k >= at && k < at+3) || (k >= at+5 && k < at+7) }
+		r := feedLosing(t, newDet(t, DefaultConfig(), PhaseAnswer), pcm, lost, true)
+		tones := r.has(EventTone)
+		if r.verdict.Result != ResultFax || len(tones) == 0 || tones[0].Tone != ToneV21 {
+			t.Errorf("case %d [%s], frames %d-%d and %d-%d lost: got %s (%s) beep %d, want fax V.21", i, c, at, at+2, at+5, at+6, r.verdict.Result, r.verdict.Cause, r.verdict.BeepMS)
+		}
+	}
+}
+
+// TestBeepDoesNotExtendV21Flags: a pure 1650 Hz tone right after a short
+// run of V.21-like frames (too short for a preamble) is not counted as
+// flags: a flags run takes one pure mark frame at a time, never a tone.
+func TestBeepDoesNotExtendV21Flags(t *testing.T) {
+	greeting := espeak(t, "en-us", 160, "Hi, leave a message.")
+	for _, ms := range []int{120, 200, 260} {
+		pcm := cat(silence(400), greeting, silence(300), v21Flags(ms), tone(600, -15, 1650), silence(2000))
+		r := analyze(t, pcm, PhaseAnswer)
+		if r.verdict.Result == ResultFax {
+			t.Errorf("%d ms of flags then a 1650 Hz beep: got fax (%s), want no fax", ms, r.verdict.Cause)
+		}
+	}
+}
