@@ -335,8 +335,7 @@ func (h *humanDet) minStats() {
 	if h.onset >= 0 && h.gMax < nf+reanchorDB {
 		// All the "speech" so far stayed close to the line's real
 		// floor: it was the noise, not a greeting.
-		h.onset, h.lastEnd, h.speechMS = -1, -1, 0
-		h.tryOnset = -1
+		h.dropGreeting()
 		h.peak = -100
 		h.active = false
 		h.burstMS, h.burstGap, h.inValid, h.bgBurst = 0, 0, false, false
@@ -539,8 +538,7 @@ func (h *humanDet) track(d *Detector, lost bool) {
 				h.nf = sum/initWin - 3
 				h.active = false
 				h.burstMS, h.burstGap, h.inValid, h.bgBurst = 0, 0, false, false
-				h.onset, h.lastEnd, h.speechMS = -1, -1, 0
-				h.tryOnset = -1
+				h.dropGreeting()
 			}
 		}
 		h.ri = (h.ri + 1) % musicWin
@@ -569,8 +567,7 @@ func (h *humanDet) track(d *Detector, lost bool) {
 				// began.
 				h.lastEnd = max(h.onset, min(h.lastEnd, d.nowMS()-musicWin*frameMS))
 			} else {
-				h.onset, h.lastEnd, h.speechMS = -1, -1, 0
-				h.tryOnset = -1
+				h.dropGreeting()
 				h.peak = -100
 			}
 		} else if h.musicLike() {
@@ -714,8 +711,7 @@ func (h *humanDet) track(d *Detector, lost bool) {
 			h.wordEnd = now
 		}
 		h.musMS += frameMS
-		h.onset, h.lastEnd, h.speechMS = -1, -1, 0
-		h.tryOnset = -1
+		h.dropGreeting()
 		h.peak = -100
 		h.burstMS, h.burstGap, h.inValid, h.bgBurst = 0, 0, false, false
 	} else if h.wordOn >= 0 {
@@ -1023,6 +1019,13 @@ func (h *humanDet) required(cfg *Config, span int) int {
 	}
 	extra := longExtraSil * (span - shortGreeting) / max(1, full-shortGreeting)
 	return cfg.MinSilencePeriod + min(extra, longExtraSil)
+}
+
+// dropGreeting forgets the greeting so far, and the first try a second
+// one replaced.
+func (h *humanDet) dropGreeting() {
+	h.onset, h.lastEnd, h.speechMS = -1, -1, 0
+	h.tryOnset = -1
 }
 
 // deadline: maxTimeAnalysis, extended by music heard (up to twice), and
