@@ -30,7 +30,11 @@ const (
 	// sitMaxGap: frames between segments: the ITU SIT's 30 ms of silence
 	// and the frames it cuts into (which hold the tone in one half only)
 	sitMaxGap = 3
-	sitShare  = 0.6
+	// sitMaxLostGap: lost frames in a gap that do not count against it,
+	// a burst as jitter buffers lose them (1-3 frames); next to a gap
+	// that already costs sitMaxGap frames
+	sitMaxLostGap = 3
+	sitShare      = 0.6
 	// A frame that is mostly a 913.8 to 1800 Hz tone has 37 to 72 zero
 	// crossings, in noise down to 10 dB SNR within these bounds.
 	sitMinZC = 24
@@ -42,7 +46,7 @@ type sitSeg struct {
 	frames     int
 	startFrame int
 	endFrame   int     // last frame index in the segment
-	lostBefore int32   // lost frames in the gap before the segment (up to 2)
+	lostBefore int32   // lost frames in the gap before the segment (up to sitMaxLostGap)
 	lead       int32   // lost frames just before its first frame
 	sumF, sumW float64 // power-weighted frequency
 }
@@ -107,13 +111,13 @@ func (s *sitDet) frame(d *Detector, lost bool) {
 		if lost {
 			s.lostGap++
 		}
-		// lost frames do not count against the gap (up to two of them)
-		if s.gap-int(min(s.lostGap, 2)) > sitMaxGap {
+		// lost frames do not count against the gap (up to a burst of them)
+		if s.gap-int(min(s.lostGap, sitMaxLostGap)) > sitMaxGap {
 			s.push()
 		}
 		return
 	}
-	lostGap := min(s.lostGap, 2)
+	lostGap := min(s.lostGap, sitMaxLostGap)
 	s.gap, s.lostGap = 0, 0
 	if g != s.cur.group {
 		s.push()

@@ -172,15 +172,7 @@ func TestSITBurstLossEveryPosition(t *testing.T) {
 			first, last := lead/20-3, (lead+sc.d1+sc.d2)/20+1
 			for burst := 1; burst <= 3; burst++ {
 				for at := first; at <= last; at++ {
-					d := newDet(t, DefaultConfig(), PhaseEarly)
-					for i := 0; i+FrameSamples <= len(pcm); i += FrameSamples {
-						if fi := i / FrameSamples; fi >= at && fi < at+burst {
-							d.Lost()
-						} else {
-							d.Process(pcm[i : i+FrameSamples])
-						}
-					}
-					if v := d.End(); v.Result != ResultSIT || v.SIT != sc.want {
+					if v := earlyWithBurst(t, pcm, at, burst); v.Result != ResultSIT || v.SIT != sc.want {
 						t.Errorf("%s lead %d ms, frames %d-%d lost: got %s %s (%s), want sit %s", sc.name, lead, at, at+burst-1, v.Result, v.SIT, v.Cause, sc.want)
 					}
 				}
@@ -212,4 +204,38 @@ func TestSITTwoBursts(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestITUSITBurstLossEveryPosition: a burst of one to three lost frames
+// anywhere in an ITU SIT, at every alignment of its 30 ms gaps with the
+// frames, leaves it a SIT. A gap already costs up to three frames (two
+// that hold a tone in one half only, and one of silence); a burst next to
+// it hides three more.
+func TestITUSITBurstLossEveryPosition(t *testing.T) {
+	for lead := 200; lead < 220; lead += 3 {
+		pcm := cat(silence(lead), ituSITAt(), silence(1500))
+		first, last := lead/20-3, (lead+1050)/20+1
+		for burst := 1; burst <= 3; burst++ {
+			for at := first; at <= last; at++ {
+				if v := earlyWithBurst(t, pcm, at, burst); v.Result != ResultSIT || v.SIT != SITITU {
+					t.Errorf("lead %d ms, frames %d-%d lost: got %s %s (%s), want sit ITU", lead, at, at+burst-1, v.Result, v.SIT, v.Cause)
+				}
+			}
+		}
+	}
+}
+
+// earlyWithBurst runs pcm through an early-media detector with frames
+// at to at+burst-1 lost, and returns its final verdict.
+func earlyWithBurst(t *testing.T, pcm []int16, at, burst int) Verdict {
+	t.Helper()
+	d := newDet(t, DefaultConfig(), PhaseEarly)
+	for i := 0; i+FrameSamples <= len(pcm); i += FrameSamples {
+		if fi := i / FrameSamples; fi >= at && fi < at+burst {
+			d.Lost()
+		} else {
+			d.Process(pcm[i : i+FrameSamples])
+		}
+	}
+	return d.End()
 }
