@@ -211,3 +211,55 @@ func TestShortWordRetriedPastTheAnalysisTime(t *testing.T) {
 		}
 	}
 }
+
+// TestFragmentLongAfterAShortWord: a word too short for a greeting
+// ("da?"), then silence, then a fragment of noise as loud as the word (a
+// knock, a breath on the mouthpiece, a surge of the line's noise) seconds
+// later. The fragment is no continuation of the word: the speaker had
+// stopped. Joined to it, the silence between counted as speech, and the
+// "greeting" ran past analysisPeriod (machine, long-greeting).
+func TestFragmentLongAfterAShortWord(t *testing.T) {
+	word := scaleTo(loudest(espeak(t, "ru", 200, "Да?"), 8*110), -12)
+	for _, at := range []int{2600, 4000, 5500} {
+		for _, ms := range []int{40, 60} {
+			frag := scaleTo(addNoise(silence(ms), -20, int64(at+ms)), -14)
+			w := len(word) / 8
+			pcm := addNoise(cat(silence(1000), word, silence(at-1000-w), frag, silence(3000)), -62, int64(at))
+			r := feed(t, newDet(t, DefaultConfig(), PhaseAnswer), pcm, 0, 0, true)
+			if r.verdict.Result != ResultHuman {
+				t.Errorf("%d ms fragment at %d ms: got %s (%s) at %d ms, want human", ms, at, r.verdict.Result, r.verdict.Cause, r.verdict.DecisionMS)
+			}
+		}
+	}
+}
+
+// TestBeepAfterTimeoutQuiet: a greeting that the analysis deadline cuts
+// short of its verdict (the deadline runs from a first try, a word too
+// short for a greeting; the greeting is held as a person's) ends in
+// "timeout-quiet", a human. A beep right after it revises the verdict, as
+// after greeting-then-silence: it was a machine's greeting.
+func TestBeepAfterTimeoutQuiet(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Style.PersonLogit = -20 // (nearly) every greeting sounds like a person
+	cfg.Style.GreetingWords = 0
+	word := scaleTo(loudest(espeak(t, "en-us", 200, "Hi?"), 8*150), -16)
+	line := scaleTo(espeak(t, "en-us", 170, "Good afternoon, Miller and Sons, this is Sarah speaking"), -16)
+	// the deadline: the first try's onset + analysisPeriod + personHold
+	// + minSilencePeriod + the long greeting's extra silence
+	dl := 1000 + cfg.AnalysisPeriod + cfg.Style.PersonHold + cfg.MinSilencePeriod + longExtraSil
+	for _, stop := range []int{dl - 500, dl - 350} {
+		g := line
+		for len(g)/8 < stop-2000 {
+			g = cat(g, silence(250), line)
+		}
+		g = g[:(stop-2000)*8]
+		w := len(word) / 8
+		for _, beepAt := range []int{dl + 100, dl + 600} {
+			pcm := addNoise(cat(silence(1000), word, silence(1000-w), g, silence(beepAt-stop), tone(400, -18, 1000), silence(2000)), -60, int64(beepAt))
+			r := feed(t, newDet(t, cfg, PhaseAnswer), pcm, 0, 0, true)
+			if r.verdict.Result != ResultMachine || r.verdict.BeepMS < beepAt-40 || r.verdict.BeepMS > beepAt+40 {
+				t.Errorf("greeting to %d ms, beep at %d ms: got %s (%s) at %d ms, beep %d, want machine with its beep", stop, beepAt, r.verdict.Result, r.verdict.Cause, r.verdict.DecisionMS, r.verdict.BeepMS)
+			}
+		}
+	}
+}

@@ -685,10 +685,17 @@ func (h *humanDet) track(d *Detector, lost bool) {
 	} else if h.burstMS > 0 {
 		h.burstGap += frameMS
 		if h.burstGap > burstGapMS {
-			if !h.inValid && !h.bgBurst && h.onset >= 0 && h.burstMS >= fragMinMS && h.burstMax >= h.prevPeak-fragLevelDB {
+			if !h.inValid && !h.bgBurst && h.onset >= 0 && h.burstMS >= fragMinMS && h.burstMax >= h.prevPeak-fragLevelDB &&
+				(h.speechMS >= minGreetingMS || h.burstStart-h.lastEnd < d.cfg.MinSilencePeriod) {
 				// A fragment too short for a word but as loud as the
 				// speaker (a syllable of a greeting in noise or
 				// behind lost frames): the speaker has not stopped.
+				// Not after a word too short for a greeting and the
+				// silence that would have made a greeting a human's
+				// (the second-try rule's case, which waits on for no
+				// verdict): seconds later, a knock or a surge of the
+				// line's noise would join the silence to the word as
+				// speech, and the "greeting" outlast analysisPeriod.
 				h.lastEnd = max(h.lastEnd, h.burstStart+h.burstMS)
 			}
 			h.burstEnded(d)
@@ -1170,6 +1177,12 @@ func (h *humanDet) timeout(d *Detector, atEnd bool) {
 		d.decide(ResultSilence, "no-speech", SITNone)
 	case h.silenceMS(d.nowMS()) >= 200 || (atEnd && !h.active):
 		d.decide(ResultHuman, "timeout-quiet", SITNone)
+		if d.cfg.LateBeepGrace > 0 {
+			// As after greeting-then-silence: the greeting may have
+			// been a machine's that the deadline cut short of its
+			// verdict, and its beep comes now.
+			d.lateUntil = h.lastEnd + d.cfg.LateBeepGrace
+		}
 	default:
 		d.decide(ResultMachine, "timeout-talking", SITNone)
 	}
