@@ -239,27 +239,66 @@ func TestFragmentLongAfterAShortWord(t *testing.T) {
 // "timeout-quiet", a human. A beep right after it revises the verdict, as
 // after greeting-then-silence: it was a machine's greeting.
 func TestBeepAfterTimeoutQuiet(t *testing.T) {
-	cfg := DefaultConfig()
-	cfg.Style.PersonLogit = -20 // (nearly) every greeting sounds like a person
-	cfg.Style.GreetingWords = 0
-	word := scaleTo(loudest(espeak(t, "en-us", 200, "Hi?"), 8*150), -16)
-	line := scaleTo(espeak(t, "en-us", 170, "Good afternoon, Miller and Sons, this is Sarah speaking"), -16)
-	// the deadline: the first try's onset + analysisPeriod + personHold
-	// + minSilencePeriod + the long greeting's extra silence
-	dl := 1000 + cfg.AnalysisPeriod + cfg.Style.PersonHold + cfg.MinSilencePeriod + longExtraSil
+	cfg, dl := cutShortConfig()
 	for _, stop := range []int{dl - 500, dl - 350} {
-		g := line
-		for len(g)/8 < stop-2000 {
-			g = cat(g, silence(250), line)
-		}
-		g = g[:(stop-2000)*8]
-		w := len(word) / 8
+		g := cutShortGreeting(t, stop)
 		for _, beepAt := range []int{dl + 100, dl + 600} {
-			pcm := addNoise(cat(silence(1000), word, silence(1000-w), g, silence(beepAt-stop), tone(400, -18, 1000), silence(2000)), -60, int64(beepAt))
+			pcm := addNoise(cat(g, silence(beepAt-stop), tone(400, -18, 1000), silence(2000)), -60, int64(beepAt))
 			r := feed(t, newDet(t, cfg, PhaseAnswer), pcm, 0, 0, true)
 			if r.verdict.Result != ResultMachine || r.verdict.BeepMS < beepAt-40 || r.verdict.BeepMS > beepAt+40 {
 				t.Errorf("greeting to %d ms, beep at %d ms: got %s (%s) at %d ms, beep %d, want machine with its beep", stop, beepAt, r.verdict.Result, r.verdict.Cause, r.verdict.DecisionMS, r.verdict.BeepMS)
 			}
 		}
 	}
+}
+
+// TestToneAtTheDeadline: a tone that begins just before the analysis
+// deadline is heard out: a beep-only machine's beep at 4.9 s, and a beep
+// at a SIT frequency (1400 Hz, which waits for the SIT detector after it
+// ends) right after a greeting that the deadline cut short of its
+// verdict. Cut by the deadline, the first was silence and the second a
+// person ("timeout-quiet").
+func TestToneAtTheDeadline(t *testing.T) {
+	for _, at := range []int{4860, 4940} {
+		pcm := addNoise(cat(silence(at), tone(300, -18, 1000), silence(2000)), -60, int64(at))
+		r := feed(t, newDet(t, DefaultConfig(), PhaseAnswer), pcm, 0, 0, true)
+		if r.verdict.Result != ResultMachine || r.verdict.BeepMS < at-40 || r.verdict.BeepMS > at+40 {
+			t.Errorf("beep alone at %d ms: got %s (%s) at %d ms, beep %d, want machine with its beep", at, r.verdict.Result, r.verdict.Cause, r.verdict.DecisionMS, r.verdict.BeepMS)
+		}
+	}
+	cfg, dl := cutShortConfig()
+	stop := dl - 450
+	g := cutShortGreeting(t, stop)
+	for _, beepAt := range []int{dl - 150, dl - 60} {
+		pcm := addNoise(cat(g, silence(beepAt-stop), tone(250, -18, 1400), silence(2000)), -60, int64(beepAt))
+		r := feed(t, newDet(t, cfg, PhaseAnswer), pcm, 0, 0, true)
+		if r.verdict.Result != ResultMachine || r.verdict.BeepMS < beepAt-40 || r.verdict.BeepMS > beepAt+40 {
+			t.Errorf("greeting to %d ms, 1400 Hz beep at %d ms: got %s (%s) at %d ms, beep %d, want machine with its beep", stop, beepAt, r.verdict.Result, r.verdict.Cause, r.verdict.DecisionMS, r.verdict.BeepMS)
+		}
+	}
+}
+
+// cutShortConfig holds (nearly) every greeting as a person's, with no
+// early greeting-words verdict, and returns the analysis deadline of
+// cutShortGreeting's calls: the first try's onset (1000 ms) +
+// analysisPeriod + personHold + minSilencePeriod + the long greeting's
+// extra silence.
+func cutShortConfig() (Config, int) {
+	cfg := DefaultConfig()
+	cfg.Style.PersonLogit = -20
+	cfg.Style.GreetingWords = 0
+	return cfg, 1000 + cfg.AnalysisPeriod + cfg.Style.PersonHold + cfg.MinSilencePeriod + longExtraSil
+}
+
+// cutShortGreeting: a word too short for a greeting at 1000 ms (the
+// first try, which the deadline runs from), then from 2000 ms a greeting
+// of one sentence said over and over, to stop ms.
+func cutShortGreeting(t *testing.T, stop int) []int16 {
+	word := scaleTo(loudest(espeak(t, "en-us", 200, "Hi?"), 8*150), -16)
+	line := scaleTo(espeak(t, "en-us", 170, "Good afternoon, Miller and Sons, this is Sarah speaking"), -16)
+	g := line
+	for len(g)/8 < stop-2000 {
+		g = cat(g, silence(250), line)
+	}
+	return cat(silence(1000), word, silence(1000-len(word)/8), g[:(stop-2000)*8])
 }

@@ -151,6 +151,10 @@ const (
 	// a 100 ms blip (a note or a drum of a music bed, a click) followed
 	// by silence is not an answer: keep listening.
 	minGreetingMS = 200
+	// toneWaitMS: how long past the analysis deadline a tone in progress
+	// is heard out (a beep's run and the SIT detector's wait after it,
+	// beepDet.frame: 1.2 s)
+	toneWaitMS = 2000
 	// bgBurstDB: after the first word, a burst whose loudest frame stays
 	// this far below the speech level is background, not the speaker
 	// (the quietest words of a greeting stay within about 10 dB).
@@ -1056,17 +1060,22 @@ func (h *humanDet) deadline(cfg *Config) int {
 func (h *humanDet) frame(d *Detector, lost bool) {
 	cfg := &d.cfg
 	now := d.nowMS()
+	// A tone in progress (or one just ended and not yet claimed) is not
+	// the silence of someone waiting for an answer; at the deadline it is
+	// heard out (up to toneWaitMS): a beep after the greeting, or a SIT
+	// or fax tone, decides the call, and one at a SIT frequency waits
+	// for the SIT detector after it ends.
+	tone := d.beep.run || d.beep.pendAt > 0
+	dl := h.deadline(cfg)
+	timedOut := now >= dl && (!tone || now >= dl+toneWaitMS)
 	if h.onset < 0 {
-		if now >= h.deadline(cfg) {
+		if timedOut {
 			h.timeout(d, false)
 		}
 		return
 	}
 	span := h.lastEnd - h.onset
 	h.styleFrame()
-	// A tone in progress (or one just ended and not yet claimed) is not
-	// the silence of someone waiting for an answer.
-	tone := d.beep.run || d.beep.pendAt > 0
 	// A "silence" as loud as the greeting is not one yet (loudSilence):
 	// no human verdict, the other rules and the deadline go on.
 	if !tone && h.speechMS >= minGreetingMS && h.silenceMS(now) >= h.required(cfg, span) && !h.loudSilence(cfg, now) {
@@ -1097,7 +1106,7 @@ func (h *humanDet) frame(d *Detector, lost bool) {
 		d.decide(ResultMachine, "greeting-words", SITNone)
 		return
 	}
-	if now >= h.deadline(cfg) {
+	if timedOut {
 		h.timeout(d, false)
 	}
 }
