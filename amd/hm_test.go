@@ -302,3 +302,27 @@ func cutShortGreeting(t *testing.T, stop int) []int16 {
 	}
 	return cat(silence(1000), word, silence(1000-len(word)/8), g[:(stop-2000)*8])
 }
+
+// TestFragmentsAfterTheVerdictHoldTheLateWindow: after a human verdict the
+// late-beep window stays open while the "person" goes on making sound,
+// fragments too short for a word included, however far apart: it may be a
+// machine's greeting going on (quiet words in noise come through as
+// fragments), and its beep revises the verdict. Here a louder short word
+// after the verdict restarts the greeting (the first one was background),
+// and the fragments that follow it, 700 ms apart, keep the window open
+// for a beep 1.2 s after the last one (2.9 s after the word).
+func TestFragmentsAfterTheVerdictHoldTheLateWindow(t *testing.T) {
+	first := scaleTo(loudest(espeak(t, "en-us", 170, "Hello, this is Dana"), 8*600), -36)
+	word := scaleTo(loudest(espeak(t, "en-us", 200, "Hi?"), 8*150), -14)
+	frag := scaleTo(loudest(espeak(t, "en-us", 200, "so"), 8*60), -16)
+	parts := [][]int16{silence(1000), first, silence(1500), word}
+	for k := 0; k < 3; k++ {
+		parts = append(parts, silence(640), frag)
+	}
+	parts = append(parts, silence(1200), tone(300, -18, 1000), silence(2000))
+	pcm := addNoise(cat(parts...), -60, 7)
+	r := feed(t, newDet(t, DefaultConfig(), PhaseAnswer), pcm, 0, 0, true)
+	if r.verdict.Result != ResultMachine || r.verdict.Cause != "late-beep" {
+		t.Errorf("got %s (%s) at %d ms, beep %d, want machine (late-beep)", r.verdict.Result, r.verdict.Cause, r.verdict.DecisionMS, r.verdict.BeepMS)
+	}
+}

@@ -690,7 +690,7 @@ func (h *humanDet) track(d *Detector, lost bool) {
 		h.burstGap += frameMS
 		if h.burstGap > burstGapMS {
 			if !h.inValid && !h.bgBurst && h.onset >= 0 && h.burstMS >= fragMinMS && h.burstMax >= h.prevPeak-fragLevelDB &&
-				(h.speechMS >= minGreetingMS || h.burstStart-h.lastEnd < d.cfg.MinSilencePeriod) {
+				(d.final || h.speechMS >= minGreetingMS || h.burstStart-h.lastEnd < d.cfg.MinSilencePeriod) {
 				// A fragment too short for a word but as loud as the
 				// speaker (a syllable of a greeting in noise or
 				// behind lost frames): the speaker has not stopped.
@@ -700,6 +700,8 @@ func (h *humanDet) track(d *Detector, lost bool) {
 				// verdict): seconds later, a knock or a surge of the
 				// line's noise would join the silence to the word as
 				// speech, and the "greeting" outlast analysisPeriod.
+				// (After the verdict any sound holds the late-beep
+				// window open: the "person" may be a greeting going on.)
 				h.lastEnd = max(h.lastEnd, h.burstStart+h.burstMS)
 			}
 			h.burstEnded(d)
