@@ -661,7 +661,7 @@ func (h *humanDet) track(d *Detector, lost bool) {
 				// any, starts here.
 				h.forgetMusic()
 			}
-			if d.cfg.Mode == ModeDialedge && h.onset >= 0 && h.speechMS < minGreetingMS && h.burstStart-h.lastEnd >= d.cfg.MinSilencePeriod {
+			if h.waitedAfterShortWord(d) {
 				// A word too short for a greeting ("da?", "ouais?" said
 				// quickly), then the silence that would have made a
 				// greeting a human's: the speaker waited for a reply,
@@ -690,7 +690,7 @@ func (h *humanDet) track(d *Detector, lost bool) {
 		h.burstGap += frameMS
 		if h.burstGap > burstGapMS {
 			if !h.inValid && !h.bgBurst && h.onset >= 0 && h.burstMS >= fragMinMS && h.burstMax >= h.prevPeak-fragLevelDB &&
-				(d.final || h.speechMS >= minGreetingMS || h.burstStart-h.lastEnd < d.cfg.MinSilencePeriod) {
+				(d.final || !h.waitedAfterShortWord(d)) {
 				// A fragment too short for a word but as loud as the
 				// speaker (a syllable of a greeting in noise or
 				// behind lost frames): the speaker has not stopped.
@@ -1034,6 +1034,23 @@ func (h *humanDet) required(cfg *Config, span int) int {
 	return cfg.MinSilencePeriod + min(extra, longExtraSil)
 }
 
+// waitedAfterShortWord reports, at the start of a burst, whether the
+// greeting so far is a word too short for a greeting followed by the
+// silence that would have made a greeting a human's: the speaker waited
+// for a reply (dialedge mode).
+func (h *humanDet) waitedAfterShortWord(d *Detector) bool {
+	return d.cfg.Mode == ModeDialedge && h.onset >= 0 && h.speechMS < minGreetingMS && h.burstStart-h.lastEnd >= d.cfg.MinSilencePeriod
+}
+
+// decideHuman calls the call a human and opens the late-beep window: a
+// beep within LateBeepGrace of the greeting's end revises the verdict.
+func (h *humanDet) decideHuman(d *Detector, cause string) {
+	d.decide(ResultHuman, cause, SITNone)
+	if d.cfg.LateBeepGrace > 0 {
+		d.lateUntil = h.lastEnd + d.cfg.LateBeepGrace
+	}
+}
+
 // dropGreeting forgets the greeting so far, and the first try a second
 // one replaced.
 func (h *humanDet) dropGreeting() {
@@ -1093,10 +1110,7 @@ func (h *humanDet) frame(d *Detector, lost bool) {
 			h.lastEnd = -1
 			return
 		}
-		d.decide(ResultHuman, "greeting-then-silence", SITNone)
-		if cfg.LateBeepGrace > 0 {
-			d.lateUntil = h.lastEnd + cfg.LateBeepGrace
-		}
+		h.decideHuman(d, "greeting-then-silence")
 		d.rep.arm(d, h.lastEnd)
 		return
 	}
@@ -1187,13 +1201,9 @@ func (h *humanDet) timeout(d *Detector, atEnd bool) {
 	case h.onset < 0:
 		d.decide(ResultSilence, "no-speech", SITNone)
 	case h.silenceMS(d.nowMS()) >= 200 || (atEnd && !h.active):
-		d.decide(ResultHuman, "timeout-quiet", SITNone)
-		if d.cfg.LateBeepGrace > 0 {
-			// As after greeting-then-silence: the greeting may have
-			// been a machine's that the deadline cut short of its
-			// verdict, and its beep comes now.
-			d.lateUntil = h.lastEnd + d.cfg.LateBeepGrace
-		}
+		// (the greeting may have been a machine's that the deadline
+		// cut short of its verdict, and its beep comes now)
+		h.decideHuman(d, "timeout-quiet")
 	default:
 		d.decide(ResultMachine, "timeout-talking", SITNone)
 	}

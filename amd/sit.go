@@ -55,8 +55,8 @@ type sitDet struct {
 	cur  sitSeg
 	prev [2]sitSeg // the two segments before cur, oldest first
 	gap  int
-	// lostGap: lost frames in the current gap; lostRun: lost frames
-	// just before this one
+	// lostGap: lost frames in the current gap (up to sitMaxLostGap);
+	// lostRun: lost frames just before this one
 	lostGap, lostRun int32
 }
 
@@ -108,16 +108,16 @@ func (s *sitDet) frame(d *Detector, lost bool) {
 	}
 	if g < 0 {
 		s.gap++
-		if lost {
+		if lost && s.lostGap < sitMaxLostGap {
 			s.lostGap++
 		}
 		// lost frames do not count against the gap (up to a burst of them)
-		if s.gap-int(min(s.lostGap, sitMaxLostGap)) > sitMaxGap {
+		if s.gap-int(s.lostGap) > sitMaxGap {
 			s.push()
 		}
 		return
 	}
-	lostGap := min(s.lostGap, sitMaxLostGap)
+	lostGap := s.lostGap
 	s.gap, s.lostGap = 0, 0
 	if g != s.cur.group {
 		s.push()
