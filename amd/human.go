@@ -217,6 +217,7 @@ type humanDet struct {
 	nfDev         float32
 	active        bool
 	heardAnything bool
+	loudFr        int16 // see lowLvl: frames, at most loudMaxFr
 
 	burstMS    int
 	burstStart int
@@ -232,6 +233,15 @@ type humanDet struct {
 	// voiceLineMax): babble's are, those of white, pink and brown noise
 	// and of hum are not.
 	lineVoiced float32
+	// lowLvl: the quietest 3-frame mean level heard (minStats, clamped to
+	// loudRefDBFS), the line's own floor; loudFr: how long the noise
+	// floor has since stood loudFloorDB or more above it (in runs of
+	// loudMinFr frames or more), with no music recognised: a sound that
+	// came up after the answer and that minimum statistics or the
+	// steady-noise check took for the floor (a music intro or a TV the
+	// music tests missed). Not the silence of a line nobody answered: it
+	// extends the deadline as music does.
+	lowLvl float32
 
 	// A greeting the call's first music took away: its onset (-1: none),
 	// its last active frame and its speech level (see track).
@@ -282,7 +292,8 @@ type humanDet struct {
 	// (since styOnset)
 	sty      stylePool
 	styOnset int
-	fmOn     bool // fm calls the sound since the greeting's start music
+	fmOn     bool  // fm calls the sound since the greeting's start music
+	loudRun  uint8 // frames in a row of a loud floor, up to loudMinFr (see lowLvl)
 	// Notes: bursts of steady spectrum (music played in phrases, with
 	// silences between them).
 	bFluxS   float64 // flux sum of the current burst (after its attack)
@@ -296,7 +307,7 @@ type humanDet struct {
 
 func (h *humanDet) reset() {
 	tap := h.st.tap
-	*h = humanDet{nf: -70, peak: -100, prevPeak: -100, onset: -1, lastEnd: -1, bedTop: -100, gMax: -100, styOnset: -1, wordOn: -1, wordBack: -1, tryOnset: -1, nfDev: vadMarginDB / vadDevK, lineVoiced: lineVoicedInit}
+	*h = humanDet{nf: -70, peak: -100, prevPeak: -100, onset: -1, lastEnd: -1, bedTop: -100, gMax: -100, lowLvl: 100, styOnset: -1, wordOn: -1, wordBack: -1, tryOnset: -1, nfDev: vadMarginDB / vadDevK, lineVoiced: lineVoicedInit}
 	h.fm.reset()
 	h.st.tap = tap // the zero styleDet is a reset one
 }
@@ -315,6 +326,7 @@ func (h *humanDet) minStats() {
 	if h.msN == 0 || s < h.msCur {
 		h.msCur = s
 	}
+	h.lowLvl = min(h.lowLvl, max(s, loudRefDBFS))
 	h.msN++
 	if h.msN == msSubLen {
 		h.msMin[h.msI] = h.msCur
@@ -351,6 +363,11 @@ const (
 	msSubs   = 6
 	msSubLen = 12
 	msBiasDB = 0.0
+	// loudFloorDB, loudRefDBFS, loudMaxFr, loudMinFr: see humanDet.lowLvl.
+	loudFloorDB = 6.0
+	loudRefDBFS = -60.0
+	loudMaxFr   = 1 << 14
+	loudMinFr   = 25
 	// floorSeenMS: a greeting that began this soon after the start came
 	// before the line's floor was heard (floorUnseen).
 	floorSeenMS = 300
@@ -516,6 +533,19 @@ func (h *humanDet) track(d *Detector, lost bool) {
 		if h.lineFloor(&d.cfg) {
 			// (music heard: its bed is handled as a bed, below)
 			h.minStats()
+			switch {
+			case h.nf < float64(h.lowLvl)+loudFloorDB:
+				h.loudRun = 0
+			case h.loudRun < loudMinFr:
+				// (a floor that creeps up under a long greeting for a
+				// moment is not a sound of its own)
+				h.loudRun++
+				if h.loudRun == loudMinFr {
+					h.loudFr += loudMinFr
+				}
+			case h.loudFr < loudMaxFr:
+				h.loudFr++
+			}
 		}
 		if f.dbfs > vadMinDBFS {
 			h.heardAnything = true
@@ -1058,13 +1088,20 @@ func (h *humanDet) dropGreeting() {
 	h.tryOnset = -1
 }
 
-// deadline: maxTimeAnalysis, extended by music heard (up to twice), and
+// deadline: maxTimeAnalysis, extended by music heard or a loud floor
+// (lowLvl; together up to twice maxTimeAnalysis), and
 // for a greeting that began in time, long enough to hear it out. A
 // greeting that a second try replaced (a word too short for a greeting,
 // then silence) began the analysis: a third "hello?" after
 // maxTimeAnalysis does not end it at once as a greeting still talking.
 func (h *humanDet) deadline(cfg *Config) int {
-	dl := cfg.MaxTimeAnalysis + min(h.musMS, cfg.MaxTimeAnalysis)
+	ext := h.musMS
+	if h.loudFr > 0 {
+		// (the sound had played for the minimum statistics' window
+		// before the floor rose to it)
+		ext += int(h.loudFr)*frameMS + msSubs*msSubLen*frameMS
+	}
+	dl := cfg.MaxTimeAnalysis + min(ext, cfg.MaxTimeAnalysis)
 	on := h.onset
 	if h.tryOnset >= 0 && h.onset >= 0 {
 		on = min(on, h.tryOnset)
