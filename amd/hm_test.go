@@ -326,3 +326,19 @@ func TestFragmentsAfterTheVerdictHoldTheLateWindow(t *testing.T) {
 		t.Errorf("got %s (%s) at %d ms, beep %d, want machine (late-beep)", r.verdict.Result, r.verdict.Cause, r.verdict.DecisionMS, r.verdict.BeepMS)
 	}
 }
+
+// A person who waits in silence and says "hello?" just before the
+// analysis time runs out (maxTimeAnalysis, 5 s) is heard: the first
+// sound that began before the deadline is heard out until it is a word.
+// Before, one that was not yet minimumValidSpeech long at 5 s ended the
+// analysis as no-speech.
+func TestHelloJustBeforeTheDeadline(t *testing.T) {
+	hello := scaleTo(espeak(t, "en-us+m3", 165, "Hello?"), -12)
+	for st := 4800; st <= 4960; st += 40 {
+		pcm := cat(silence(st), hello, silence(4000))
+		v := feed(t, newDet(t, DefaultConfig(), PhaseAnswer), g711RoundTrip(addNoise(pcm, -50, int64(st)), false), 0, 0, true).verdict
+		if v.Result != ResultHuman {
+			t.Errorf("hello at %d ms: got %s (%s) at %d ms, want human", st, v.Result, v.Cause, v.DecisionMS)
+		}
+	}
+}

@@ -79,7 +79,8 @@ import "math"
 //   - after a human verdict on a greeting of 1.6 s or more, the same
 //     greeting played again (an announcement that repeats) → machine
 //     (repeat.go);
-//   - no speech by maxTimeAnalysis → silence; speech that is neither by
+//   - no speech by maxTimeAnalysis (a sound begun before it heard out,
+//     and the time extended by music or a loud floor) → silence; speech that is neither by
 //     then → human if the line has gone quiet, machine if it is talking.
 
 // humanDet.zcw holds a frame's zero crossings (at most one per sample).
@@ -1125,7 +1126,10 @@ func (h *humanDet) frame(d *Detector, lost bool) {
 	dl := h.deadline(cfg)
 	timedOut := now >= dl && (!tone || now >= dl+toneWaitMS)
 	if h.onset < 0 {
-		if timedOut {
+		// A first sound that began before the deadline is heard out
+		// until it is a word or not (minimumValidSpeech and a gap): a
+		// "hello?" that starts at 4.9 s is an answer, not no-speech.
+		if timedOut && !(h.burstMS > 0 && h.burstStart < dl && now < h.burstStart+cfg.MinimumValidSpeech+burstGapMS) {
 			h.timeout(d, false)
 		}
 		return
