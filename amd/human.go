@@ -79,9 +79,10 @@ import "math"
 //   - after a human verdict on a greeting of 1.6 s or more, the same
 //     greeting played again (an announcement that repeats) → machine
 //     (repeat.go);
-//   - no speech by maxTimeAnalysis (a sound begun before it heard out,
-//     and the time extended by music or a loud floor) → silence; speech that is neither by
-//     then → human if the line has gone quiet, machine if it is talking.
+//   - no speech by maxTimeAnalysis (extended by music or a loud floor;
+//     a tone or a first sound begun before it is heard out) → silence;
+//     speech that is neither by then → human if the line has gone quiet,
+//     machine if it is talking.
 
 // humanDet.zcw holds a frame's zero crossings (at most one per sample).
 var _ [255 - FrameSamples]struct{}
@@ -364,6 +365,8 @@ const (
 	msSubs   = 6
 	msSubLen = 12
 	msBiasDB = 0.0
+	// msWindowMS: the span the minimum statistics cover (1.44 s)
+	msWindowMS = msSubs * msSubLen * frameMS
 	// loudFloorDB, loudRefDBFS, loudMaxFr, loudMinFr: see humanDet.lowLvl.
 	loudFloorDB = 6.0
 	loudRefDBFS = -60.0
@@ -1100,7 +1103,7 @@ func (h *humanDet) deadline(cfg *Config) int {
 	if h.loudFr > 0 {
 		// (the sound had played for the minimum statistics' window
 		// before the floor rose to it)
-		ext += int(h.loudFr)*frameMS + msSubs*msSubLen*frameMS
+		ext += int(h.loudFr)*frameMS + msWindowMS
 	}
 	dl := cfg.MaxTimeAnalysis + min(ext, cfg.MaxTimeAnalysis)
 	on := h.onset
@@ -1118,18 +1121,11 @@ func (h *humanDet) frame(d *Detector, lost bool) {
 	cfg := &d.cfg
 	now := d.nowMS()
 	// A tone in progress (or one just ended and not yet claimed) is not
-	// the silence of someone waiting for an answer; at the deadline it is
-	// heard out (up to toneWaitMS): a beep after the greeting, or a SIT
-	// or fax tone, decides the call, and one at a SIT frequency waits
-	// for the SIT detector after it ends.
+	// the silence of someone waiting for an answer.
 	tone := d.beep.run || d.beep.pendAt > 0
-	dl := h.deadline(cfg)
-	timedOut := now >= dl && (!tone || now >= dl+toneWaitMS)
+	timedOut := h.timedOut(cfg, now, tone)
 	if h.onset < 0 {
-		// A first sound that began before the deadline is heard out
-		// until it is a word or not (minimumValidSpeech and a gap): a
-		// "hello?" that starts at 4.9 s is an answer, not no-speech.
-		if timedOut && !(h.burstMS > 0 && h.burstStart < dl && now < h.burstStart+cfg.MinimumValidSpeech+burstGapMS) {
+		if timedOut {
 			h.timeout(d, false)
 		}
 		return
@@ -1166,6 +1162,28 @@ func (h *humanDet) frame(d *Detector, lost bool) {
 	if timedOut {
 		h.timeout(d, false)
 	}
+}
+
+// timedOut reports whether the analysis time is up: the deadline has
+// passed, and nothing that began before it is still being heard out. A
+// tone in progress (tone) is heard out up to toneWaitMS: a beep after the
+// greeting, or a SIT or fax tone, decides the call, and one at a SIT
+// frequency waits for the SIT detector after it ends. Before any
+// greeting, a first sound is heard out until it is a word or not
+// (minimumValidSpeech and a burst gap): a "hello?" that starts at 4.9 s
+// is an answer, not no-speech; once a word, it began in time and the
+// deadline hears it out.
+func (h *humanDet) timedOut(cfg *Config, now int, tone bool) bool {
+	dl := h.deadline(cfg)
+	switch {
+	case now < dl:
+		return false
+	case tone && now < dl+toneWaitMS:
+		return false
+	case h.onset < 0 && h.burstMS > 0 && h.burstStart < dl && now < h.burstStart+cfg.MinimumValidSpeech+burstGapMS:
+		return false
+	}
+	return true
 }
 
 // floorUnseen reports whether the greeting began within floorSeenMS of
