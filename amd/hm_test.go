@@ -342,3 +342,25 @@ func TestHelloJustBeforeTheDeadline(t *testing.T) {
 		}
 	}
 }
+
+// A greeting read sentence by sentence pauses between its sentences: past
+// analysisPeriod, two such breaks (after the first second of speech) make
+// it a machine even when the style model hears a person in it and would
+// hold the long-greeting verdict off. A person's "Hello? [beat] Yes, this
+// is Ruth. Who's calling, please?" pauses as long after its first word,
+// which is a first try, not a sentence of a greeting: it stays a person.
+func TestSentenceBreaksPastAnAnswerMakeAGreeting(t *testing.T) {
+	voices := []string{"en-us+m3", "en-gb+f2", "en-us+f3", "en+m1", "en-gb-scotland+m2"}
+	call := func(voice string, wpm int, text string) Verdict {
+		pcm := cat(silence(800), scaleTo(espeak(t, voice, wpm, text), -14), silence(5000))
+		return feed(t, newDet(t, DefaultConfig(), PhaseAnswer), g711RoundTrip(addNoise(pcm, -55, 1), false), 0, 0, true).verdict
+	}
+	for _, v := range voices {
+		if got := call(v, 130, "Hey! You got Sam and Jo. We're not in. Say something nice!"); got.Result != ResultMachine {
+			t.Errorf("%s: a greeting of four sentences: got %s (%s) at %d ms, want machine", v, got.Result, got.Cause, got.DecisionMS)
+		}
+		if got := call(v, 130, "Hello? Yes, this is Ruth. Who's calling, please?"); got.Result != ResultHuman {
+			t.Errorf("%s: hello, then an answer: got %s (%s) at %d ms, want human", v, got.Result, got.Cause, got.DecisionMS)
+		}
+	}
+}

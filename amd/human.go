@@ -74,7 +74,9 @@ import "math"
 //     speech does (a quick "da?", a wait, then "allô? il y a quelqu'un?");
 //   - speech still running analysisPeriod after the first word → machine,
 //     unless the greeting-style model (style.go) hears a person's words:
-//     then up to 2 s more;
+//     then up to 2.5 s more, not when the greeting paused twice for
+//     400 ms or more after its first second of speech (read sentence by
+//     sentence);
 //   - a beep after speech → machine (beep.go);
 //   - after a human verdict on a greeting of 1.6 s or more, the same
 //     greeting played again (an announcement that repeats) → machine
@@ -102,6 +104,17 @@ const (
 	burstGapMS     = 60
 	shortGreeting  = 1200
 	longExtraSil   = 400
+	// breakMS, breakAfterMS, sentenceBreaks: a greeting still running
+	// at analysisPeriod that paused sentenceBreaks times for breakMS or
+	// more, each after breakAfterMS of its speech, is read sentence by
+	// sentence ("Hey! You got Sam and Jo. We're not in. Say something
+	// nice!"): a machine even when the style model hears a person. A
+	// person's long answer runs on at its commas (80-460 ms); a pause
+	// after a first short word ("Hello? … Yes, this is Ruth. Who's
+	// calling?") is a first try, not a sentence of a greeting.
+	breakMS        = 400
+	breakAfterMS   = 1000
+	sentenceBreaks = 2
 	musicWin       = 40 // frames (800 ms)
 	musicConfirm   = 10 // frames
 	relGateDB      = 16.0
@@ -220,6 +233,7 @@ type humanDet struct {
 	active        bool
 	heardAnything bool
 	loudFr        int16 // see lowLvl: frames, at most loudMaxFr
+	breaks        uint8 // pauses of breakMS or more within the greeting (see sentenceBreaks)
 
 	burstMS    int
 	burstStart int
@@ -712,6 +726,8 @@ func (h *humanDet) track(d *Detector, lost bool) {
 			}
 			if h.onset < 0 {
 				h.onset = h.burstStart
+			} else if h.burstStart-h.lastEnd >= breakMS && h.speechMS >= breakAfterMS && h.breaks < 255 {
+				h.breaks++
 			}
 			h.gMax = max(h.gMax, h.burstMax)
 			h.speechMS += h.burstMS
@@ -744,6 +760,7 @@ func (h *humanDet) track(d *Detector, lost bool) {
 	}
 	if h.onset < 0 {
 		h.gMax = -100
+		h.breaks = 0
 		h.notes, h.noteMS, h.wordMS = 0, 0, 0
 		h.segFluxS, h.segFluxN = 0, 0
 	}
@@ -1151,7 +1168,7 @@ func (h *humanDet) frame(d *Detector, lost bool) {
 		d.rep.arm(d, h.lastEnd)
 		return
 	}
-	if span >= cfg.AnalysisPeriod && (span >= cfg.AnalysisPeriod+cfg.Style.PersonHold || !h.styleHuman(cfg)) {
+	if span >= cfg.AnalysisPeriod && (span >= cfg.AnalysisPeriod+cfg.Style.PersonHold || h.breaks >= sentenceBreaks || !h.styleHuman(cfg)) {
 		d.decide(ResultMachine, "long-greeting", SITNone)
 		return
 	}
