@@ -233,7 +233,7 @@ type humanDet struct {
 	active        bool
 	heardAnything bool
 	loudFr        int16 // see lowLvl: frames, at most loudMaxFr
-	breaks        uint8 // pauses of breakMS or more within the greeting (see sentenceBreaks)
+	breaks        uint8 // pauses of breakMS or more within the greeting (see sentenceBreaks); 0 wherever the greeting restarts
 
 	burstMS    int
 	burstStart int
@@ -517,7 +517,7 @@ func (h *humanDet) track(d *Detector, lost bool) {
 					// "speech" before (babble, a TV, a far voice that
 					// ran on into the speaker's answer): the greeting
 					// starts where the voice began.
-					h.onset, h.speechMS = max(h.onset, d.frameStartMS()-back*frameMS), 0
+					h.onset, h.speechMS, h.breaks = max(h.onset, d.frameStartMS()-back*frameMS), 0, 0
 					h.segFluxS, h.segFluxN = 0, 0
 					// the burst's flux so far was the background's (a
 					// steady hum holds its spectrum like a note)
@@ -725,7 +725,7 @@ func (h *humanDet) track(d *Detector, lost bool) {
 				h.notes, h.noteMS, h.wordMS = 0, 0, 0
 			}
 			if h.onset < 0 {
-				h.onset = h.burstStart
+				h.onset, h.breaks = h.burstStart, 0
 			} else if h.burstStart-h.lastEnd >= breakMS && h.speechMS >= breakAfterMS && h.breaks < 255 {
 				h.breaks++
 			}
@@ -760,7 +760,6 @@ func (h *humanDet) track(d *Detector, lost bool) {
 	}
 	if h.onset < 0 {
 		h.gMax = -100
-		h.breaks = 0
 		h.notes, h.noteMS, h.wordMS = 0, 0, 0
 		h.segFluxS, h.segFluxN = 0, 0
 	}
