@@ -73,10 +73,10 @@ import "math"
 //     minSilencePeriod of silence does not start the greeting: the next
 //     speech does (a quick "da?", a wait, then "allô? il y a quelqu'un?");
 //   - speech still running analysisPeriod after the first word → machine,
-//     unless the greeting-style model (style.go) hears a person's words:
-//     then up to 2.5 s more, not when the greeting paused twice for
-//     400 ms or more after its first second of speech (read sentence by
-//     sentence);
+//     unless the greeting-style model (style.go) hears a person's words
+//     (then up to PersonHold, 2.5 s, more) and the greeting has not paused
+//     twice for 400 ms or more after its first second of speech (read
+//     sentence by sentence: a machine);
 //   - a beep after speech → machine (beep.go);
 //   - after a human verdict on a greeting of 1.6 s or more, the same
 //     greeting played again (an announcement that repeats) → machine
@@ -233,7 +233,7 @@ type humanDet struct {
 	active        bool
 	heardAnything bool
 	loudFr        int16 // see lowLvl: frames, at most loudMaxFr
-	breaks        uint8 // pauses of breakMS or more within the greeting (see sentenceBreaks); 0 wherever the greeting restarts
+	breaks        uint8 // pauses of breakMS or more within the greeting, up to sentenceBreaks; 0 wherever the greeting restarts
 
 	burstMS    int
 	burstStart int
@@ -726,7 +726,7 @@ func (h *humanDet) track(d *Detector, lost bool) {
 			}
 			if h.onset < 0 {
 				h.onset, h.breaks = h.burstStart, 0
-			} else if h.burstStart-h.lastEnd >= breakMS && h.speechMS >= breakAfterMS && h.breaks < 255 {
+			} else if h.burstStart-h.lastEnd >= breakMS && h.speechMS >= breakAfterMS && h.breaks < sentenceBreaks {
 				h.breaks++
 			}
 			h.gMax = max(h.gMax, h.burstMax)
@@ -1167,7 +1167,7 @@ func (h *humanDet) frame(d *Detector, lost bool) {
 		d.rep.arm(d, h.lastEnd)
 		return
 	}
-	if span >= cfg.AnalysisPeriod && (span >= cfg.AnalysisPeriod+cfg.Style.PersonHold || h.breaks >= sentenceBreaks || !h.styleHuman(cfg)) {
+	if span >= cfg.AnalysisPeriod && !h.personHeld(cfg, span) {
 		d.decide(ResultMachine, "long-greeting", SITNone)
 		return
 	}
@@ -1262,10 +1262,14 @@ func (h *humanDet) styleFrame() {
 	}
 }
 
-// styleHuman reports whether the greeting's pooled style logit, over at
-// least styleMinN spectra, says a person's words (style.go).
-func (h *humanDet) styleHuman(cfg *Config) bool {
-	return h.sty.n >= styleMinN && h.sty.logit() < -cfg.Style.PersonLogit
+// personHeld reports whether the long-greeting verdict on a greeting of
+// span ms is held off as a person's long answer: for up to PersonHold
+// past analysisPeriod, while the greeting's pooled style logit, over at
+// least styleMinN spectra, says a person's words (style.go), unless the
+// greeting was read sentence by sentence (sentenceBreaks).
+func (h *humanDet) personHeld(cfg *Config, span int) bool {
+	return span < cfg.AnalysisPeriod+cfg.Style.PersonHold && h.breaks < sentenceBreaks &&
+		h.sty.n >= styleMinN && h.sty.logit() < -cfg.Style.PersonLogit
 }
 
 // timeout decides when the analysis time is up (or the audio ended).
