@@ -1262,14 +1262,21 @@ func (h *humanDet) styleFrame() {
 	}
 }
 
+// breakLogit: each sentence break (before sentenceBreaks of them) lowers
+// the style logit that holds a greeting as a person's by this much: a
+// pause between sentences is evidence of a recording short of proof, so
+// the style model must be surer.
+const breakLogit = 1.0
+
 // personHeld reports whether the long-greeting verdict on a greeting of
 // span ms is held off as a person's long answer: for up to PersonHold
 // past analysisPeriod, while the greeting's pooled style logit, over at
-// least styleMinN spectra, says a person's words (style.go), unless the
-// greeting was read sentence by sentence (sentenceBreaks).
+// least styleMinN spectra, says a person's words (style.go): below
+// -PersonLogit less breakLogit for each sentence break, and never once
+// the greeting was read sentence by sentence (sentenceBreaks).
 func (h *humanDet) personHeld(cfg *Config, span int) bool {
 	return span < cfg.AnalysisPeriod+cfg.Style.PersonHold && h.breaks < sentenceBreaks &&
-		h.sty.n >= styleMinN && h.sty.logit() < -cfg.Style.PersonLogit
+		h.sty.n >= styleMinN && h.sty.logit() < -cfg.Style.PersonLogit-breakLogit*float64(h.breaks)
 }
 
 // timeout decides when the analysis time is up (or the audio ended).

@@ -41,7 +41,8 @@ func TestStyleFilterBank(t *testing.T) {
 }
 
 // A long answer in one breath (6 s) is a machine at analysisPeriod when
-// the style model is neutral or hears some greeting words, at
+// the style model is neutral (at or above the logit of a person's words,
+// -PersonLogit, or 0 when that is below 0) or hears some greeting words, at
 // Style.GreetingWords when it clearly hears a greeting's words, and only
 // Style.PersonHold later when it hears a person's words; the style state is
 // forced after every frame to isolate the rule. With the defaults, and with
@@ -66,7 +67,7 @@ func TestStyleHoldsOffLongGreeting(t *testing.T) {
 			cause        string
 		}
 		cases := []want{
-			{"neutral", 0, ap - 100, ap + 300, "long-greeting"},
+			{"neutral", max(0, -st.PersonLogit) + 0.25, ap - 100, ap + 300, "long-greeting"},
 			{"some greeting words", st.GreetingWordsLogit - 0.5, ap - 100, ap + 300, "long-greeting"},
 			{"clear greeting words", st.GreetingWordsLogit + 0.5, st.GreetingWords - 100, st.GreetingWords + 300, "greeting-words"},
 			{"person's words", -st.PersonLogit - 1, ap + st.PersonHold - 100, ap + st.PersonHold + 300, "long-greeting"},
