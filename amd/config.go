@@ -81,8 +81,9 @@ type Config struct {
 // greeting-style logit (judged once 0.8 s of speech has been heard).
 type StyleConfig struct {
 	// PersonLogit, PersonHold: a greeting whose logit is below
-	// -PersonLogit (less 1 for each pause of 400 ms or more between its
-	// sentences) sounds like a person's words, and speech running
+	// -PersonLogit (less 1 after one pause of 400 ms or more between its
+	// sentences; after two it is read sentence by sentence, never a
+	// person's) sounds like a person's words, and speech running
 	// AnalysisPeriod is then not yet a machine's greeting, only after
 	// PersonHold ms more (a person giving a long answer). PersonHold 0
 	// turns the hold off.

@@ -76,7 +76,8 @@ import "math"
 //     unless the greeting-style model (style.go) hears a person's words
 //     (then up to PersonHold, 2.5 s, more) and the greeting has not paused
 //     twice for 400 ms or more after its first second of speech (read
-//     sentence by sentence: a machine);
+//     sentence by sentence: a machine); after one such pause the model
+//     must be surer (breakLogit);
 //   - a beep after speech → machine (beep.go);
 //   - after a human verdict on a greeting of 1.6 s or more, the same
 //     greeting played again (an announcement that repeats) → machine
@@ -108,7 +109,8 @@ const (
 	// at analysisPeriod that paused sentenceBreaks times for breakMS or
 	// more, each after breakAfterMS of its speech, is read sentence by
 	// sentence ("Hey! You got Sam and Jo. We're not in. Say something
-	// nice!"): a machine even when the style model hears a person. A
+	// nice!"): a machine even when the style model hears a person (one
+	// such break raises the bar for a person, breakLogit). A
 	// person's long answer runs on at its commas (80-460 ms); a pause
 	// after a first short word ("Hello? … Yes, this is Ruth. Who's
 	// calling?") is a first try, not a sentence of a greeting.

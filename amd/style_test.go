@@ -41,8 +41,8 @@ func TestStyleFilterBank(t *testing.T) {
 }
 
 // A long answer in one breath (6 s) is a machine at analysisPeriod when
-// the style model is neutral (at or above the logit of a person's words,
-// -PersonLogit, or 0 when that is below 0) or hears some greeting words, at
+// the style model is neutral (just above both 0 and the bar of a person's
+// words, -PersonLogit) or hears some greeting words, at
 // Style.GreetingWords when it clearly hears a greeting's words, and only
 // Style.PersonHold later when it hears a person's words; the style state is
 // forced after every frame to isolate the rule. With the defaults, and with
