@@ -53,22 +53,22 @@ var _ [histN - dtmfHalf]struct{}
 // dtmfDet is the DTMF detector's per-call state. Window A's first half is
 // the previous frame's second half: Detector.hist holds it (when prevOK).
 type dtmfDet struct {
-	prevR  [8]float64
-	prevI  [8]float64
-	prevE  float64
-	prevOK bool // the previous frame was measured (prevE, prevBank, and Detector.hist holds it)
-	// prevBank: prevR and prevI hold the DFT values of the previous
-	// frame's second half
-	prevBank bool
-
-	cand      byte
+	prevR     [8]float64
+	prevI     [8]float64
+	prevE     float64
 	candDev   [2]float64 // the candidate's frequency deviations (row, column)
 	dev       [2]float64 // the last window's, set by eval
 	candStart int
 	candN     int
-	digit     byte // digit reported and still on
 	offN      int
-	active    bool // a DTMF-like window in this frame (the VAD ignores it)
+
+	prevOK bool // the previous frame was measured (prevE, prevBank, and Detector.hist holds it)
+	// prevBank: prevR and prevI hold the DFT values of the previous
+	// frame's second half
+	prevBank bool
+	cand     byte
+	digit    byte // digit reported and still on
+	active   bool // a DTMF-like window in this frame (the VAD ignores it)
 }
 
 func (t *dtmfDet) reset() {

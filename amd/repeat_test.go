@@ -2,6 +2,7 @@ package amd
 
 import (
 	"fmt"
+	"path/filepath"
 	"testing"
 )
 
@@ -33,6 +34,98 @@ func TestRepeatedAnnouncementRevisedToMachine(t *testing.T) {
 			// compared, give or take repShift)
 			if at, end := r.verdict.DecisionMS, second+len(ann)/8; at < second || at > end+repShift*frameMS {
 				t.Errorf("%s: revised at %d ms, want during the repeat (%d..%d ms)", label, at, second, end)
+			}
+		}
+	}
+}
+
+// An announcement built from prompts, as a voicemail system or a network
+// announcer says "the person at … is unavailable", spaces its prompts
+// differently when it plays again. The second playing still starts as
+// the first did, so the greeting's first second is the reference (the
+// ring's last second would hold the end of the last prompt, which the
+// other spacing moves out of line).
+func TestReplayedAnnouncementWithOtherSpacing(t *testing.T) {
+	for _, lang := range []string{"ru", "it"} {
+		dir := filepath.Join(filepath.Dir(soundsDir), lang)
+		pkg := "asterisk-core-sounds-" + lang + "-wav"
+		var parts [][]int16
+		for _, name := range []string{"vm-theperson.wav", "digits/8.wav", "digits/6.wav", "vm-isunavail.wav"} {
+			parts = append(parts, trimSilence(sound(t, dir, name, pkg)))
+		}
+		playing := func(gaps ...int) []int16 {
+			pcm := parts[0]
+			for i, g := range gaps {
+				pcm = cat(pcm, silence(g), parts[i+1])
+			}
+			return pcm
+		}
+		first, second := playing(100, 120, 100), playing(420, 380, 300)
+		pcm := cat(silence(400), first, silence(1200), second, silence(4000))
+		start := 400 + len(first)/8 + 1200
+		for _, deg := range degradations() {
+			label := fmt.Sprintf("%s %+v", lang, deg)
+			r := feed(t, newDet(t, DefaultConfig(), PhaseAnswer), deg.apply(call{pcm: pcm}, 11), deg.loss, 11, true)
+			verdicts := r.has(EventVerdict)
+			if len(verdicts) != 2 || verdicts[0].Verdict.Result != ResultHuman {
+				t.Errorf("%s: want a human verdict then its revision, got %+v", label, verdicts)
+				continue
+			}
+			if v := r.verdict; v.Result != ResultMachine || v.Cause != "repeat" {
+				t.Errorf("%s: final verdict %+v, want machine (repeat)", label, v)
+				continue
+			}
+			if at, end := r.verdict.DecisionMS, start+len(second)/8; at < start || at > end {
+				t.Errorf("%s: revised at %d ms, want during the second playing (%d..%d ms)", label, at, start, end)
+			}
+		}
+	}
+}
+
+// A replay lands anywhere on the frame grid. Shifted by part of a frame, a
+// recording's onsets and pauses out of digital silence or a quiet line
+// measure tens of dB apart in their edge frames, and those few frames
+// outweigh a second of matching speech in the correlation; levels are
+// compared no lower than repFloorDB under the reference's loudest.
+func TestReplayAtAnyFramePhase(t *testing.T) {
+	ann := prompt(t, "vm-nobodyavail.wav")
+	for lead := 400; lead < 400+frameMS; lead += 3 { // both playings' phases
+		for gap := 1200; gap < 1200+frameMS; gap += 3 {
+			pcm := cat(silence(lead), ann, silence(gap), ann, silence(4000))
+			for _, deg := range degradations() {
+				r := feed(t, newDet(t, DefaultConfig(), PhaseAnswer), deg.apply(call{pcm: pcm}, 7), deg.loss, 7, true)
+				v := r.has(EventVerdict)
+				if len(v) == 0 || v[0].Verdict.Result != ResultHuman {
+					continue // a machine from the start
+				}
+				if r.verdict.Result != ResultMachine || r.verdict.Cause != "repeat" {
+					t.Errorf("lead %d ms, gap %d ms %+v: final verdict %s (%s), want machine (repeat)", lead, gap, deg, r.verdict.Result, r.verdict.Cause)
+				}
+			}
+		}
+	}
+}
+
+// A person who gives a long answer and then, after a pause, says only its
+// first word again ("Pronto, buonasera? … Pronto?") stays human, even when
+// the word comes back level for level (a synthetic or recorded voice says
+// it so): a replayed recording lasts as long as what it replays, and a
+// word said again stops far short of it (repSpanFrac).
+func TestRepeatedFirstWordIsNoReplay(t *testing.T) {
+	for _, c := range []struct{ voice, long, word string }{
+		{"it+Marco", "Pronto, buonasera, chi parla?", "Pronto?"},
+		{"en-us+m3", "Hello, Miller and Sons, good afternoon?", "Hello?"},
+		{"es+f2", "Diga, ferretería López, buenas tardes?", "Diga?"},
+	} {
+		long, word := espeak(t, c.voice, 150, c.long), espeak(t, c.voice, 150, c.word)
+		pcm := cat(silence(400), long, silence(1800), word, silence(4000))
+		for _, deg := range degradations() {
+			label := fmt.Sprintf("%s %q %+v", c.voice, c.long, deg)
+			r := feed(t, newDet(t, DefaultConfig(), PhaseAnswer), deg.apply(call{pcm: pcm}, 13), deg.loss, 13, true)
+			for _, ev := range r.has(EventVerdict) {
+				if ev.Verdict.Cause == "repeat" {
+					t.Errorf("%s: verdict %s (repeat) at %d ms, want no repeat", label, ev.Verdict.Result, ev.AtMS)
+				}
 			}
 		}
 	}
