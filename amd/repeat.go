@@ -168,7 +168,9 @@ func (r *repeatDet) listening(d *Detector) bool {
 }
 
 // frame looks for the repeat (after push and the voice activity tracking).
-// It reports true when the burst under comparison repeats the greeting.
+// It reports true when a burst that matched the reference has gone on for
+// need (repSpanFrac of the greeting's span); until then no other burst is
+// taken.
 func (r *repeatDet) frame(d *Detector) bool {
 	h := &d.hm
 	if r.due == 0 {

@@ -22,20 +22,27 @@ func TestRepeatedAnnouncementRevisedToMachine(t *testing.T) {
 			if len(verdicts) == 1 && verdicts[0].Verdict.Result == ResultMachine {
 				continue // a machine from the start (in noise, part of the prompt passes for music)
 			}
-			if len(verdicts) != 2 || verdicts[0].Verdict.Result != ResultHuman {
-				t.Errorf("%s: want a human verdict then its revision, got %+v", label, verdicts)
-				continue
-			}
-			if v := r.verdict; v.Result != ResultMachine || v.Cause != "repeat" || v.BeepMS != -1 {
-				t.Errorf("%s: final verdict %+v, want machine (repeat) without a beep", label, v)
-				continue
-			}
-			// decided by the end of the repeat (its last second is
-			// compared, give or take repShift)
-			if at, end := r.verdict.DecisionMS, second+len(ann)/8; at < second || at > end+repShift*frameMS {
-				t.Errorf("%s: revised at %d ms, want during the repeat (%d..%d ms)", label, at, second, end)
-			}
+			// decided by the end of the repeat, give or take repShift
+			wantRevised(t, label, r, second, second+len(ann)/8+repShift*frameMS)
 		}
+	}
+}
+
+// wantRevised checks a human verdict revised to machine (repeat, no beep)
+// between from and to (ms).
+func wantRevised(t *testing.T, label string, r run, from, to int) {
+	t.Helper()
+	verdicts := r.has(EventVerdict)
+	if len(verdicts) != 2 || verdicts[0].Verdict.Result != ResultHuman {
+		t.Errorf("%s: want a human verdict then its revision, got %+v", label, verdicts)
+		return
+	}
+	if v := r.verdict; v.Result != ResultMachine || v.Cause != "repeat" || v.BeepMS != -1 {
+		t.Errorf("%s: final verdict %+v, want machine (repeat) without a beep", label, v)
+		return
+	}
+	if at := r.verdict.DecisionMS; at < from || at > to {
+		t.Errorf("%s: revised at %d ms, want during the repeat (%d..%d ms)", label, at, from, to)
 	}
 }
 
@@ -66,18 +73,7 @@ func TestReplayedAnnouncementWithOtherSpacing(t *testing.T) {
 		for _, deg := range degradations() {
 			label := fmt.Sprintf("%s %+v", lang, deg)
 			r := feed(t, newDet(t, DefaultConfig(), PhaseAnswer), deg.apply(call{pcm: pcm}, 11), deg.loss, 11, true)
-			verdicts := r.has(EventVerdict)
-			if len(verdicts) != 2 || verdicts[0].Verdict.Result != ResultHuman {
-				t.Errorf("%s: want a human verdict then its revision, got %+v", label, verdicts)
-				continue
-			}
-			if v := r.verdict; v.Result != ResultMachine || v.Cause != "repeat" {
-				t.Errorf("%s: final verdict %+v, want machine (repeat)", label, v)
-				continue
-			}
-			if at, end := r.verdict.DecisionMS, start+len(second)/8; at < start || at > end {
-				t.Errorf("%s: revised at %d ms, want during the second playing (%d..%d ms)", label, at, start, end)
-			}
+			wantRevised(t, label, r, start, start+len(second)/8)
 		}
 	}
 }
@@ -98,9 +94,8 @@ func TestReplayAtAnyFramePhase(t *testing.T) {
 				if len(v) == 0 || v[0].Verdict.Result != ResultHuman {
 					continue // a machine from the start
 				}
-				if r.verdict.Result != ResultMachine || r.verdict.Cause != "repeat" {
-					t.Errorf("lead %d ms, gap %d ms %+v: final verdict %s (%s), want machine (repeat)", lead, gap, deg, r.verdict.Result, r.verdict.Cause)
-				}
+				second := lead + len(ann)/8 + gap
+				wantRevised(t, fmt.Sprintf("lead %d ms, gap %d ms %+v", lead, gap, deg), r, second, second+len(ann)/8)
 			}
 		}
 	}
