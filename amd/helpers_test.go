@@ -339,7 +339,13 @@ func sound(t testing.TB, dir, name, pkg string) []int16 {
 }
 
 func prompt(t testing.TB, name string) []int16 {
-	return trimSilence(sound(t, soundsDir, name, "asterisk-core-sounds-en-wav"))
+	return promptIn(t, "en", name)
+}
+
+// promptIn is an Asterisk prompt in language lang (en, es, fr, it, ru).
+func promptIn(t testing.TB, lang, name string) []int16 {
+	dir := filepath.Join(filepath.Dir(soundsDir), lang)
+	return trimSilence(sound(t, dir, name, "asterisk-core-sounds-"+lang+"-wav"))
 }
 
 func music(t testing.TB, name string, ms int) []int16 {

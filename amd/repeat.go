@@ -143,9 +143,9 @@ func (r *repeatDet) arm(d *Detector, end int) {
 	if d.cfg.Mode != ModeDialedge || onset < 0 || end-onset < repMinSpanMS {
 		return
 	}
-	first := onset / frameMS // greeting's first frame
 	o, n := 0, repMatchFrames
 	if !kept {
+		first := onset / frameMS             // greeting's first frame
 		oldest := max(0, d.frames-repRing+1) // oldest frame still in the ring
 		o = max(0, oldest-first)
 		n = min(repMatchFrames, (end-onset)/frameMS-o)
@@ -259,10 +259,15 @@ func (r *repeatDet) compare(d *Detector) bool {
 	if start+o-repShift < 0 || d.frames-1-(start+o-repShift) >= repRing {
 		return false // no longer in the ring
 	}
+	top := int8(-100)
+	for _, x := range r.ref[:n] {
+		top = max(top, x)
+	}
+	floor := float64(top) - repFloorDB
 	// alignments in half frames (a half-frame shift is the mean of two
 	// frames' levels)
 	for s := -2 * repShift; s <= 2*repShift; s++ {
-		if r.match(start+o+s>>1, s&1 == 1, n) {
+		if r.match(start+o+s>>1, s&1 == 1, n, floor) {
 			return true
 		}
 	}
@@ -270,14 +275,9 @@ func (r *repeatDet) compare(d *Detector) bool {
 }
 
 // match compares the n frames from frame index j (half a frame later when
-// half) with the reference.
-func (r *repeatDet) match(j int, half bool, n int) bool {
+// half) with the reference, levels taken no lower than floor (dBFS).
+func (r *repeatDet) match(j int, half bool, n int, floor float64) bool {
 	var sx, sy, sxx, syy, sxy, sad float64
-	top := int8(-100)
-	for _, x := range r.ref[:n] {
-		top = max(top, x)
-	}
-	floor := float64(top) - repFloorDB
 	m := 0
 	for k := 0; k < n; k++ {
 		x, y := r.ref[k], r.ring[(j+k)%repRing]
