@@ -119,6 +119,22 @@ const (
 	sentenceBreaks = 2
 	musicWin       = 40 // frames (800 ms)
 	musicConfirm   = 10 // frames
+	// musicGreetMS, musicGreetHold: before the verdict, a greeting with
+	// this much speech heard is taken for music only after musicGreetHold
+	// more frames of it, by the level rule (musicLike) and by the flux
+	// detector's long run (musicLongRun). Taking it for music forgets
+	// the greeting, and a recorded prompt's last smooth phrase ("… call
+	// again later", 600 ms without a dip) passes the level rule for its
+	// last frames before the phrase ends, or leaves the flux windows
+	// flagged for a few frames into the silence after it. Played twice
+	// with a pause, the prompt was then a short "word" and music, and the
+	// replay went unheard (please-try-call-later at 30 frame phases under
+	// the six degradations: 33 of 180, TestSmoothPhraseEndIsNoMusic).
+	// Music that comes up over a greeting plays on and is taken 200 ms
+	// later. (After the verdict, music is taken as before: it keeps the
+	// beep detector off its notes.)
+	musicGreetMS   = 1000
+	musicGreetHold = 10 // frames
 	relGateDB      = 16.0
 	initWin        = 10
 	initRangeDB    = 6.0
@@ -643,7 +659,12 @@ func (h *humanDet) track(d *Detector, lost bool) {
 		// Music for 800 ms plus 200 ms of confirmation: smooth stretches of
 		// speech do not last that long.
 		fm := h.fluxMusic(d, false)
-		h.music = h.musicRun >= musicConfirm || fm
+		confirm := musicConfirm
+		if !d.final && h.onset >= 0 && h.speechMS >= musicGreetMS {
+			confirm += musicGreetHold
+			fm = fm && h.fm.run >= musicLongRun+musicGreetHold
+		}
+		h.music = h.musicRun >= confirm || fm
 		if h.music && h.rn >= initWin {
 			// the bed's loudest over the window, but for its last
 			// frames: the window still sounds like music for a few
