@@ -122,7 +122,8 @@ const (
 	// musicGreetMS, musicGreetHold: before the verdict, a greeting with
 	// this much speech heard is taken for music only after musicGreetHold
 	// more frames of it, by the level rule (musicLike) and by the flux
-	// detector's long run (musicLongRun). Taking it for music forgets
+	// detector's long run (musicLongRun; its call from the start comes
+	// while the greeting is under a second). Taking it for music forgets
 	// the greeting, and a recorded prompt's last smooth phrase ("… call
 	// again later", 600 ms without a dip) passes the level rule for its
 	// last frames before the phrase ends, or leaves the flux windows
@@ -656,8 +657,9 @@ func (h *humanDet) track(d *Detector, lost bool) {
 		} else {
 			h.musicRun = 0
 		}
-		// Music for 800 ms plus 200 ms of confirmation: smooth stretches of
-		// speech do not last that long.
+		// Music for 800 ms plus 200 ms of confirmation (400 ms against a
+		// greeting heard for musicGreetMS): smooth stretches of speech do
+		// not last that long.
 		fm := h.fluxMusic(d, false)
 		confirm := musicConfirm
 		if !d.final && h.onset >= 0 && h.speechMS >= musicGreetMS {

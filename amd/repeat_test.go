@@ -12,14 +12,21 @@ import (
 func TestRepeatedAnnouncementRevisedToMachine(t *testing.T) {
 	ann := prompt(t, "please-try-call-later.wav")
 	for _, gap := range []int{1000, 1500} {
-		pcm := cat(silence(400), ann, silence(gap), ann, silence(4000))
-		second := 400 + len(ann)/8 + gap
-		for _, deg := range degradations() {
-			label := fmt.Sprintf("gap %d ms %+v", gap, deg)
-			r := feed(t, newDet(t, DefaultConfig(), PhaseAnswer), deg.apply(call{pcm: pcm}, 7), deg.loss, 7, true)
-			// decided by the end of the repeat, give or take repShift
-			wantRevised(t, label, r, second, second+len(ann)/8+repShift*frameMS)
-		}
+		// decided by the end of the repeat, give or take repShift
+		wantReplayRevised(t, ann, 400, gap, repShift*frameMS)
+	}
+}
+
+// wantReplayRevised plays ann twice, after lead ms and with gap ms between
+// the playings, under every degradation, and checks each call with
+// wantRevised: revised during the second playing or up to slack ms after.
+func wantReplayRevised(t *testing.T, ann []int16, lead, gap, slack int) {
+	t.Helper()
+	pcm := cat(silence(lead), ann, silence(gap), ann, silence(4000))
+	second := lead + len(ann)/8 + gap
+	for _, deg := range degradations() {
+		r := feed(t, newDet(t, DefaultConfig(), PhaseAnswer), deg.apply(call{pcm: pcm}, 7), deg.loss, 7, true)
+		wantRevised(t, fmt.Sprintf("lead %d ms, gap %d ms %+v", lead, gap, deg), r, second, second+len(ann)/8+slack)
 	}
 }
 
@@ -80,12 +87,7 @@ func TestReplayAtAnyFramePhase(t *testing.T) {
 	ann := prompt(t, "vm-nobodyavail.wav")
 	for lead := 400; lead < 400+frameMS; lead += 3 { // both playings' phases
 		for gap := 1200; gap < 1200+frameMS; gap += 3 {
-			pcm := cat(silence(lead), ann, silence(gap), ann, silence(4000))
-			for _, deg := range degradations() {
-				r := feed(t, newDet(t, DefaultConfig(), PhaseAnswer), deg.apply(call{pcm: pcm}, 7), deg.loss, 7, true)
-				second := lead + len(ann)/8 + gap
-				wantRevised(t, fmt.Sprintf("lead %d ms, gap %d ms %+v", lead, gap, deg), r, second, second+len(ann)/8)
-			}
+			wantReplayRevised(t, ann, lead, gap, 0)
 		}
 	}
 }
@@ -196,11 +198,6 @@ func TestRepeatWithinTheGreeting(t *testing.T) {
 func TestSmoothPhraseEndIsNoMusic(t *testing.T) {
 	ann := prompt(t, "please-try-call-later.wav")
 	for lead := 380; lead < 440; lead += 2 {
-		pcm := cat(silence(lead), ann, silence(1200), ann, silence(4000))
-		for _, deg := range degradations() {
-			r := feed(t, newDet(t, DefaultConfig(), PhaseAnswer), deg.apply(call{pcm: pcm}, 7), deg.loss, 7, true)
-			second := lead + len(ann)/8 + 1200
-			wantRevised(t, fmt.Sprintf("lead %d ms %+v", lead, deg), r, second, second+len(ann)/8)
-		}
+		wantReplayRevised(t, ann, lead, 1200, 0)
 	}
 }
