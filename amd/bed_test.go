@@ -1,9 +1,6 @@
 package amd
 
-import (
-	"path/filepath"
-	"testing"
-)
+import "testing"
 
 // TestSpeakerOverMusicBed: a TV or radio playing in the room under the
 // whole call, 20 dB below the callee. The bed was heard as music before
@@ -14,16 +11,11 @@ import (
 // greeting.) A greeting read over its own music bed 10 dB below it stays
 // a machine.
 func TestSpeakerOverMusicBed(t *testing.T) {
-	mohs, _ := filepath.Glob(filepath.Join(mohDir, "*.wav"))
-	if len(mohs) == 0 {
-		t.Fatalf("%s: no music: install asterisk-moh-opsound-wav", mohDir)
-	}
 	answer := scaleTo(append([]int16(nil), espeak(t, "en-us+m3", 160, "Hello, this is Greg speaking. Who is it?")...), -8)
 	greeting := scaleTo(append([]int16(nil), espeak(t, "en-us+f2", 160,
 		"Hi, you have reached the Miller family. We cannot come to the phone right now, please leave a message after the tone.")...), -8)
 	const at = 1200
-	for _, m := range mohs {
-		name := filepath.Base(m)
+	for _, name := range mohTracks(t) {
 		end := at + len(answer)/8
 		pcm := scaleTo(music(t, name, end+6000), -28)
 		mixInto(pcm, answer, at*8)

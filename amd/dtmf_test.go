@@ -162,12 +162,8 @@ func TestDTMFTalkOffRecordings(t *testing.T) {
 		}
 		clips = append(clips, pcm)
 	}
-	mohs, _ := filepath.Glob(filepath.Join(mohDir, "*.wav"))
-	if len(mohs) == 0 {
-		t.Fatalf("%s: no music: install asterisk-moh-opsound-wav", mohDir)
-	}
-	for _, m := range mohs {
-		clips = append(clips, music(t, filepath.Base(m), 30000))
+	for _, name := range mohTracks(t) {
+		clips = append(clips, music(t, name, 30000))
 	}
 	// all clips back to back, per level and coding
 	var all []int16

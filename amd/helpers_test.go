@@ -348,6 +348,20 @@ func promptIn(t testing.TB, lang, name string) []int16 {
 	return trimSilence(sound(t, dir, name, "asterisk-core-sounds-"+lang+"-wav"))
 }
 
+// mohTracks returns the names of the installed music-on-hold tracks
+// (asterisk-moh-opsound-wav), failing the test when there are none.
+func mohTracks(t testing.TB) []string {
+	paths, _ := filepath.Glob(filepath.Join(mohDir, "*.wav"))
+	if len(paths) == 0 {
+		t.Fatalf("%s: no music: install asterisk-moh-opsound-wav", mohDir)
+	}
+	names := make([]string, len(paths))
+	for i, p := range paths {
+		names[i] = filepath.Base(p)
+	}
+	return names
+}
+
 func music(t testing.TB, name string, ms int) []int16 {
 	pcm := sound(t, mohDir, name, "asterisk-moh-opsound-wav")
 	off := 8000 * 20 // skip the fade-in

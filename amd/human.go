@@ -252,6 +252,7 @@ type humanDet struct {
 	active        bool
 	heardAnything bool
 	loudFr        int16 // see lowLvl: frames, at most loudMaxFr
+	soundFr       int16 // see lowLvl: frames, at most loudMaxFr
 	breaks        uint8 // pauses of breakMS or more within the greeting, up to sentenceBreaks; 0 wherever the greeting restarts
 
 	burstMS    int
@@ -275,7 +276,14 @@ type humanDet struct {
 	// came up after the answer and that minimum statistics or the
 	// steady-noise check took for the floor (a music intro or a TV the
 	// music tests missed). Not the silence of a line nobody answered: it
-	// extends the deadline as music does.
+	// extends the deadline as music does. soundFr: how many frames (not
+	// taken for music) stood loudFloorDB or more above lowLvl: with no
+	// greeting left at the deadline, it extends the deadline too. Music
+	// from the answer whose notes rise a few dB out of a line's hiss
+	// passes neither music test; its louder notes pass for words that
+	// the floor then takes back (minStats: "speech" close to the line's
+	// real floor), and a greeting after maxTimeAnalysis was cut off as
+	// no-speech, a silence the call path gives an agent.
 	lowLvl float32
 
 	// A greeting the call's first music took away: its onset (-1: none),
@@ -583,6 +591,9 @@ func (h *humanDet) track(d *Detector, lost bool) {
 			case h.loudFr < loudMaxFr:
 				h.loudFr++
 			}
+		}
+		if !h.music && h.lowLvl < 100 && f.dbfs >= float64(h.lowLvl)+loudFloorDB && h.soundFr < loudMaxFr {
+			h.soundFr++
 		}
 		if f.dbfs > vadMinDBFS {
 			h.heardAnything = true
@@ -1145,6 +1156,11 @@ func (h *humanDet) deadline(cfg *Config) int {
 		// (the sound had played for the minimum statistics' window
 		// before the floor rose to it)
 		ext += int(h.loudFr)*frameMS + msWindowMS
+	}
+	if h.onset < 0 {
+		// No greeting, yet the line carried sound: the "speech" the
+		// floor took back, or music the music tests missed.
+		ext += int(h.soundFr) * frameMS
 	}
 	dl := cfg.MaxTimeAnalysis + min(ext, cfg.MaxTimeAnalysis)
 	on := h.onset

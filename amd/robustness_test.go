@@ -3,7 +3,6 @@ package amd
 import (
 	"math"
 	"math/rand"
-	"path/filepath"
 	"testing"
 )
 
@@ -67,15 +66,10 @@ func TestRoughNoiseFloor(t *testing.T) {
 // answer's bursts open into a long greeting. A greeting read over a bed
 // 16 to 22 dB below it stays a machine.
 func TestAnswerOverBedFromStart(t *testing.T) {
-	mohs, _ := filepath.Glob(filepath.Join(mohDir, "*.wav"))
-	if len(mohs) == 0 {
-		t.Fatalf("%s: no music: install asterisk-moh-opsound-wav", mohDir)
-	}
 	answer := scaleTo(append([]int16(nil), espeak(t, "en-us+m3", 160, "Good afternoon, Miller and Sons, Sarah speaking.")...), -8)
 	greeting := scaleTo(append([]int16(nil), espeak(t, "en-us+f2", 160,
 		"Hi, you have reached the Miller family. We cannot come to the phone right now, please leave a message after the tone.")...), -8)
-	for _, m := range mohs {
-		name := filepath.Base(m)
+	for _, name := range mohTracks(t) {
 		for _, at := range []int{0, 300} {
 			end := at + len(answer)/8
 			pcm := scaleTo(music(t, name, end+5000), -30)
