@@ -252,7 +252,7 @@ type humanDet struct {
 	active        bool
 	heardAnything bool
 	loudFr        int16 // see lowLvl: frames, at most loudMaxFr
-	soundFr       int16 // see lowLvl: frames, at most loudMaxFr
+	soundFr       int16 // see lowLvl: frames, at most loudMaxFr; extends the deadline only with no greeting
 	breaks        uint8 // pauses of breakMS or more within the greeting, up to sentenceBreaks; 0 wherever the greeting restarts
 
 	burstMS    int
@@ -592,7 +592,8 @@ func (h *humanDet) track(d *Detector, lost bool) {
 				h.loudFr++
 			}
 		}
-		if !h.music && h.lowLvl < 100 && f.dbfs >= float64(h.lowLvl)+loudFloorDB && h.soundFr < loudMaxFr {
+		if !d.final && !h.music && h.lowLvl < 100 && f.dbfs >= float64(h.lowLvl)+loudFloorDB && h.soundFr < loudMaxFr {
+			// (only the deadline reads it, and only before the verdict)
 			h.soundFr++
 		}
 		if f.dbfs > vadMinDBFS {
